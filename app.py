@@ -1,0 +1,60 @@
+"""Entry point: `uv run streamlit run app.py`.
+
+Builds the navigation (titled pages with icons, grouped by topic), the sidebar's
+presenter-mode switch and share link, then runs the chosen page. Nothing here
+imports torch: the home page must appear fast, and pages load torch themselves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from pages import ui
+from pages.registry import PAGES
+
+ROOT = Path(__file__).resolve().parent
+
+st.set_page_config(
+    page_title="PyTorch Linear Models Explorer",
+    page_icon="assets/logo.svg" if (ROOT / "assets/logo.svg").exists() else "🔦",
+    layout="wide",
+)
+
+
+
+def navigation() -> dict[str, list]:
+    sections: dict[str, list] = {}
+    for i, (section, path, title, icon, url) in enumerate(PAGES):
+        if not (ROOT / path).exists():  # a page is listed only once it exists
+            continue
+        page = st.Page(path, title=title, icon=icon, url_path=url, default=i == 0)
+        sections.setdefault(section, []).append(page)
+    return sections
+
+
+PRESENTER_CSS = """
+<style>
+html, body, [class*="st-"], .stMarkdown p, .stMarkdown li { font-size: 1.3rem; }
+h1 { font-size: 3rem !important; } h2 { font-size: 2.3rem !important; } h3 { font-size: 1.8rem !important; }
+[data-testid="stMetricValue"] { font-size: 3.2rem !important; }
+[data-testid="stWidgetLabel"] p { font-size: 1.2rem !important; }
+</style>
+"""
+
+with st.sidebar:
+    ui.toggle("Presenter mode", ui.PRESENTER_KEY, False,
+              help="Bigger type for a projector; advanced controls are hidden.")
+if ui.presenter():
+    st.html(PRESENTER_CSS)
+
+page = st.navigation(navigation(), position="sidebar", expanded=True)
+page.run()
+
+with st.sidebar:
+    with st.popover("Share this experiment", icon=":material/link:", width="stretch"):
+        st.caption("Everyone who opens this link sees the same settings.")
+        query = urlencode(st.query_params.to_dict())
+        st.code((st.context.url or "") + ("?" + query if query else ""), language=None)

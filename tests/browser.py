@@ -1,0 +1,128 @@
+"""Real-browser helpers: a Streamlit server on a free port and Chromium via Playwright.
+
+Used by the browser tests and by the benchmarks that time what a person sees.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(script: str = "app.py", port: int | None = None, env: dict | None = None,
+                 cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run script` on 127.0.0.1 and return (process, base URL) once it answers."""
+    port = port or free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("streamlit did not answer within 60 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@contextlib.contextmanager
+def running_server(script: str = "app.py", env: dict | None = None):
+    proc, url = start_server(script, env=env)
+    try:
+        yield url
+    finally:
+        stop_server(proc)
+
+
+@contextlib.contextmanager
+def launched_chromium():
+    from playwright.sync_api import sync_playwright
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        raise RuntimeError("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def wait_idle(page, timeout: float = 60, settle: float = 0.4) -> None:
+    """Wait until the app is rendered and Streamlit has stopped running the script."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
+    deadline = time.time() + timeout
+    quiet_since = None
+    while time.time() < deadline:
+        running = page.locator('[data-testid="stStatusWidget"]').count() > 0
+        skeleton = page.locator('[data-testid="stSkeleton"]').count() > 0
+        if running or skeleton:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.time()
+        elif time.time() - quiet_since >= settle:
+            return
+        time.sleep(0.05)
+    raise TimeoutError("the app kept running for too long")
+
+
+def open_page(page, base_url: str, url_path: str = "", query: str = "", timeout: float = 90):
+    """Go to a page of the app (by its url_path) and wait until it is idle."""
+    url = f"{base_url}/{url_path}" + (f"?{query}" if query else "")
+    page.goto(url)
+    wait_idle(page, timeout)
+
+
+def exceptions(page) -> list[str]:
+    """Texts of any Streamlit exception boxes on the page."""
+    return page.locator('[data-testid="stException"]').all_inner_texts()
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

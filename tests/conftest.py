@@ -1,0 +1,63 @@
+"""Shared fixtures: AppTest per page, and a real Streamlit server driven by Chromium."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SHARED_DATA = ROOT.parent / "shared" / "data"
+if "EXPLORER_DATA_DIR" not in os.environ and SHARED_DATA.is_dir():
+    os.environ["EXPLORER_DATA_DIR"] = str(SHARED_DATA)
+# Tests share two cores with the browser and the server: one torch thread each.
+os.environ.setdefault("EXPLORER_TORCH_THREADS", "1")
+
+from tests import browser  # noqa: E402
+
+
+@pytest.fixture
+def app_test():
+    """Factory: `app_test("pages/mnist.py", query={"k": "v"})` -> an AppTest already run on that page."""
+    from streamlit.testing.v1 import AppTest
+
+    def make(page: str = "pages/home.py", query: dict | None = None, timeout: float = 60):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+        for k, v in (query or {}).items():
+            at.query_params[k] = v
+        at.run()
+        if page != "pages/home.py":
+            at.switch_page(page)
+            at.run()
+        return at
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def streamlit_server():
+    """Base URL of `streamlit run app.py` on a free localhost port, stopped after the session."""
+    with browser.running_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium, launched headless through Playwright."""
+    with browser.launched_chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(chromium):
+    """A fresh browser context and page; console errors collected on `page.console_errors`."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.console_errors = []
+    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    yield pg
+    context.close()
