@@ -138,6 +138,10 @@ def canvas_states(digit: int, canvas: dict, rng: random.Random) -> list[dict]:
 
 
 def cleared_state(canvas: dict) -> dict:
-    """The value after the toolbar's reset: an empty drawing."""
-    raw = {"version": FABRIC_VERSION, "objects": [], "background": canvas.get("backgroundColor", "") or ""}
-    return {"drawing": {"raw": raw, "data": None}}
+    """The value the toolbar's reset sends: the initial (empty) drawing, rendered if asked."""
+    width, height = int(canvas.get("canvasWidth", 280)), int(canvas.get("canvasHeight", 280))
+    background = canvas.get("backgroundColor", "") or ""
+    raw = {"version": FABRIC_VERSION, "objects": [], "background": background}
+    data = (render_png([], width, height, "black", 1, background)
+            if canvas.get("returnImageData") else None)
+    return {"drawing": {"raw": raw, "data": data}}

@@ -1,0 +1,362 @@
+"""Thirty students on one server: errors, response times and memory under a class's load.
+
+    uv run python -m benchmarks.classroom [--sessions 30] [--json PATH]
+
+Starts `streamlit run app.py` on a free 127.0.0.1 port (XSRF protection on, as
+configured), warms it up as the teacher would (one visit to the lab and the
+canvas: torch, MNIST and the shipped model load once per process), then lets
+N students loose on it, each over Streamlit's own websocket protocol
+(`benchmarks.st_client`: the server does the same work as for a browser; the
+client costs a few protobuf parses instead of a Chromium each). Every student:
+
+1. opens the teacher's shared link to the MNIST lab (a short linear run:
+   `?mn_epochs=1&mn_n=5000`),
+2. presses Train and waits for the test accuracy,
+3. goes to Draw a digit and draws DIGITS digits stroke by stroke (the canvas
+   sends its drawing after every stroke, as streamlit-drawable-canvas does),
+   checking each time that a Prediction is shown, then resets the canvas.
+
+Students arrive spread over `--ramp` seconds and think 1-3 s between actions
+(`--burst`: all at once, no thinking). A response time is the time from the
+action's message leaving the client to the end of the script run that
+answers it (`script_finished`): what a student waits before the page settles.
+Memory is the RSS of the server process and its children, sampled every
+0.2 s; the peak is reported. Targets: 0 errors, p95 < 2 s, peak < 3 GB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import re
+import resource
+import statistics
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from benchmarks.classroom_drawings import canvas_states, cleared_state
+from benchmarks.common import parser, print_table, write_json
+from benchmarks.st_client import RunResult, StreamlitSession, json_value
+from tests import browser
+
+ROOT = Path(__file__).resolve().parent.parent
+TEACHER_LINK = "mn_epochs=1&mn_n=5000"  # the lab's linear model, one short epoch
+LAB, DRAW = "mnist", "draw"
+TRAIN_KEY = "mn_train"  # the canvas is found by its kind: the draw page has one
+TARGET_ERRORS, TARGET_P95_S, TARGET_MEMORY_GB = 0, 2.0, 3.0
+PREDICTION = re.compile(r"predict", re.I)
+ACCURACY = re.compile(r"accura", re.I)
+
+
+# ---- the server and its memory ------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                out += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of `pid` and all its descendants (sum of RSS, as `ps` would add them up)."""
+    total, todo, page = 0, [pid], os.sysconf("SC_PAGE_SIZE")
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * page
+        except OSError:
+            continue
+        todo += _children(p)
+    return total
+
+
+class MemoryWatch:
+    """Samples the server tree's RSS on a thread; `.peak` and `.samples` (seconds, bytes)."""
+
+    def __init__(self, pid: int, every: float = 0.2):
+        self.pid, self.every = pid, every
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._t0 = time.perf_counter()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.perf_counter() - self._t0, tree_rss_bytes(self.pid)))
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> MemoryWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak(self) -> int:
+        return max((b for _, b in self.samples), default=0)
+
+
+class Server:
+    """`streamlit run app.py` on a free localhost port; its stderr drained (a full pipe would stall it)."""
+
+    def __init__(self):
+        env = {"EXPLORER_DATA_DIR": os.environ.get("EXPLORER_DATA_DIR", str(ROOT.parent / "shared" / "data"))}
+        self.proc, self.url = browser.start_server("app.py", env=env)
+        self.stderr_tail: list[str] = []
+        self._drain = threading.Thread(target=self._read_stderr, daemon=True)
+        self._drain.start()
+
+    def _read_stderr(self) -> None:
+        for line in iter(self.proc.stderr.readline, b""):
+            self.stderr_tail = (self.stderr_tail + [line.decode(errors="replace").rstrip()])[-200:]
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        browser.stop_server(self.proc)
+
+
+# ---- one student ----------------------------------------------------------------
+
+
+@dataclass
+class Action:
+    session: int
+    action: str
+    seconds: float
+    ok: bool
+    bytes: int
+    detail: str = ""
+
+
+class Student:
+    """One student's visit: shared link -> train -> draw digits. Records every action."""
+
+    def __init__(self, index: int, url: str, digits: int, ramp: float, think: tuple[float, float],
+                 records: list[Action], errors: list[str], seed: int):
+        self.index, self.url, self.digits = index, url, digits
+        self.rng = random.Random(seed * 1000 + index)
+        self.ramp, self.think_range = ramp, think
+        self.records, self.errors = records, errors
+        self.predictions: list[tuple[int, str]] = []
+
+    async def think(self, scale: float = 1.0) -> None:
+        lo, hi = self.think_range
+        if hi > 0:
+            await asyncio.sleep(self.rng.uniform(lo, hi) * scale)
+
+    def record(self, action: str, result: RunResult, s: StreamlitSession, check=None, what: str = "") -> bool:
+        problems = list(result.exceptions)
+        if result.status not in ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY"):
+            problems.append(f"script ended {result.status}")
+        problems += [f"st.error: {a[:160]}" for a in s.alerts("ERROR")]
+        if check is not None and not problems and not check(s):
+            problems.append(f"{what} not shown")
+        detail = "; ".join(problems)
+        self.records.append(Action(self.index, action, result.seconds, not problems, result.bytes, detail))
+        if problems:
+            self.errors.append(f"student {self.index}, {action}: {detail}")
+        return not problems
+
+    async def run(self) -> None:
+        await asyncio.sleep(self.rng.uniform(0, self.ramp))
+        async with StreamlitSession(self.url) as s:
+            self.record("open lab (shared link)", await s.open(LAB, TEACHER_LINK), s)
+            await self.think()
+            self.record("train linear model", await s.click(s.widget(key=TRAIN_KEY)), s,
+                        check=accuracy_shown, what="test accuracy")
+            if self.digits == 0:
+                return
+            await self.think()
+            self.record("open Draw a digit", await s.switch_page(DRAW), s)
+            for n in range(self.digits):
+                digit = self.rng.randrange(10)
+                canvas = s.widget(kind="bidi_component")
+                states = canvas_states(digit, json.loads(canvas.proto.json or "{}"), self.rng)
+                for k, state in enumerate(states):
+                    await self.think(0.3)  # drawing the next stroke
+                    last = k == len(states) - 1
+                    result = await s.set_value(s.widget(kind="bidi_component"), json_value=json_value(state))
+                    if self.record("draw a stroke", result, s, check=prediction_shown if last else None,
+                                   what="Prediction") and last:
+                        self.predictions.append((digit, prediction(s)))
+                await self.think()
+                if n < self.digits - 1:
+                    result = await s.set_value(s.widget(kind="bidi_component"),
+                                               json_value=json_value(cleared_state(json.loads(canvas.proto.json or "{}"))))
+                    self.record("reset the canvas", result, s)
+            if s.protocol_errors:
+                self.errors.append(f"student {self.index}: {'; '.join(s.protocol_errors)}")
+
+
+def prediction(s: StreamlitSession) -> str:
+    """The value of the first metric labelled like 'Prediction' ('' if none)."""
+    return next((v for k, v in s.metrics().items() if PREDICTION.search(k)), "")
+
+
+def prediction_shown(s: StreamlitSession) -> bool:
+    return bool(prediction(s))
+
+
+def accuracy_shown(s: StreamlitSession) -> bool:
+    """A test accuracy on the page: an accuracy metric, or text naming the accuracy with a percentage."""
+    if any(ACCURACY.search(k) and "%" in v for k, v in s.metrics().items()):
+        return True
+    return any(ACCURACY.search(t) and "%" in t for t in s.texts())
+
+
+# ---- the run ----------------------------------------------------------------------
+
+
+async def warm_up(url: str, pages: list[str]) -> list[dict]:
+    """The teacher's visit before class: loads torch, MNIST and the shipped model once per process.
+
+    Also the server's first script run, which Streamlit runs in its legacy
+    `pages/`-directory mode until some run has called `st.navigation`.
+    """
+    rows = []
+    async with StreamlitSession(url, timeout=300) as s:
+        result = await s.open("", "")
+        rows.append({"warm-up step": "home", "seconds": result.seconds, "ok": result.ok})
+        missing = [p for p in pages if p not in s.pages]
+        if missing:
+            raise SystemExit(f"FAIL: page(s) {missing} not in the app's navigation (have {sorted(s.pages)})")
+        for page in pages:
+            result = await s.switch_page(page)
+            rows.append({"warm-up step": page, "seconds": result.seconds, "ok": result.ok})
+    return rows
+
+
+async def classroom(url: str, sessions: int, digits: int, ramp: float, think: tuple[float, float],
+                    seed: int, deadline: float) -> tuple[list[Action], list[str], list[Student], float]:
+    records: list[Action] = []
+    errors: list[str] = []
+    students = [Student(i, url, digits, ramp, think, records, errors, seed) for i in range(sessions)]
+
+    async def guarded(student: Student) -> None:
+        try:
+            await student.run()
+        except Exception as err:  # any failure of one student is an error of the run, not a crash
+            errors.append(f"student {student.index}: {type(err).__name__}: {err}"[:400])
+
+    t0 = time.perf_counter()
+    tasks = [asyncio.create_task(guarded(s)) for s in students]
+    done, pending = await asyncio.wait(tasks, timeout=deadline)
+    for task in pending:
+        task.cancel()
+    if pending:
+        errors.append(f"{len(pending)} students not finished after {deadline:.0f} s (cancelled)")
+        await asyncio.gather(*pending, return_exceptions=True)
+    return records, errors, students, time.perf_counter() - t0
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100), linear between closest ranks; NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def summary_rows(records: list[Action]) -> list[dict]:
+    by_action: dict[str, list[Action]] = {}
+    for r in records:
+        by_action.setdefault(r.action, []).append(r)
+    rows = []
+    for name, group in [*by_action.items(), ("ALL ACTIONS", records)]:
+        times = [r.seconds for r in group]
+        rows.append({"action": name, "n": len(group), "errors": sum(not r.ok for r in group),
+                     "p50_s": percentile(times, 50), "p95_s": percentile(times, 95),
+                     "max_s": max(times, default=float("nan")),
+                     "kB_per_run": statistics.mean(r.bytes for r in group) / 1024 if group else 0.0})
+    return rows
+
+
+def main() -> None:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--sessions", type=int, default=30, help="students (websocket sessions)")
+    p.add_argument("--digits", type=int, default=3, help="digits each student draws (0: train only)")
+    p.add_argument("--ramp", type=float, default=10.0, help="students arrive over this many seconds")
+    p.add_argument("--burst", action="store_true", help="everyone at once, no thinking time")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-seconds", type=float, default=300.0, help="hard limit for the students' part")
+    args = p.parse_args()
+    ramp, think = (0.0, (0.0, 0.0)) if args.burst else (args.ramp, (1.0, 3.0))
+    os.environ.setdefault("EXPLORER_DATA_DIR", str(ROOT.parent / "shared" / "data"))
+
+    load_before = os.getloadavg()
+    server = Server()
+    try:
+        with MemoryWatch(server.proc.pid) as memory:
+            warm_rows = asyncio.run(warm_up(server.url, [LAB, DRAW] if args.digits else [LAB]))
+            after_warm_up = tree_rss_bytes(server.proc.pid)
+            cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+            records, errors, students, wall = asyncio.run(
+                classroom(server.url, args.sessions, args.digits, ramp, think, args.seed, args.max_seconds))
+            cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+        if not server.alive():
+            errors.append(f"the server died (exit {server.proc.returncode})")
+    finally:
+        server.stop()
+    load_after = os.getloadavg()
+
+    print_table(warm_rows, "Warm-up (the first visitor after the server starts; not in the figures below)")
+    rows = summary_rows(records)
+    print_table(rows, f"{args.sessions} students, {'burst' if args.burst else f'arriving over {ramp:g} s'}: "
+                      "seconds from action sent to its script run finished")
+    drawn = [(d, p) for s in students for d, p in s.predictions]
+    correct = sum(str(d) == p.strip().split()[0] for d, p in drawn if p.strip())
+    client_cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
+    print(f"\nwall {wall:.1f} s; benchmark client CPU {client_cpu:.1f} s (it shares the machine with the server); "
+          f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} (other sessions share this machine)")
+    print(f"server memory (RSS, server + children): after warm-up {after_warm_up / 2**30:.2f} GB, "
+          f"peak {memory.peak / 2**30:.2f} GB")
+    if drawn:
+        print(f"predictions shown for {len(drawn)} digits; {correct} read as the digit drawn (information only)")
+    for kind, n in Counter(e.split(": ", 1)[-1][:120] for e in errors).most_common(8):
+        print(f"  error x{n}: {kind}")
+
+    all_times = [r.seconds for r in records]
+    n_errors = len(errors)
+    p95 = percentile(all_times, 95)
+    checks = {
+        "errors": (n_errors == TARGET_ERRORS, f"{n_errors} (target {TARGET_ERRORS})"),
+        "p95 response": (p95 < TARGET_P95_S, f"{p95:.2f} s (target < {TARGET_P95_S} s)"),
+        "server memory": (memory.peak < TARGET_MEMORY_GB * 2**30,
+                          f"{memory.peak / 2**30:.2f} GB (target < {TARGET_MEMORY_GB} GB)"),
+    }
+    print()
+    for name, (ok, text) in checks.items():
+        print(f"{name}: {text}: {'PASS' if ok else 'FAIL'}")
+    if errors and server.stderr_tail:
+        print("\nlast server log lines:\n  " + "\n  ".join(server.stderr_tail[-15:]))
+    write_json(args.json, {
+        "sessions": args.sessions, "digits": args.digits, "ramp_s": ramp, "think_s": think,
+        "burst": args.burst, "wall_s": wall, "client_cpu_s": client_cpu, "load_before": load_before,
+        "load_after": load_after, "warm_up": warm_rows, "rows": rows, "errors": errors,
+        "memory_peak_bytes": memory.peak, "memory_after_warm_up_bytes": after_warm_up,
+        "memory_samples": memory.samples[::5], "predictions": drawn,
+        "actions": [asdict(r) for r in records],
+        "checks": {k: {"pass": ok, "value": text} for k, (ok, text) in checks.items()},
+        "pass": all(ok for ok, _ in checks.values()),
+    })
+
+
+if __name__ == "__main__":
+    main()
