@@ -116,17 +116,29 @@ def _sqrt(x): return torch.sqrt(x)
 def _abs(x): return torch.abs(x)
 def _square(x): return torch.square(x)
 def _pow(x, exponent): return torch.pow(x, exponent)
-def _sum(x, dim=None, keepdim=False): return torch.sum(x, dim=dim, keepdim=keepdim)
-def _mean(x, dim=None, keepdim=False): return torch.mean(x, dim=dim, keepdim=keepdim)
+def _sum(x, dim=None, keepdim=False):
+    # torch.sum(x) and torch.sum(x, dim) are different graph nodes (SumBackward0/1): call the
+    # same overload the code panel shows.
+    return torch.sum(x) if _whole(dim, keepdim) else torch.sum(x, dim, keepdim=keepdim)
+
+
+def _mean(x, dim=None, keepdim=False):
+    return torch.mean(x) if _whole(dim, keepdim) else torch.mean(x, dim, keepdim=keepdim)
+
+
+def _whole(dim, keepdim) -> bool:
+    if dim is None and keepdim:
+        raise ValueError("keepdim=True needs a dim, e.g. dim=(0, 1)")
+    return dim is None
 
 
 def _max(x, dim=None, keepdim=False):
     # torch.max(x, dim) returns (values, indices); only the values carry gradients.
-    return torch.max(x) if dim is None else torch.max(x, dim, keepdim).values
+    return torch.max(x) if _whole(dim, keepdim) else torch.max(x, dim, keepdim).values
 
 
 def _min(x, dim=None, keepdim=False):
-    return torch.min(x) if dim is None else torch.min(x, dim, keepdim).values
+    return torch.min(x) if _whole(dim, keepdim) else torch.min(x, dim, keepdim).values
 
 
 def _matmul(a, b): return torch.matmul(a, b)

@@ -1,0 +1,208 @@
+"""Autograd & computational graphs: type an expression (or pick a model), see its graph, values, gradients.
+
+Thin page: every setting is URL state through pages/ui.py; parsing, graphs, the traced
+backward pass, lessons and the code panel live in core/ (expr, autograd_*, gradcheck).
+"""
+
+import streamlit as st
+
+from core.runtime import configure_torch
+from pages import ui
+
+configure_torch()
+
+from core import autograd_graph as G  # noqa: E402
+from core import autograd_lessons as lessons  # noqa: E402
+from core import autograd_presets as P  # noqa: E402
+from core.autograd_code import scenario_code  # noqa: E402
+from core.data import missing_mnist_files  # noqa: E402
+from core.expr import ExpressionError  # noqa: E402
+from core.gradcheck import gradient_check  # noqa: E402
+
+MODES = ["An expression", "A model's loss"]
+
+st.title("Autograd & computational graphs")
+ui.lesson(
+    "How PyTorch computes gradients",
+    "Every operation on a tensor with `requires_grad=True` is recorded as a node of a "
+    "**computational graph**: the result keeps a `grad_fn`, the backward function that knows "
+    "the operation's local derivative. `out.backward()` walks that graph from the output back "
+    "to the leaves; at each node it multiplies the gradient arriving from above (*upstream*) "
+    "by the local derivative -- the **chain rule** -- and finally adds the result into each "
+    "leaf's `.grad`. Below: the chapter's 2×3 example, its graph as autograd recorded it "
+    "(drawn by torchviz), every value and gradient, and the backward pass one node at a time.",
+    formulas=[r"\frac{\partial\,out}{\partial x}=\frac{\partial\,out}{\partial z}\cdot"
+              r"\frac{\partial z}{\partial y}\cdot\frac{\partial y}{\partial x}",
+              r"out=\tfrac{1}{6}\sum 3(x+2)^2\;\Rightarrow\;\frac{\partial\,out}{\partial x}"
+              r"=\tfrac{6(x+2)}{6}=x+2"],
+    try_this=["Set the backward step to 2 and predict the gradient that reaches `y * y` "
+              "before you press Next (d out/dz is 1/6 everywhere and z = 3·(y·y)).",
+              "Change `z.mean()` to `z.sum()`: how much bigger do the gradients get? Then "
+              "delete the last line so the output is z, and read why backward() needs a scalar.",
+              "Set `requires_grad=False` on x: predict what happens to the graph first."])
+
+
+def show_error(err: ExpressionError) -> None:
+    pointer = err.pointer()
+    st.error(f"**{err}**" + (f"\n\n```\n{pointer}\n```" if pointer else ""),
+             icon=":material/error:")
+
+
+def load_example() -> None:
+    example = P.EXAMPLES[st.session_state["ag_example"]]
+    st.session_state["ag_leaves"], st.session_state["ag_prog"] = example.leaves, example.program
+    st.session_state.pop("ag_step", None)
+
+
+def move_step(delta: int, last: int) -> None:
+    st.session_state["ag_step"] = max(0, min(last, st.session_state.get("ag_step", last) + delta))
+
+
+@st.cache_data(max_entries=64, show_spinner="Checking gradients with finite differences...")
+def cached_check(key: tuple, _scenario: P.Scenario, how: str):
+    """Gradient check of one scenario, cached by its settings (`key`), for every session."""
+    def fn(tensors):
+        return G.with_reduction(_scenario.forward(tensors), how)[0].output
+    return gradient_check(fn, _scenario.make_inputs())
+
+
+mode = ui.radio("Start from", "ag_mode", MODES, horizontal=True)
+if mode == MODES[0]:
+    example = ui.selectbox("Example", "ag_example", list(P.EXAMPLES), on_change=load_example)
+    ex = P.EXAMPLES[example]
+    left, right = st.columns(2)
+    with left:
+        leaves_text = ui.text_area("Leaves: one tensor per line", "ag_leaves", ex.leaves,
+                                   height=110)
+    with right:
+        program_text = ui.text_area("Operations: one per line, the last is the output",
+                                    "ag_prog", ex.program, height=110)
+    st.caption(f"{ex.note}  \nLeaves: `torch.tensor`, `randn`, `rand`, `randint`, `zeros`, "
+               "`ones`, with `requires_grad=`, `dtype=` and `seed=` (this page's shorthand for "
+               "`torch.manual_seed`). Operations: `+ - * / ** @`, `x.T`, indexing, and exp, log, "
+               "sin, cos, tanh, sigmoid, relu, sqrt, abs, pow, sum, mean, max, min, matmul, "
+               "softmax, log_softmax, transpose, reshape, detach, linear, mse_loss, "
+               "binary_cross_entropy, cross_entropy.")
+    key = ("expr", leaves_text, program_text)
+    try:
+        scenario = P.expression_scenario(leaves_text, program_text)
+    except ExpressionError as err:
+        show_error(err)
+        st.stop()
+else:
+    model = ui.selectbox("Model", "ag_model", list(P.MODELS))
+    preset = P.MODELS[model]
+    left, right = st.columns(2)
+    with left:
+        n = ui.slider("Samples in the batch", "ag_n", 1, 32, preset.default_n)
+    with right:
+        seed = ui.number_input("Seed (data and initial weights)", "ag_seed", 0, 10_000, 0)
+    data = {}
+    if preset.uses_mnist and not missing_mnist_files():
+        mnist = ui.mnist()
+        data = {"images": mnist.test_x, "labels": mnist.test_y}
+    st.caption(preset.note)
+    key = ("model", model, n, seed, bool(data))
+    scenario = preset.make(n, seed, **data)
+
+try:
+    comp = scenario.build()
+except ExpressionError as err:
+    show_error(err)
+    st.stop()
+for warning in comp.warnings:
+    st.warning(warning, icon=":material/warning:")
+
+how = "none"
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    annotate = ui.toggle("Values and gradients on the nodes", "ag_annot", True)
+    show_saved = ui.toggle("Saved tensors", "ag_saved", False) if ui.advanced() else False
+    show_attrs = ui.toggle("Node attributes", "ag_attrs", False) if ui.advanced() else False
+if comp.output.dim() != 0 and comp.output.requires_grad:
+    how = ui.radio(f"`{scenario.output_name}` is not a single number: how should backward() "
+                   "start?", "ag_reduce", list(G.REDUCTIONS), format_func=G.REDUCTIONS.get,
+                   horizontal=True)
+target, gradient = G.with_reduction(comp, how)
+problem = G.backward_problem(target, gradient)
+trace = None if problem else G.trace_backward(target, gradient)
+
+code_col, graph_col, step_col = st.columns([1.05, 1.6, 1.15])
+with code_col:
+    st.subheader("PyTorch code", anchor=False)
+    st.code(scenario_code(scenario, comp, how), language="python", wrap_lines=True)
+step = None
+with step_col:
+    st.subheader("Backward, step by step", anchor=False)
+    if problem:
+        st.error(problem, icon=":material/block:")
+    else:
+        last = len(trace.steps)
+        if st.session_state.get("ag_step", 0) > last:
+            st.session_state["ag_step"] = last
+        step = ui.slider("Steps done (0 = forward pass only)", "ag_step", 0, last, last)
+        with st.container(horizontal=True):
+            st.button("Previous", icon=":material/skip_previous:", key="ag_prev",
+                      on_click=move_step, args=(-1, last), disabled=step == 0)
+            st.button("Next", icon=":material/skip_next:", key="ag_next",
+                      on_click=move_step, args=(1, last), disabled=step == last)
+        if step:
+            view = G.explain_step(target, trace, step)
+            st.markdown(view.title)
+            st.latex(view.formula)
+            st.code(view.numbers, language=None)
+        else:
+            st.info("Forward pass only: values are computed, no gradient yet. Press Next to "
+                    "run the first backward node.", icon=":material/arrow_forward:")
+        with st.expander("The order autograd ran the nodes"):
+            st.markdown("\n".join(f"{i}. {'**' if i == step else ''}{name}"
+                                  f"{'**' if i == step else ''}"
+                                  for i, name in enumerate(G.step_order_names(trace, target), 1)))
+with graph_col:
+    st.subheader("Computational graph", anchor=False)
+    st.graphviz_chart(G.draw(target, trace, step=step, show_saved=show_saved,
+                             show_attrs=show_attrs, annotate=annotate), width="stretch")
+    st.caption("Blue: leaves that require grad. Grey: backward functions (`grad_fn`). Green: "
+               "the output. Orange: tensors saved for backward. Yellow with a red border: the "
+               "node running now; red arrows carry the gradient it sends.")
+
+st.subheader("Every value and every gradient", anchor=False)
+st.dataframe(G.value_rows(target, trace, step), hide_index=True, width="stretch")
+
+st.subheader("Gradient check", anchor=False)
+if problem:
+    st.info("Choose how backward() should start (above) to check its gradients.")
+elif not target.params():
+    st.info("No leaf requires grad: there is no gradient to check.")
+else:
+    try:
+        check = cached_check((*key, how), scenario, how if how in ("sum", "mean") else "sum")
+    except ExpressionError as err:
+        check = None
+        show_error(err)
+    if check is not None:
+        worst = check.worst
+        a, b, c = st.columns(3)
+        a.metric("Largest |autograd - finite difference|", f"{check.max_error:.2e}")
+        b.metric("Elements checked", f"{check.checked:,} of {check.total:,}")
+        c.metric("Verdict", "agree" if check.passed else "DISAGREE")
+        st.caption(f"Central differences in float64, eps = {check.eps:g}: (f(x+eps) - "
+                   f"f(x-eps)) / 2eps for each element. Worst: {worst.name}{list(worst.index)}.")
+        if not check.passed and comp.detached:
+            st.info("They disagree because of `.detach()`: finite differences measure how the "
+                    "output really changes, while autograd was told to ignore the detached "
+                    "path. That difference is exactly what detach does.", icon=":material/info:")
+        with st.expander("All compared elements"):
+            st.dataframe(check.rows(), hide_index=True, width="stretch")
+
+st.subheader("Lessons from the chapter, on this computation", anchor=False)
+tabs = st.tabs(["Why a scalar?", "Gradients accumulate", "torch.no_grad()", ".detach()"])
+builders = [lambda: lessons.scalar(scenario), lambda: lessons.accumulation(scenario, how),
+            lambda: lessons.no_grad(scenario), lambda: lessons.detach(scenario)]
+for tab, build in zip(tabs, builders, strict=True):
+    with tab:
+        lesson = build()
+        st.markdown(lesson.text)
+        if lesson.code:
+            st.code(lesson.code, language="python")
+        if lesson.rows:
+            st.dataframe(lesson.rows, hide_index=True, width="stretch")
