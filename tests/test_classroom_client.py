@@ -1,0 +1,156 @@
+"""The load benchmark's websocket client and drawings, against a live `streamlit run app.py`.
+
+The slow tests drive the real server the way `benchmarks.classroom` does, so a
+protocol change in Streamlit (handshake, XSRF, widget states, page switches)
+breaks a test here before it silently breaks the benchmark's figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import os
+import random
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from benchmarks import classroom
+from benchmarks.classroom_drawings import STROKES, canvas_states, cleared_state
+from benchmarks.st_client import StreamlitSession, fetch_xsrf_cookie, json_value
+from pages.registry import PAGES
+
+ROOT = classroom.ROOT
+CANVAS = {"canvasWidth": 280, "canvasHeight": 280, "strokeWidth": 18, "strokeColor": "#ffffff",
+          "backgroundColor": "#000000", "returnImageData": True}
+
+
+def _png(data_url: str) -> Image.Image:
+    head, encoded = data_url.split(",", 1)
+    assert head == "data:image/png;base64"
+    return Image.open(io.BytesIO(base64.b64decode(encoded)))
+
+
+# ---- fast: the drawings and the statistics -------------------------------------
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_drawing_is_sent_stroke_by_stroke_like_the_canvas(digit):
+    states = canvas_states(digit, CANVAS, random.Random(digit))
+    assert len(states) == len(STROKES[digit]())
+    for n, state in enumerate(states, start=1):
+        raw = state["drawing"]["raw"]
+        assert len(raw["objects"]) == n  # every send carries all strokes so far
+        for obj in raw["objects"]:
+            assert obj["type"] == "Path" and obj["stroke"] == "#ffffff" and obj["strokeWidth"] == 18
+            assert obj["path"][0][0] == "M" and obj["path"][-1][0] == "L"
+            assert {c[0] for c in obj["path"][1:-1]} == {"Q"}
+            xs = [v for c in obj["path"] for v in c[1::2]]
+            ys = [v for c in obj["path"] for v in c[2::2]]
+            assert 0 <= min(xs) and max(xs) <= 280 and 0 <= min(ys) and max(ys) <= 280
+        img = _png(state["drawing"]["data"])
+        assert img.size == (280, 280)
+    # The last image has ink (white on black) in the middle, none in the corners.
+    grey = _png(states[-1]["drawing"]["data"]).convert("L")
+    assert grey.getpixel((3, 3)) == 0
+    assert np.asarray(grey.crop((60, 40, 220, 240))).max() == 255
+
+
+def test_no_png_unless_the_page_asks_and_reset_is_empty():
+    state = canvas_states(3, {**CANVAS, "returnImageData": False}, random.Random(0))[-1]
+    assert state["drawing"]["data"] is None
+    reset = cleared_state(CANVAS)
+    assert reset["drawing"]["raw"]["objects"] == []
+    assert np.asarray(_png(reset["drawing"]["data"]).convert("L")).max() == 0
+    assert json.loads(json_value(reset)) == reset
+
+
+def test_percentile_matches_the_definition():
+    values = [float(v) for v in range(1, 101)]
+    assert classroom.percentile(values, 50) == pytest.approx(50.5)
+    assert classroom.percentile(values, 95) == pytest.approx(95.05)
+    assert classroom.percentile([2.0], 95) == 2.0
+    rows = classroom.summary_rows([classroom.Action(0, "a", 1.0, True, 10), classroom.Action(1, "a", 3.0, False, 30)])
+    assert rows[-1]["action"] == "ALL ACTIONS" and rows[-1]["errors"] == 1 and rows[-1]["p50_s"] == 2.0
+
+
+def test_tree_rss_counts_this_process():
+    assert classroom.tree_rss_bytes(os.getpid()) > 10 * 2**20
+
+
+# ---- slow: a live server ---------------------------------------------------------
+
+
+def _run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 240))
+
+
+@pytest.mark.slow
+def test_server_hands_out_an_xsrf_cookie(streamlit_server):
+    token = fetch_xsrf_cookie(streamlit_server)
+    assert token.startswith("2|") and token.count("|") == 3  # Streamlit's v2 XSRF token format
+
+
+@pytest.mark.slow
+def test_two_sessions_open_the_home_page(streamlit_server):
+    async def visit(i: int):
+        async with StreamlitSession(streamlit_server) as s:
+            first = await s.open("", "")
+            again = await s.rerun()
+            return s, first, again
+
+    async def both():
+        return await asyncio.gather(visit(0), visit(1))
+
+    for s, first, again in _run(both()):
+        for result in (first, again):
+            assert result.status == "FINISHED_SUCCESSFULLY" and result.ok, result
+            assert result.messages > 5 and result.bytes > 1000
+        assert "PyTorch Linear Models Explorer" in s.texts()
+        assert s.exceptions() == [] and s.alerts("ERROR") == []
+        built = {url for _, path, _, _, url in PAGES if (ROOT / path).exists()}
+        assert set(s.pages) == (built - {"home"}) | {""}  # every built page; home is served at "/"
+        assert s.widget(key="presenter").label == "Presenter mode"
+
+
+@pytest.mark.slow
+def test_widget_state_reaches_the_server_and_stays_in_its_session(streamlit_server):
+    async def scenario():
+        async with StreamlitSession(streamlit_server) as a, StreamlitSession(streamlit_server) as b:
+            await a.open("", "")
+            await a.rerun()
+            await b.open("", "")
+            result = await a.set_value(a.widget(key="presenter"), bool_value=True)
+            await b.rerun()
+            return a, b, result
+
+    a, b, result = _run(scenario())
+    assert result.ok
+    assert a.query_string == "presenter=1"  # the page published it to the URL (page_info_changed)
+    assert b.query_string == ""  # the other student's page is untouched
+
+
+@pytest.mark.slow
+def test_a_student_trains_then_draws_and_sees_a_prediction(streamlit_server):
+    async def scenario():
+        async with StreamlitSession(streamlit_server, timeout=200) as s:
+            opened = await s.open(classroom.LAB, classroom.TEACHER_LINK)
+            assert "mn_epochs=1" in s.query_string
+            trained = await s.click(s.widget(key=classroom.TRAIN_KEY))
+            assert classroom.accuracy_shown(s), s.metrics()
+            switched = await s.switch_page(classroom.DRAW)
+            canvas = s.widget(kind="bidi_component")
+            strokes = []
+            for state in canvas_states(7, json.loads(canvas.proto.json or "{}"), random.Random(7)):
+                strokes.append(await s.set_value(s.widget(kind="bidi_component"), json_value=json_value(state)))
+            return s, opened, trained, switched, strokes
+
+    s, opened, trained, switched, strokes = _run(scenario())
+    for result in (opened, trained, switched, *strokes):
+        assert result.ok, result
+    assert classroom.prediction_shown(s), s.metrics()
+    assert s.exceptions() == [] and s.alerts("ERROR") == []
+    assert not s.protocol_errors
