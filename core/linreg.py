@@ -374,7 +374,7 @@ class Landscape:
     is_slice: bool  # True when degree > 1: other weights held at their closed-form values
 
 
-def landscape_around(problem: Problem, start: tuple[float, float], resolution: int = 101) -> Landscape:
+def landscape_around(problem: Problem, start: tuple[float, float], resolution: int = 61) -> Landscape:
     """The landscape on a square window holding the closed form and the start, with margin."""
     w_star, b_star = closed_form(problem)
     cw, cb = float(w_star[0]), b_star
@@ -533,3 +533,33 @@ class LabRun:
         """Euclidean distance of (w, b) from the least-squares solution, per step: (T,)."""
         w_star, b_star = self.solution
         return np.linalg.norm(trace.param_matrix() - np.append(w_star, b_star), axis=1)
+
+
+def summary(run: LabRun) -> dict:
+    """The numbers the page shows above the charts, for the run as it stands."""
+    p, s = run.problem, run.torch.last
+    r2_train = r_squared(p.data.y_train.numpy(), predict(p, s.weights, s.bias, p.data.x_train))
+    r2_test = r_squared(p.data.y_test.numpy(), predict(p, s.weights, s.bias, p.data.x_test))
+    text = "n/a" if not math.isfinite(r2_train) else f"{r2_train:.3f}"
+    if p.data.has_test:
+        text += " · test " + ("n/a" if not math.isfinite(r2_test) else f"{r2_test:.3f}")
+    return {
+        "step": run.step,
+        "epoch": run.step / run.torch_cfg.batches_per_epoch(p.n),
+        "hand_loss": run.hand.last.train_loss,
+        "torch_loss": s.train_loss,
+        "r2_train": r2_train,
+        "r2_test": r2_test,
+        "r2_text": text,
+        "distance": float(np.linalg.norm(np.append(s.weights, s.bias) - np.append(*run.solution))),
+    }
+
+
+def divergence_messages(run: LabRun) -> list[tuple[str, str]]:
+    """(which trainers, explanation) for each distinct divergence in `run`; one entry when both agree."""
+    found: dict[str, list[str]] = {}
+    for trace, opt in ((run.hand, "sgd"), (run.torch, run.torch_cfg.optimizer)):
+        if trace.diverged:
+            text = explain_divergence(trace.diverged, trace.steps, run.problem, run.torch_cfg.lr, opt)
+            found.setdefault(text, []).append(trace.name)
+    return [(" and ".join(names), text) for text, names in found.items()]

@@ -108,6 +108,7 @@ class Dataset:
     y_name: str = "y"
     source: str = ""  # how the data was made, for captions and exports
     key: str = ""  # identifies the data: equal keys mean equal data
+    config: SyntheticConfig | None = None  # the preset's settings (None for uploads)
 
     @property
     def has_test(self) -> bool:
@@ -125,7 +126,7 @@ def synthetic(cfg: SyntheticConfig) -> Dataset:
         x_tr, y_tr, x_te, y_te = x, y, x[:0], y[:0]
     return Dataset(x_tr, y_tr, x_te, y_te, source=f"{GENERATORS[cfg.preset].__name__}"
                    f"(slope={cfg.slope}, intercept={cfg.intercept}, noise={cfg.noise}, "
-                   f"n={cfg.n}, seed={cfg.seed})", key=repr(cfg))
+                   f"n={cfg.n}, seed={cfg.seed})", key=repr(cfg), config=cfg)
 
 
 def synthetic_source(cfg: SyntheticConfig) -> str:

@@ -1,0 +1,221 @@
+"""Plotly figures of the linear regression lab: data and fits, loss, residuals, landscape.
+
+Builders take plain arrays and return a `go.Figure`; they know nothing of
+trainers or pages. Colours come from `core.theme`. Long runs are thinned to
+at most `MAX_CURVE_POINTS` points per line and big data sets to
+`MAX_SCATTER_POINTS` dots, so a figure stays small enough to redraw several
+times a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+
+from core import linreg, theme
+from core.linreg import LabRun, Landscape
+
+MAX_CURVE_POINTS = 1500
+MAX_SCATTER_POINTS = 2000
+HAND_COLOR = theme.PALETTE[2]  # bluish green: the by-hand trainer everywhere
+TORCH_COLOR = theme.FIT_COLOR  # vermillion: the PyTorch trainer everywhere
+EXACT_COLOR = theme.REFERENCE_COLOR  # black: the closed-form least-squares answer
+
+
+@dataclass(frozen=True)
+class Line:
+    """One named line to draw: x and y arrays, colour, dash style."""
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    color: str
+    dash: str = "solid"
+    width: float = 3
+
+
+def finite(values) -> np.ndarray:
+    """float64 copy with inf replaced by NaN (plotly draws NaN as a gap)."""
+    v = np.asarray(values, dtype=np.float64).copy()
+    v[~np.isfinite(v)] = np.nan
+    return v
+
+
+def thin(n: int, limit: int = MAX_CURVE_POINTS) -> np.ndarray:
+    """Indices of at most `limit` evenly spaced points of `n`, always keeping the last."""
+    if n <= limit:
+        return np.arange(n)
+    idx = np.linspace(0, n - 1, limit).round().astype(int)
+    return np.unique(idx)
+
+
+def sample(n: int, limit: int = MAX_SCATTER_POINTS, seed: int = 0) -> np.ndarray:
+    """A fixed random subset of at most `limit` of `n` points (all when n <= limit)."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
+
+
+def _points(x, y, name: str, color: str, symbol: str = "circle") -> go.Scatter:
+    x, y = np.asarray(x), np.asarray(y)
+    keep = sample(x.size)
+    shown = name if keep.size == x.size else f"{name} ({keep.size:,} of {x.size:,} shown)"
+    return go.Scatter(x=x[keep], y=y[keep], mode="markers", name=shown,
+                      marker=dict(color=color, size=7, opacity=0.75, symbol=symbol,
+                                  line=dict(width=0.5, color="white")))
+
+
+def fit_figure(x_train, y_train, x_test, y_test, lines: list[Line], x_name: str = "x",
+               y_name: str = "y", title: str = "Data and fitted lines") -> go.Figure:
+    """Scatter of the data (train, and test when given) with fitted lines on top."""
+    fig = go.Figure()
+    fig.add_trace(_points(x_train, y_train, "training data", theme.TRAIN_COLOR))
+    if np.asarray(x_test).size:
+        fig.add_trace(_points(x_test, y_test, "test data", theme.TEST_COLOR, "diamond"))
+    for line in lines:
+        fig.add_trace(go.Scatter(x=line.x, y=finite(line.y), mode="lines", name=line.name,
+                                 line=dict(color=line.color, dash=line.dash, width=line.width)))
+    data_y = np.concatenate([np.asarray(y_train, dtype=np.float64), np.asarray(y_test, dtype=np.float64)])
+    lo, hi = float(data_y.min()), float(data_y.max())
+    pad = 0.15 * (hi - lo or 1.0)
+    # The y range follows the data, not the lines: a diverging fit must not squash the points.
+    fig.update_layout(title=title, xaxis_title=x_name, yaxis_title=y_name,
+                      yaxis_range=[lo - pad, hi + pad], height=440,
+                      legend=dict(orientation="h", yanchor="top", y=-0.15, x=0))
+    return fig
+
+
+def loss_figure(losses: list[Line], distances: list[Line] = (), log_y: bool = False,
+                x_title: str = "step") -> go.Figure:
+    """Loss per step (top) and, when given, distance to the closed form (bottom)."""
+    rows = 2 if distances else 1
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        row_heights=[0.62, 0.38] if rows == 2 else [1.0],
+                        subplot_titles=["Mean squared error", "Distance of (w, b) to least squares"][:rows])
+    for row, group in enumerate((losses, distances), start=1):
+        for line in group:
+            keep = thin(np.asarray(line.x).size)
+            fig.add_trace(go.Scatter(x=np.asarray(line.x)[keep], y=finite(line.y)[keep],
+                                     mode="lines", name=line.name, showlegend=row == 1 or rows == 1,
+                                     line=dict(color=line.color, dash=line.dash, width=line.width)),
+                          row=row, col=1)
+    axis_type = "log" if log_y else "linear"
+    fig.update_yaxes(type=axis_type, row=1, col=1)
+    if rows == 2:
+        fig.update_yaxes(type="log", row=2, col=1)
+    fig.update_xaxes(title_text=x_title, row=rows, col=1)
+    fig.update_layout(height=440, legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
+    return fig
+
+
+def residual_figure(x_train, res_train, x_test=(), res_test=(), r2_train: float = np.nan,
+                    r2_test: float = np.nan, x_name: str = "x") -> go.Figure:
+    """Residuals (y - prediction) against x, with R^2 in the title."""
+    fig = go.Figure()
+    fig.add_trace(_points(x_train, finite(res_train), "training residuals", theme.TRAIN_COLOR))
+    if np.asarray(x_test).size:
+        fig.add_trace(_points(x_test, finite(res_test), "test residuals", theme.TEST_COLOR, "diamond"))
+    fig.add_hline(y=0, line=dict(color=EXACT_COLOR, width=1.5, dash="dash"))
+    title = f"Residuals (R² train {_r2_text(r2_train)}"
+    title += f", test {_r2_text(r2_test)})" if np.asarray(x_test).size else ")"
+    fig.update_layout(title=title, xaxis_title=x_name, yaxis_title="y − prediction", height=440,
+                      legend=dict(orientation="h", yanchor="top", y=-0.15, x=0))
+    return fig
+
+
+def _r2_text(r2: float) -> str:
+    return "n/a" if not np.isfinite(r2) else f"{r2:.3f}"
+
+
+def landscape_figure(land: Landscape, paths: list[Line], optimum: tuple[float, float],
+                     w_name: str = "w", b_name: str = "b") -> go.Figure:
+    """Contours of the loss over (w, b) with each optimizer's path drawn on top.
+
+    Colour is log10 of the loss above its minimum: the valleys of a quadratic
+    loss show as nested ellipses, round when the features are standardised and
+    long and thin when they are not.
+    """
+    excess = land.loss - land.minimum
+    floor = max(1e-9 * float(excess.max()), 1e-12)
+    z = np.log10(np.maximum(excess, 0) + floor).astype(np.float32)  # float32: half the bytes sent
+    lo, hi = int(np.floor(z.min())), int(np.ceil(z.max()))
+    ticks = list(range(lo, hi + 1, max(1, (hi - lo) // 6)))
+    fig = go.Figure(go.Contour(
+        x=land.w, y=land.b, z=z, colorscale=theme.SEQUENTIAL, ncontours=24, customdata=land.loss.astype(np.float32),
+        contours=dict(coloring="heatmap", showlines=True), line=dict(width=0.5, color="white"),
+        colorbar=dict(title=dict(text="loss above<br>minimum", side="top"), tickvals=ticks,
+                      ticktext=[f"{10.0**t:.0e}" if abs(t) > 2 else f"{10.0**t:g}" for t in ticks]),
+        hovertemplate=f"{w_name}=%{{x:.3g}}<br>{b_name}=%{{y:.3g}}<br>loss=%{{customdata:.4g}}<extra></extra>",
+        name="loss",
+    ))
+    for path in paths:
+        keep = thin(np.asarray(path.x).size)
+        x, y = finite(path.x)[keep], finite(path.y)[keep]
+        # A white halo under each path keeps it visible on dark and light contours alike.
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", showlegend=False, hoverinfo="skip",
+                                 line=dict(color="white", width=path.width + 3)))
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=path.name,
+                                 line=dict(color=path.color, dash=path.dash, width=path.width)))
+        if x.size:
+            fig.add_trace(go.Scatter(x=x[-1:], y=y[-1:], mode="markers", showlegend=False,
+                                     marker=dict(color=path.color, size=13, line=dict(color="white", width=2)),
+                                     hovertemplate=f"{path.name} now<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[optimum[0]], y=[optimum[1]], mode="markers", name="least squares",
+                             marker=dict(symbol="star", size=18, color=EXACT_COLOR,
+                                         line=dict(color="white", width=1.5))))
+    title = "Loss landscape and the optimizers' paths"
+    if land.is_slice:
+        title += "<br><sup>a slice: higher-degree weights held at their least-squares values</sup>"
+    fig.update_layout(title=title, height=480, xaxis_title=w_name, yaxis_title=b_name,
+                      xaxis_range=[land.w[0], land.w[-1]], yaxis_range=[land.b[0], land.b[-1]],
+                      legend=dict(orientation="h", yanchor="top", y=-0.15, x=0))
+    # Same scale on both axes, so a round valley looks round.
+    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return fig
+
+
+# ---- all figures of a lab run -------------------------------------------------------
+
+
+def lab_figures(run: LabRun, log_y: bool = False) -> dict[str, go.Figure]:
+    """The page's four figures for `run` as it stands: fit, loss, residuals, landscape."""
+    p, data = run.problem, run.problem.data
+    w_star, b_star = run.solution
+    hand, pt = run.hand.last, run.torch.last
+    x_all = torch.cat([data.x_train, data.x_test])
+    grid = torch.linspace(float(x_all.min()), float(x_all.max()), 200, dtype=torch.float64)
+    fit_lines = [
+        Line("least squares (lstsq)", grid.numpy(), linreg.predict(p, w_star, b_star, grid), EXACT_COLOR, "dash", 2.5),
+        Line("by hand", grid.numpy(), linreg.predict(p, hand.weights, hand.bias, grid), HAND_COLOR, width=7),
+        Line("PyTorch", grid.numpy(), linreg.predict(p, pt.weights, pt.bias, grid), TORCH_COLOR, width=3),
+    ]
+    steps = {t: np.arange(t.steps + 1) for t in (run.hand, run.torch)}
+    losses = [Line("by hand, train", steps[run.hand], np.asarray(run.hand.train_loss), HAND_COLOR, width=6),
+              Line("PyTorch, train", steps[run.torch], np.asarray(run.torch.train_loss), TORCH_COLOR, width=2.5)]
+    if data.has_test:
+        losses += [Line("by hand, test", steps[run.hand], np.asarray(run.hand.test_loss), HAND_COLOR, "dash", 4),
+                   Line("PyTorch, test", steps[run.torch], np.asarray(run.torch.test_loss), TORCH_COLOR, "dot", 2.5)]
+    distances = [Line(t.name, steps[t], run.distance_to_closed_form(t), c, width=wd)
+                 for t, c, wd in ((run.hand, HAND_COLOR, 6), (run.torch, TORCH_COLOR, 2.5))]
+    res_train = data.y_train.numpy() - linreg.predict(p, pt.weights, pt.bias, data.x_train)
+    res_test = data.y_test.numpy() - linreg.predict(p, pt.weights, pt.bias, data.x_test)
+    w_name = "w" if p.degree == 1 else "w₁ (weight of x)"
+    if p.standardise:
+        w_name += ", on standardised x"
+    paths = [Line(t.name, t.param_matrix()[:, 0], t.param_matrix()[:, -1], c, width=wd)
+             for t, c, wd in ((run.hand, HAND_COLOR, 6), (run.torch, TORCH_COLOR, 2.5))]
+    x_title = "step" if run.torch_cfg.batches_per_epoch(p.n) == 1 else "step (mini-batch updates)"
+    return {
+        "fit": fit_figure(data.x_train.numpy(), data.y_train.numpy(), data.x_test.numpy(),
+                          data.y_test.numpy(), fit_lines, data.x_name, data.y_name),
+        "loss": loss_figure(losses, distances, log_y=log_y, x_title=x_title),
+        "residuals": residual_figure(data.x_train.numpy(), res_train, data.x_test.numpy(), res_test,
+                                     linreg.r_squared(data.y_train.numpy(), data.y_train.numpy() - res_train),
+                                     linreg.r_squared(data.y_test.numpy(), data.y_test.numpy() - res_test),
+                                     data.x_name),
+        "landscape": landscape_figure(run.landscape, paths, (float(w_star[0]), b_star), w_name, "b"),
+    }

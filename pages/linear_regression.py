@@ -1,0 +1,194 @@
+"""Linear regression lab: gradient descent by hand beside nn.Linear + torch.optim, on the same data.
+
+Thin page: data, trainers, figures and exports live in `core.linreg*`. The run
+(both trainers and their histories) is this user's, in session state; playing
+advances it a chunk per tick of a `run_every` fragment, so charts update a few
+times a second at most however fast training is.
+"""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from core import linreg, linreg_data, linreg_export
+from core import linreg_figures as figures
+from core.runtime import configure_torch
+from pages import ui
+
+RUN, SIGNATURE, PLAYING = "lin_run", "lin_signature", "lin_playing"
+TICK_S = 0.3  # seconds between chart updates while playing: at most ~3 per second
+TICK_BUDGET_S = 0.12  # training time per tick, so a big data set cannot stall the page
+LEARNING_RATES = [m * 10.0**k for k in range(-4, 1) for m in (1, 2, 5)] + [1.0, 2.0, 5.0]
+LEARNING_RATES = sorted({float(f"{v:.1g}") for v in LEARNING_RATES})
+SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
+
+configure_torch()
+st.title("Linear regression: by hand and the PyTorch way")
+ui.lesson(
+    "Two ways to fit a line, one answer",
+    "A line $\\hat y = w x + b$ fits the data when its mean squared error is small. Gradient descent "
+    "lowers that error a step at a time: compute the loss, let autograd find its gradient with "
+    "`backward()`, move each parameter a little *against* its gradient. The **by hand** trainer "
+    "writes that loop out; **the PyTorch way** packs the same steps into `nn.Linear`, `nn.MSELoss` "
+    "and `torch.optim`. With plain SGD from the same start they follow the same path. "
+    "The dashed black line is the exact least-squares answer (`torch.linalg.lstsq`), for comparison.",
+    formulas=[r"L(w, b) = \frac{1}{N}\sum_{i=1}^{N} (w x_i + b - y_i)^2",
+              r"w \leftarrow w - \eta\,\frac{\partial L}{\partial w}, \qquad "
+              r"b \leftarrow b - \eta\,\frac{\partial L}{\partial b}"],
+    try_this=["Before pressing Play: with plain SGD, will the green and the red line ever part? "
+              "Then switch the optimizer to Adam and predict again.",
+              "Turn standardisation off (learning rate 0.1). Predict what the loss and the landscape "
+              "do, then press Play.",
+              "Pick the curved data: what does a straight line miss? Raise the degree to 3, then 5, "
+              "and watch the test loss."],
+)
+
+
+def regenerate():
+    st.session_state["lin_seed"] = (st.session_state.get("lin_seed", 0) + 1) % 10_000
+
+
+def uploaded_dataset() -> linreg_data.Dataset:
+    """The uploaded CSV's two chosen columns, or a clear error that stops the page here."""
+    upload = st.file_uploader(f"CSV file (at most {linreg_data.csvio.MAX_BYTES // 2**20} MB, "
+                              f"{linreg_data.csvio.MAX_ROWS:,} rows)", type=["csv", "txt", "tsv"],
+                              key="lin_upload")
+    if upload is None:
+        st.info("Upload a CSV with at least two numeric columns; the first row may hold names.",
+                icon=":material/upload_file:")
+        st.stop()
+    try:
+        data = upload.getvalue()
+        columns = linreg_data.read_csv_columns(data)
+        names = list(columns)
+        for key in ("lin_xcol", "lin_ycol"):  # a new file: forget choices it does not have
+            for k in (key, ui._SHADOW + key):
+                if k in st.session_state and st.session_state[k] not in names:
+                    del st.session_state[k]
+        left, right = st.columns(2)
+        with left:
+            x_name = ui.selectbox("x column", "lin_xcol", names, names[0])
+        with right:
+            y_name = ui.selectbox("y column", "lin_ycol", names, names[1])
+        return linreg_data.dataset_from_columns(columns, x_name, y_name, data)
+    except linreg_data.LinRegDataError as err:
+        st.error(str(err), icon=":material/error:")
+        st.stop()
+
+
+data_box, train_box = st.columns(2, border=True)
+with data_box:
+    preset = linreg_data.PRESETS[ui.selectbox("Data", "lin_data", list(linreg_data.PRESETS))]
+    if preset == "csv":
+        dataset = uploaded_dataset()
+    else:
+        left, right = st.columns(2)
+        with left:
+            slope = ui.slider("True slope", "lin_slope", -5.0, 5.0, 2.0, 0.1)
+            noise = ui.slider("Noise (std)", "lin_noise", 0.0, 5.0, 1.0, 0.1)
+            seed = ui.number_input("Seed", "lin_seed", 0, 9999, 0, 1)
+        with right:
+            intercept = ui.slider("True intercept", "lin_icpt", -10.0, 10.0, 1.0, 0.5)
+            n = ui.slider("Points", "lin_n", 10, 1000, 100, 10)
+            st.button("New sample", icon=":material/casino:", on_click=regenerate, width="stretch")
+        dataset = linreg_data.synthetic(linreg_data.SyntheticConfig(preset, slope, intercept, noise, n, seed))
+    degree = ui.slider("Polynomial degree", "lin_deg", 1, linreg.MAX_DEGREE, 1) if preset in ("curve", "csv") else 1
+
+with train_box:
+    lr = ui.select_slider("Learning rate (log scale)", "lin_lr", LEARNING_RATES, 0.1, format_func=lambda v: f"{v:g}")
+    epochs = ui.slider("Epochs", "lin_epochs", 1, 1000, 100)
+    left, right = st.columns(2)
+    with left:
+        optimizer = linreg.OPTIMIZERS[ui.selectbox("PyTorch optimizer", "lin_opt", list(linreg.OPTIMIZERS))]
+        standardise = ui.toggle("Standardise features", "lin_std", True,
+                                help="Shift and scale each feature to mean 0, standard deviation 1.")
+    with right:
+        mini = ui.radio("Batches", "lin_batch", ["Full batch", "Mini-batch"], horizontal=True) == "Mini-batch"
+        batch_size = ui.select_slider("Batch size", "lin_bs", [4, 8, 16, 32, 64, 128], 16) if mini else None
+    init_w, init_b = 0.0, 0.0
+    if ui.advanced():
+        with st.expander("Starting point", icon=":material/tune:"):
+            init_w = ui.slider("Start w", "lin_w0", -10.0, 10.0, 0.0, 0.5)
+            init_b = ui.slider("Start b", "lin_b0", -10.0, 10.0, 0.0, 0.5)
+
+problem = linreg.make_problem(dataset, degree, standardise)
+hand_cfg = linreg.HandConfig(lr, epochs, batch_size, 0, init_w, init_b)
+torch_cfg = linreg.TorchConfig(lr, epochs, batch_size, 0, init_w, init_b, optimizer)
+signature = (dataset.key, degree, standardise, replace(torch_cfg, epochs=0))
+
+
+def new_run():
+    st.session_state[RUN] = linreg.LabRun(problem, hand_cfg, torch_cfg)
+    st.session_state[SIGNATURE], st.session_state[PLAYING] = signature, False
+
+
+if st.session_state.get(SIGNATURE) != signature or RUN not in st.session_state:
+    new_run()
+run: linreg.LabRun = st.session_state[RUN]
+run.set_epochs(epochs)
+
+controls = st.columns([1.3, 1, 1, 1, 1, 2.6], vertical_alignment="bottom")
+playing = st.session_state[PLAYING]
+if controls[0].button("Pause" if playing else "Play", type="primary", key="lin_play", width="stretch",
+                      icon=":material/pause:" if playing else ":material/play_arrow:", disabled=run.done):
+    playing = st.session_state[PLAYING] = not playing
+for col, k in zip(controls[1:4], (1, 10, 100), strict=True):
+    if col.button(f"+{k}", key=f"lin_step{k}", help=f"Train {k} step(s)", width="stretch", disabled=run.done):
+        run.advance(k)
+        playing = st.session_state[PLAYING] = False
+if controls[4].button("Reset", key="lin_reset", icon=":material/restart_alt:", width="stretch"):
+    new_run()
+    run, playing = st.session_state[RUN], False
+with controls[5]:
+    speed = ui.select_slider("Speed (steps per second)", "lin_speed", SPEEDS, 20)
+interval = max(TICK_S, 1 / speed)
+log_y = ui.toggle("Log scale for the loss", "lin_logy", False)
+
+
+def live_view():
+    """Metrics and charts; while playing, each run of this fragment first trains a chunk."""
+    run: linreg.LabRun = st.session_state[RUN]
+    if st.session_state.get(PLAYING):
+        run.advance(max(1, round(speed * interval)), budget_s=TICK_BUDGET_S)
+        if run.done:
+            st.session_state[PLAYING] = False
+            st.rerun()  # the whole page, so the Play button and the timer reset
+    s = linreg.summary(run)
+    cols = st.columns(5)
+    cols[0].metric(f"Step (epoch {s['epoch']:.3g})", f"{s['step']:,} / {run.target_steps:,}")
+    cols[1].metric("Loss by hand", f"{s['hand_loss']:.4g}")
+    cols[2].metric("Loss, PyTorch", f"{s['torch_loss']:.4g}")
+    cols[3].metric("R² (PyTorch, train)", s["r2_text"])
+    cols[4].metric("Distance to least squares", f"{s['distance']:.3g}")
+    for names, text in linreg.divergence_messages(run):
+        st.error(f"**{names}:** {text}", icon=":material/warning:")
+    figs = figures.lab_figures(run, log_y=log_y)
+    top, bottom = st.columns(2), st.columns(2)
+    for col, name in zip((*top, *bottom), ("fit", "landscape", "loss", "residuals"), strict=True):
+        with col:
+            ui.plotly(figs[name], key=f"lin_fig_{name}")
+
+
+st.fragment(live_view, run_every=interval if playing else None)()
+st.caption(f"Full-batch gradient descent is stable on this data for learning rates below about "
+           f"**{linreg.max_stable_lr(problem):.3g}**" + (" (standardised features)." if standardise else "."))
+
+st.subheader("The code of each trainer")
+st.caption("What runs above, step for step. Both read the same settings and the same batches:")
+st.code(linreg_export.settings_code(run), language="python")
+hand_col, torch_col = st.columns(2)
+with hand_col:
+    st.markdown("**By hand** (autograd does the calculus, we do the update)")
+    st.code(linreg_export.hand_code(), language="python")
+with torch_col:
+    st.markdown("**The PyTorch way** (`nn.Linear`, `nn.MSELoss`, `torch.optim`)")
+    st.code(linreg_export.pytorch_code(run.torch_cfg), language="python")
+
+st.subheader("Take the run with you")
+left, right = st.columns(2)
+left.download_button("Learned parameters (JSON)", lambda r=run: linreg_export.parameters_json(r),
+                     file_name="linear_regression_run.json", mime="application/json",
+                     icon=":material/data_object:", on_click="ignore", width="stretch")
+right.download_button("Script that reproduces this run", lambda r=run: linreg_export.reproduction_script(r),
+                      file_name="linear_regression_run.py", mime="text/x-python",
+                      icon=":material/code:", on_click="ignore", width="stretch")
