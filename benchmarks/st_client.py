@@ -455,9 +455,12 @@ class StreamlitSession:
                 entry[1].cancel()
 
     async def _auto_loop(self, fragment_id: str, interval: float) -> None:
+        interval = max(interval, 0.05)
+        next_tick = time.perf_counter() + interval
         try:
-            while not self._closed:
-                await asyncio.sleep(max(interval, 0.05))
+            while not self._closed:  # fixed rate, like the browser's setInterval
+                await asyncio.sleep(max(0.0, next_tick - time.perf_counter()))
+                next_tick = max(next_tick + interval, time.perf_counter())
                 if self._action_lock.locked():
                     continue  # the browser would queue it behind the running action; skip a tick
                 self.auto_rerun_count += 1

@@ -154,3 +154,61 @@ def test_a_student_trains_then_draws_and_sees_a_prediction(streamlit_server):
     assert classroom.prediction_shown(s), s.metrics()
     assert s.exceptions() == [] and s.alerts("ERROR") == []
     assert not s.protocol_errors
+
+
+FRAGMENT_APP = '''
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+st.session_state["full_runs"] = st.session_state.get("full_runs", 0) + 1
+st.metric("full runs", st.session_state["full_runs"])
+
+
+@st.fragment
+def canvas():
+    result = st_canvas(stroke_width=12, height=120, width=120, return_image_data=True, key="pad")
+    st.metric("strokes", len((result.json_data or {}).get("objects", [])))
+    st.metric("ink", int((result.image_data[..., 3] > 0).sum()) if result.image_data is not None else -1)
+
+
+@st.fragment(run_every=0.3)
+def ticker():
+    st.session_state["ticks"] = st.session_state.get("ticks", 0) + 1
+    st.metric("ticks", st.session_state["ticks"])
+
+
+canvas()
+ticker()
+'''
+
+
+@pytest.mark.slow
+def test_fragments_auto_reruns_and_a_canvas_in_a_fragment(tmp_path):
+    """What the pages may use: a canvas inside st.fragment, and st.fragment(run_every=...)."""
+    from tests import browser
+
+    (tmp_path / "frag.py").write_text(FRAGMENT_APP)
+
+    async def scenario(url):
+        async with StreamlitSession(url) as s:
+            await s.open("", "")
+            pad = s.widget(kind="bidi_component")
+            assert pad.fragment_id
+            strokes = []
+            for state in canvas_states(4, json.loads(pad.proto.json), random.Random(4)):
+                strokes.append(await s.set_value(s.widget(kind="bidi_component"), json_value=json_value(state)))
+            after_strokes = s.metrics()
+            waited = await s.wait_for(lambda s: int(s.metrics()["ticks"]) >= int(after_strokes["ticks"]) + 3, 20)
+            return s, pad, strokes, after_strokes, waited
+
+    proc, url = browser.start_server("frag.py", cwd=tmp_path)
+    try:
+        s, pad, strokes, after_strokes, waited = _run(scenario(url))
+    finally:
+        browser.stop_server(proc)
+    assert [r.status for r in strokes] == ["FINISHED_FRAGMENT_RUN_SUCCESSFULLY"] * 2
+    assert all(r.fragment_ids == (pad.fragment_id,) for r in strokes)
+    assert after_strokes["strokes"] == "2" and int(after_strokes["ink"]) > 500  # the PNG arrived
+    assert after_strokes["full runs"] == "1"  # strokes reran the fragment only
+    assert s.auto_rerun_count >= 3 and waited < 10
+    assert not s.protocol_errors
