@@ -44,13 +44,13 @@ h1 { font-size: 3rem !important; } h2 { font-size: 2.3rem !important; } h3 { fon
 </style>
 """
 
+# Navigation first: widgets created before st.navigation are lost when it resolves the page.
+page = st.navigation(navigation(), position="sidebar", expanded=True)
 with st.sidebar:
     ui.toggle("Presenter mode", ui.PRESENTER_KEY, False,
               help="Bigger type for a projector; advanced controls are hidden.")
 if ui.presenter():
     st.html(PRESENTER_CSS)
-
-page = st.navigation(navigation(), position="sidebar", expanded=True)
 page.run()
 
 with st.sidebar:
