@@ -16,8 +16,9 @@ client costs a few protobuf parses instead of a Chromium each). Every student:
    sends its drawing after every stroke, as streamlit-drawable-canvas does),
    checking each time that a Prediction is shown, then resets the canvas.
 
-Students arrive spread over `--ramp` seconds and think 1-3 s between actions
-(`--burst`: all at once, no thinking). A response time is the time from the
+Students arrive spread over `--ramp` seconds (default 30: a class opening the
+link the teacher shared), read the page 2-5 s between actions and take 0.5-1.5 s
+per stroke (`--burst`: all at once, no pauses: the worst case). A response time is the time from the
 action's message leaving the client to the end of the script run that
 answers it (`script_finished`): what a student waits before the page settles.
 Memory is the RSS of the server process and its children, sampled every
@@ -48,6 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TEACHER_LINK = "mn_epochs=1&mn_n=5000"  # the lab's linear model, one short epoch
 LAB, DRAW = "mnist", "draw"
 TRAIN_KEY = "mn_train"  # the canvas is found by its kind: the draw page has one
+# A person: reads the page for 2-5 s before the next click; draws one stroke in 0.5-1.5 s.
+THINK_S, STROKE_S = (2.0, 5.0), (0.5, 1.5)
 TARGET_ERRORS, TARGET_P95_S, TARGET_MEMORY_GB = 0, 2.0, 3.0
 PREDICTION = re.compile(r"predict", re.I)
 ACCURACY = re.compile(r"accura", re.I)
@@ -75,6 +78,21 @@ def tree_rss_bytes(pid: int) -> int:
         try:
             with open(f"/proc/{p}/statm") as f:
                 total += int(f.read().split()[1]) * page
+        except OSError:
+            continue
+        todo += _children(p)
+    return total
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) used so far by `pid` and its descendants."""
+    total, todo, tick = 0.0, [pid], os.sysconf("SC_CLK_TCK")
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
         except OSError:
             continue
         todo += _children(p)
@@ -112,8 +130,9 @@ class MemoryWatch:
 class Server:
     """`streamlit run app.py` on a free localhost port; its stderr drained (a full pipe would stall it)."""
 
-    def __init__(self):
-        env = {"EXPLORER_DATA_DIR": os.environ.get("EXPLORER_DATA_DIR", str(ROOT.parent / "shared" / "data"))}
+    def __init__(self, torch_threads: int):
+        env = {"EXPLORER_DATA_DIR": os.environ.get("EXPLORER_DATA_DIR", str(ROOT.parent / "shared" / "data")),
+               "EXPLORER_TORCH_THREADS": str(torch_threads)}
         self.proc, self.url = browser.start_server("app.py", env=env)
         self.stderr_tail: list[str] = []
         self._drain = threading.Thread(target=self._read_stderr, daemon=True)
@@ -147,17 +166,18 @@ class Student:
     """One student's visit: shared link -> train -> draw digits. Records every action."""
 
     def __init__(self, index: int, url: str, digits: int, ramp: float, think: tuple[float, float],
-                 records: list[Action], errors: list[str], seed: int):
+                 stroke: tuple[float, float], records: list[Action], errors: list[str], seed: int):
         self.index, self.url, self.digits = index, url, digits
         self.rng = random.Random(seed * 1000 + index)
-        self.ramp, self.think_range = ramp, think
+        self.ramp, self.think_range, self.stroke_range = ramp, think, stroke
         self.records, self.errors = records, errors
         self.predictions: list[tuple[int, str]] = []
+        self.accuracies: list[str] = []
 
-    async def think(self, scale: float = 1.0) -> None:
-        lo, hi = self.think_range
+    async def think(self, between: tuple[float, float] | None = None) -> None:
+        lo, hi = between or self.think_range
         if hi > 0:
-            await asyncio.sleep(self.rng.uniform(lo, hi) * scale)
+            await asyncio.sleep(self.rng.uniform(lo, hi))
 
     def record(self, action: str, result: RunResult, s: StreamlitSession, check=None, what: str = "") -> bool:
         problems = list(result.exceptions)
@@ -177,8 +197,9 @@ class Student:
         async with StreamlitSession(self.url) as s:
             self.record("open lab (shared link)", await s.open(LAB, TEACHER_LINK), s)
             await self.think()
-            self.record("train linear model", await s.click(s.widget(key=TRAIN_KEY)), s,
-                        check=accuracy_shown, what="test accuracy")
+            if self.record("train linear model", await s.click(s.widget(key=TRAIN_KEY)), s,
+                           check=accuracy_shown, what="test accuracy"):
+                self.accuracies.append(accuracy(s))
             if self.digits == 0:
                 return
             await self.think()
@@ -188,7 +209,7 @@ class Student:
                 canvas = s.widget(kind="bidi_component")
                 states = canvas_states(digit, json.loads(canvas.proto.json or "{}"), self.rng)
                 for k, state in enumerate(states):
-                    await self.think(0.3)  # drawing the next stroke
+                    await self.think(self.stroke_range)  # drawing the stroke takes a moment
                     last = k == len(states) - 1
                     result = await s.set_value(s.widget(kind="bidi_component"), json_value=json_value(state))
                     if self.record("draw a stroke", result, s, check=prediction_shown if last else None,
@@ -212,11 +233,13 @@ def prediction_shown(s: StreamlitSession) -> bool:
     return bool(prediction(s))
 
 
+def accuracy(s: StreamlitSession) -> str:
+    """The value of the first accuracy metric showing a percentage, e.g. '91.23%' ('' if none)."""
+    return next((v for k, v in s.metrics().items() if ACCURACY.search(k) and "%" in v), "")
+
+
 def accuracy_shown(s: StreamlitSession) -> bool:
-    """A test accuracy on the page: an accuracy metric, or text naming the accuracy with a percentage."""
-    if any(ACCURACY.search(k) and "%" in v for k, v in s.metrics().items()):
-        return True
-    return any(ACCURACY.search(t) and "%" in t for t in s.texts())
+    return bool(accuracy(s))
 
 
 # ---- the run ----------------------------------------------------------------------
@@ -242,10 +265,10 @@ async def warm_up(url: str, pages: list[str]) -> list[dict]:
 
 
 async def classroom(url: str, sessions: int, digits: int, ramp: float, think: tuple[float, float],
-                    seed: int, deadline: float) -> tuple[list[Action], list[str], list[Student], float]:
+                    stroke: tuple[float, float], seed: int, deadline: float) -> tuple[list[Action], list[str], list[Student], float]:
     records: list[Action] = []
     errors: list[str] = []
-    students = [Student(i, url, digits, ramp, think, records, errors, seed) for i in range(sessions)]
+    students = [Student(i, url, digits, ramp, think, stroke, records, errors, seed) for i in range(sessions)]
 
     async def guarded(student: Student) -> None:
         try:
@@ -292,24 +315,28 @@ def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--sessions", type=int, default=30, help="students (websocket sessions)")
     p.add_argument("--digits", type=int, default=3, help="digits each student draws (0: train only)")
-    p.add_argument("--ramp", type=float, default=10.0, help="students arrive over this many seconds")
+    p.add_argument("--ramp", type=float, default=30.0, help="students arrive over this many seconds")
     p.add_argument("--burst", action="store_true", help="everyone at once, no thinking time")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--torch-threads", type=int, default=1,
+                   help="the server's EXPLORER_TORCH_THREADS (1: the README's classroom-server setting)")
     p.add_argument("--max-seconds", type=float, default=300.0, help="hard limit for the students' part")
     args = p.parse_args()
-    ramp, think = (0.0, (0.0, 0.0)) if args.burst else (args.ramp, (1.0, 3.0))
+    ramp, think, stroke = (0.0, (0.0, 0.0), (0.0, 0.0)) if args.burst else (args.ramp, THINK_S, STROKE_S)
     os.environ.setdefault("EXPLORER_DATA_DIR", str(ROOT.parent / "shared" / "data"))
 
     load_before = os.getloadavg()
-    server = Server()
+    server = Server(args.torch_threads)
     try:
         with MemoryWatch(server.proc.pid) as memory:
             warm_rows = asyncio.run(warm_up(server.url, [LAB, DRAW] if args.digits else [LAB]))
             after_warm_up = tree_rss_bytes(server.proc.pid)
             cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+            server_cpu0 = tree_cpu_seconds(server.proc.pid)
             records, errors, students, wall = asyncio.run(
-                classroom(server.url, args.sessions, args.digits, ramp, think, args.seed, args.max_seconds))
+                classroom(server.url, args.sessions, args.digits, ramp, think, stroke, args.seed, args.max_seconds))
             cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+            server_cpu = tree_cpu_seconds(server.proc.pid) - server_cpu0
         if not server.alive():
             errors.append(f"the server died (exit {server.proc.returncode})")
     finally:
@@ -323,10 +350,15 @@ def main() -> None:
     drawn = [(d, p) for s in students for d, p in s.predictions]
     correct = sum(str(d) == p.strip().split()[0] for d, p in drawn if p.strip())
     client_cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
-    print(f"\nwall {wall:.1f} s; benchmark client CPU {client_cpu:.1f} s (it shares the machine with the server); "
-          f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} (other sessions share this machine)")
+    print(f"\nwall {wall:.1f} s; server CPU {server_cpu:.1f} s ({server_cpu / wall:.2f} cores on average, "
+          f"torch threads {args.torch_threads}); benchmark client CPU {client_cpu:.1f} s (same machine)")
+    print(f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} on {os.cpu_count()} cores "
+          "(anything above the server's share is other work on this machine)")
     print(f"server memory (RSS, server + children): after warm-up {after_warm_up / 2**30:.2f} GB, "
           f"peak {memory.peak / 2**30:.2f} GB")
+    accs = [float(a.rstrip("%")) for student in students for a in student.accuracies]
+    if accs:
+        print(f"test accuracy shown after training: {min(accs):.1f}-{max(accs):.1f}% over {len(accs)} runs")
     if drawn:
         print(f"predictions shown for {len(drawn)} digits; {correct} read as the digit drawn (information only)")
     for kind, n in Counter(e.split(": ", 1)[-1][:120] for e in errors).most_common(8):
@@ -347,11 +379,12 @@ def main() -> None:
     if errors and server.stderr_tail:
         print("\nlast server log lines:\n  " + "\n  ".join(server.stderr_tail[-15:]))
     write_json(args.json, {
-        "sessions": args.sessions, "digits": args.digits, "ramp_s": ramp, "think_s": think,
-        "burst": args.burst, "wall_s": wall, "client_cpu_s": client_cpu, "load_before": load_before,
+        "sessions": args.sessions, "digits": args.digits, "ramp_s": ramp, "think_s": think, "stroke_s": stroke,
+        "burst": args.burst, "wall_s": wall, "client_cpu_s": client_cpu, "server_cpu_s": server_cpu,
+        "torch_threads": args.torch_threads, "load_before": load_before,
         "load_after": load_after, "warm_up": warm_rows, "rows": rows, "errors": errors,
         "memory_peak_bytes": memory.peak, "memory_after_warm_up_bytes": after_warm_up,
-        "memory_samples": memory.samples[::5], "predictions": drawn,
+        "memory_samples": memory.samples[::5], "predictions": drawn, "accuracies": accs,
         "actions": [asdict(r) for r in records],
         "checks": {k: {"pass": ok, "value": text} for k, (ok, text) in checks.items()},
         "pass": all(ok for ok, _ in checks.values()),
