@@ -44,6 +44,11 @@ _RECOLOR = {"fillcolor=lightblue": f'fillcolor="{LEAF_FILL}"',
             "fillcolor=darkolivegreen3": f'fillcolor="{BASE_FILL}"'}
 
 
+LEGEND = ("Blue: leaves that require grad. Grey: backward functions (`grad_fn`). Green: the "
+          "output. Orange: tensors saved for backward. Yellow with a red border: the node "
+          "running now; red arrows carry the gradient it sends. Green borders: nodes done.")
+
+
 @dataclass
 class OpInfo:
     """What made one autograd node: the text written for it, its value, the name it was given."""
@@ -266,7 +271,7 @@ def format_tensor(t, max_elements: int = 12) -> str:
         values = t.double().tolist() if t.is_floating_point() else t.tolist()
         return _nested(values, t.dim())
     f = t.double()
-    return (f"shape {tuple(t.shape)}: mean {_num(float(f.mean()))}, std {_num(float(f.std()))}, "
+    return (f"{tuple(t.shape)} mean {_num(float(f.mean()))}, std {_num(float(f.std()))}\n"
             f"min {_num(float(f.min()))}, max {_num(float(f.max()))}")
 
 
@@ -312,7 +317,7 @@ def value_rows(comp: Computation, trace: BackwardTrace | None = None, step: int 
             grad = "(no backward yet)"
         rows.append({"name": name, "role": comp.roles.get(name, ""), "shape": str(tuple(t.shape)),
                      "requires_grad": bool(t.requires_grad), "value": flat(t, max_elements),
-                     f"gradient d{out}/d(name)": grad})
+                     f"d{out}/d(this tensor)": grad})
     return rows
 
 
@@ -350,29 +355,35 @@ def node_symbol(comp: Computation, node) -> str:
     return info.name or f"({info.text})"
 
 
-def _rows(text: str, color: str, size: int) -> str:
-    lines = [html.escape(line) for line in text.splitlines()] or [""]
-    body = '<BR ALIGN="LEFT"/>'.join(lines) + '<BR ALIGN="LEFT"/>'
-    return (f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT COLOR="{color}" POINT-SIZE="{size}">'
-            f"{body}</FONT></TD></TR>")
+def _lines(text: str) -> str:
+    """Text as left-aligned HTML-label lines; leading spaces kept (Graphviz drops plain ones)."""
+    out = []
+    for line in text.splitlines():
+        body = line.lstrip(" ")
+        out.append("&#160;" * (len(line) - len(body)) + html.escape(body) + '<BR ALIGN="LEFT"/>')
+    return "".join(out)
 
 
 def _label(title: str, subtitle: str | None, value: str | None, grad: str | None,
            size: int = 11) -> str:
-    rows = [f'<TR><TD ALIGN="LEFT"><B>{html.escape(title)}</B></TD></TR>']
+    """An HTML-like Graphviz label: bold title, grey subtitle, then value and grad rows."""
+    rows = [f'<TR><TD COLSPAN="2" ALIGN="LEFT"><B>{html.escape(title)}</B></TD></TR>']
     if subtitle:
-        rows.append(_rows(subtitle, "#444444", size - 1))
-    if value is not None:
-        rows.append(_rows("value " + value.replace("\n", "\n      "), VALUE_COLOR, size))
-    if grad is not None:
-        rows.append(_rows("grad  " + grad.replace("\n", "\n      "), GRAD_COLOR, size))
-    return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(rows) \
-        + "</TABLE>>"
+        rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT"><FONT COLOR="#444444" '
+                    f'POINT-SIZE="{size - 1}">{_lines(subtitle)}</FONT></TD></TR>')
+    for caption, text, color in (("value", value, VALUE_COLOR), ("grad", grad, GRAD_COLOR)):
+        if text is not None:
+            rows.append(f'<TR><TD ALIGN="LEFT" VALIGN="TOP"><FONT COLOR="{color}" '
+                        f'POINT-SIZE="{size}">{caption}</FONT></TD><TD ALIGN="LEFT" '
+                        f'BALIGN="LEFT"><FONT COLOR="{color}" POINT-SIZE="{size}">'
+                        f"{_lines(text)}</FONT></TD></TR>")
+    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+            + "".join(rows) + "</TABLE>>")
 
 
 def draw(comp: Computation, trace: BackwardTrace | None = None, *, step: int | None = None,
          show_saved: bool = False, show_attrs: bool = False, annotate: bool = True,
-         max_elements: int = 12) -> graphviz.Digraph:
+         max_elements: int = 12, font_size: int = 11) -> graphviz.Digraph:
     """torchviz's graph of comp.output, annotated, with backward step `step` highlighted.
 
     `step` counts steps done (0: before backward; None: all of them). With `annotate`, nodes
@@ -383,7 +394,8 @@ def draw(comp: Computation, trace: BackwardTrace | None = None, *, step: int | N
                    show_saved=show_saved)
     dot.body[:] = [_recolor(line) for line in dot.body]
     dot.strict = True  # re-stated edges below update the drawn edge instead of adding one
-    dot.node_attr.update(fillcolor=OP_FILL, fontname="monospace", fontsize="11", margin="0.08")
+    dot.node_attr.update(fillcolor=OP_FILL, fontname="monospace", fontsize=str(font_size),
+                         margin="0.08")
     dot.graph_attr.update(bgcolor="white", nodesep="0.25", ranksep="0.35", pad="0.1")
     dot.graph_attr.pop("size", None)  # let the page scale it; torchviz's 12 inches is a guess
     steps = trace.steps if trace else []
@@ -401,10 +413,10 @@ def draw(comp: Computation, trace: BackwardTrace | None = None, *, step: int | N
             var = node.variable
             name = comp.name_of(var) or ""
             dot.node(str(id(var)), _label(f"{name} {tuple(var.shape)}".strip(), "leaf",
-                                          fmt(var) if annotate else None, grad),
+                                          fmt(var) if annotate else None, grad, font_size),
                      fillcolor=LEAF_FILL)
             dot.node(str(id(node)), _label("AccumulateGrad", f"{name}.grad += grad", None, None,
-                                           10), **style)
+                                           font_size), **style)
             continue
         info = comp.ops.get(node)
         subtitle = node_title(comp, node) if info else None
@@ -413,13 +425,14 @@ def draw(comp: Computation, trace: BackwardTrace | None = None, *, step: int | N
         value = _value_of(comp, node)
         dot.node(str(id(node)), _label(kind(node), subtitle,
                                        fmt(value) if (annotate and value is not None) else None,
-                                       grad), **style)
+                                       grad, font_size), **style)
     out = comp.output
     seed = fmt(trace.seed) if (annotate and trace is not None and done) else None
     dot.node(str(id(out)), _label(f"{comp.output_name} {tuple(out.shape)}", "output",
-                                  fmt(out) if annotate else None, seed), fillcolor=OUTPUT_FILL)
+                                  fmt(out) if annotate else None, seed, font_size),
+             fillcolor=OUTPUT_FILL)
     if current is not None:
-        _highlight_edges(dot, current, fmt)
+        _highlight_edges(dot, current, fmt, font_size)
     return dot
 
 
@@ -437,18 +450,26 @@ def _style(is_current: bool, has_run: bool) -> dict[str, str]:
     return {}
 
 
-def _highlight_edges(dot: graphviz.Digraph, step: BackwardStep, fmt) -> None:
+def _highlight_edges(dot: graphviz.Digraph, step: BackwardStep, fmt, font_size: int) -> None:
     """Colour the edges the current step sends gradients along, arrows pointing backward."""
     if kind(step.node) == "AccumulateGrad":
         var = step.node.variable
         dot.edge(str(id(var)), str(id(step.node)), color=GRAD_COLOR, penwidth="3", dir="back")
         return
+    sent: dict[object, list[torch.Tensor]] = {}
     for target, g in zip(step.targets, step.grad_inputs, strict=False):
-        if target is None or g is None:
-            continue
+        if target is not None and g is not None:
+            sent.setdefault(target, []).append(g)
+    for target, grads in sent.items():
+        # One drawn edge per pair of nodes: several inputs fed by the same node (y * y) send
+        # their gradients along it together, and autograd adds them up.
+        text = fmt(grads[0]) if len(grads) == 1 else \
+            f"{len(grads)} inputs, sum:\n" + fmt(torch.stack(grads).sum(0))
+        label = (f'<<TABLE BORDER="0" CELLPADDING="2" BGCOLOR="white"><TR><TD BALIGN="LEFT">'
+                 f'<FONT COLOR="{GRAD_COLOR}" POINT-SIZE="{font_size - 1}">{_lines(text)}'
+                 "</FONT></TD></TR></TABLE>>")
         dot.edge(str(id(target)), str(id(step.node)), color=GRAD_COLOR, penwidth="3",
-                 dir="back", fontcolor=GRAD_COLOR, fontname="monospace", fontsize="10",
-                 label=" " + fmt(g).replace("\n", "\\l") + "\\l")
+                 dir="back", label=label)
 
 
 # ---- the chain rule, one step at a time ----------------------------------------------------

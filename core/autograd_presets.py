@@ -34,6 +34,36 @@ class Scenario:
         return self.forward(self.make_inputs())
 
 
+# ---- the page's words ---------------------------------------------------------------------
+
+LESSON = (
+    "Every operation on a tensor with `requires_grad=True` is recorded as a node of a "
+    "**computational graph**: the result keeps a `grad_fn`, the backward function that knows "
+    "the operation's local derivative. `out.backward()` walks that graph from the output back "
+    "to the leaves; at each node it multiplies the gradient arriving from above (*upstream*) "
+    "by the local derivative -- the **chain rule** -- and adds the result into each leaf's "
+    "`.grad`. Below: the chapter's 2×3 example, its graph as autograd recorded it (drawn by "
+    "torchviz), every value and gradient, and the backward pass one node at a time.")
+FORMULAS = (
+    r"\frac{\partial\,out}{\partial x}=\frac{\partial\,out}{\partial z}\cdot"
+    r"\frac{\partial z}{\partial y}\cdot\frac{\partial y}{\partial x}",
+    r"out=\tfrac{1}{6}\sum 3(x+2)^2\;\Rightarrow\;\frac{\partial\,out}{\partial x}"
+    r"=\tfrac{6(x+2)}{6}=x+2",
+)
+TRY_THIS = (
+    "Set the backward step to 2 and predict the gradient that reaches `y * y` before you "
+    "press Next (d out/dz is 1/6 everywhere and z = 3·(y·y)).",
+    "Change `z.mean()` to `z.sum()`: how much bigger do the gradients get? Then set "
+    "`requires_grad=False` on x and predict what happens to the graph.",
+)
+SYNTAX_HELP = (
+    "Leaves: `torch.tensor`, `randn`, `rand`, `randint`, `zeros`, `ones`, with "
+    "`requires_grad=`, `dtype=` and `seed=` (this page's shorthand for `torch.manual_seed`). "
+    "Operations: `+ - * / ** @`, `x.T`, indexing, and " + ", ".join(
+        sorted(n for n, op in expr.OPS.items())) + " (as functions, `torch.`/`F.` functions "
+    "or methods).")
+
+
 # ---- expressions ---------------------------------------------------------------------------
 
 

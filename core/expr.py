@@ -249,6 +249,9 @@ LITERAL_KINDS = {"dims", "int", "bool", "reduction", "shape"}
 REDUCTIONS = ("mean", "sum", "none")
 # `torch.NAME` / `F.NAME` spellings that exist in PyTorch, so copied code runs there too.
 NAMESPACES = {"torch": torch, "F": F, "torch.nn.functional": F, "nn.functional": F}
+# Spelling checks are table lookups made once here, never getattr/hasattr on a user's name.
+SPELLINGS = {(prefix, name) for prefix, module in NAMESPACES.items() for name in OPS
+             if hasattr(module, name)}
 RESERVED = {"torch", "F", "nn", "True", "False", "None"}
 
 # Friendly names for refused syntax.
@@ -887,7 +890,7 @@ class _Compiler:
                 op = OPS.get(func.attr)
                 if op is None or not op.function:
                     raise self.unknown_function(dotted, func)
-                if not hasattr(NAMESPACES[prefix], func.attr):
+                if (prefix, func.attr) not in SPELLINGS:
                     raise self.source.error(f"PyTorch has no {dotted}; write {op.code} or just "
                                             f"{op.name}", func)
                 return self.apply(op, node, node.args, node.keywords, depth)

@@ -4,47 +4,32 @@ Thin page: every setting is URL state through pages/ui.py; parsing, graphs, the 
 backward pass, lessons and the code panel live in core/ (expr, autograd_*, gradcheck).
 """
 
+import re
+
 import streamlit as st
 
+from core import autograd_graph as G
+from core import autograd_lessons as lessons
+from core import autograd_presets as P
+from core.autograd_code import scenario_code
+from core.data import missing_mnist_files
+from core.expr import ExpressionError
+from core.gradcheck import gradient_check
 from core.runtime import configure_torch
 from pages import ui
 
 configure_torch()
-
-from core import autograd_graph as G  # noqa: E402
-from core import autograd_lessons as lessons  # noqa: E402
-from core import autograd_presets as P  # noqa: E402
-from core.autograd_code import scenario_code  # noqa: E402
-from core.data import missing_mnist_files  # noqa: E402
-from core.expr import ExpressionError  # noqa: E402
-from core.gradcheck import gradient_check  # noqa: E402
-
 MODES = ["An expression", "A model's loss"]
 
 st.title("Autograd & computational graphs")
-ui.lesson(
-    "How PyTorch computes gradients",
-    "Every operation on a tensor with `requires_grad=True` is recorded as a node of a "
-    "**computational graph**: the result keeps a `grad_fn`, the backward function that knows "
-    "the operation's local derivative. `out.backward()` walks that graph from the output back "
-    "to the leaves; at each node it multiplies the gradient arriving from above (*upstream*) "
-    "by the local derivative -- the **chain rule** -- and finally adds the result into each "
-    "leaf's `.grad`. Below: the chapter's 2×3 example, its graph as autograd recorded it "
-    "(drawn by torchviz), every value and gradient, and the backward pass one node at a time.",
-    formulas=[r"\frac{\partial\,out}{\partial x}=\frac{\partial\,out}{\partial z}\cdot"
-              r"\frac{\partial z}{\partial y}\cdot\frac{\partial y}{\partial x}",
-              r"out=\tfrac{1}{6}\sum 3(x+2)^2\;\Rightarrow\;\frac{\partial\,out}{\partial x}"
-              r"=\tfrac{6(x+2)}{6}=x+2"],
-    try_this=["Set the backward step to 2 and predict the gradient that reaches `y * y` "
-              "before you press Next (d out/dz is 1/6 everywhere and z = 3·(y·y)).",
-              "Change `z.mean()` to `z.sum()`: how much bigger do the gradients get? Then "
-              "delete the last line so the output is z, and read why backward() needs a scalar.",
-              "Set `requires_grad=False` on x: predict what happens to the graph first."])
+ui.lesson("How PyTorch computes gradients", P.LESSON, formulas=P.FORMULAS, try_this=P.TRY_THIS)
 
 
 def show_error(err: ExpressionError) -> None:
+    """The refusal in bold (markdown characters escaped), the line with a caret under it."""
+    text = re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~$])", r"\\\1", str(err))
     pointer = err.pointer()
-    st.error(f"**{err}**" + (f"\n\n```\n{pointer}\n```" if pointer else ""),
+    st.error(f"**{text}**" + (f"\n\n```\n{pointer}\n```" if pointer else ""),
              icon=":material/error:")
 
 
@@ -77,12 +62,7 @@ if mode == MODES[0]:
     with right:
         program_text = ui.text_area("Operations: one per line, the last is the output",
                                     "ag_prog", ex.program, height=110)
-    st.caption(f"{ex.note}  \nLeaves: `torch.tensor`, `randn`, `rand`, `randint`, `zeros`, "
-               "`ones`, with `requires_grad=`, `dtype=` and `seed=` (this page's shorthand for "
-               "`torch.manual_seed`). Operations: `+ - * / ** @`, `x.T`, indexing, and exp, log, "
-               "sin, cos, tanh, sigmoid, relu, sqrt, abs, pow, sum, mean, max, min, matmul, "
-               "softmax, log_softmax, transpose, reshape, detach, linear, mse_loss, "
-               "binary_cross_entropy, cross_entropy.")
+    st.caption(f"{ex.note}  \n{P.SYNTAX_HELP}")
     key = ("expr", leaves_text, program_text)
     try:
         scenario = P.expression_scenario(leaves_text, program_text)
@@ -126,7 +106,7 @@ target, gradient = G.with_reduction(comp, how)
 problem = G.backward_problem(target, gradient)
 trace = None if problem else G.trace_backward(target, gradient)
 
-code_col, graph_col, step_col = st.columns([1.05, 1.6, 1.15])
+code_col, graph_col, step_col = st.columns([1.25, 1.35, 1.25])
 with code_col:
     st.subheader("PyTorch code", anchor=False)
     st.code(scenario_code(scenario, comp, how), language="python", wrap_lines=True)
@@ -149,7 +129,7 @@ with step_col:
             view = G.explain_step(target, trace, step)
             st.markdown(view.title)
             st.latex(view.formula)
-            st.code(view.numbers, language=None)
+            st.code(view.numbers, language=None, wrap_lines=True)
         else:
             st.info("Forward pass only: values are computed, no gradient yet. Press Next to "
                     "run the first backward node.", icon=":material/arrow_forward:")
@@ -160,10 +140,9 @@ with step_col:
 with graph_col:
     st.subheader("Computational graph", anchor=False)
     st.graphviz_chart(G.draw(target, trace, step=step, show_saved=show_saved,
-                             show_attrs=show_attrs, annotate=annotate), width="stretch")
-    st.caption("Blue: leaves that require grad. Grey: backward functions (`grad_fn`). Green: "
-               "the output. Orange: tensors saved for backward. Yellow with a red border: the "
-               "node running now; red arrows carry the gradient it sends.")
+                             show_attrs=show_attrs, annotate=annotate,
+                             font_size=15 if ui.presenter() else 11), width="content")
+    st.caption(G.LEGEND)
 
 st.subheader("Every value and every gradient", anchor=False)
 st.dataframe(G.value_rows(target, trace, step), hide_index=True, width="stretch")
