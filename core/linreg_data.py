@@ -154,7 +154,9 @@ def read_csv_columns(data: bytes) -> dict[str, np.ndarray]:
     try:
         columns = csvio.read_numeric_csv(data)
     except csvio.CsvError as err:
-        raise LinRegDataError(str(err)) from None
+        hint = " Every row of a CSV file needs the same number of values: is this a CSV file?" \
+            if str(err).startswith("Row ") else ""
+        raise LinRegDataError(f"{err}{hint}") from None
     if len(columns) < 2:
         only = ", ".join(repr(c) for c in columns)
         raise LinRegDataError(
