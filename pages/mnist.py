@@ -97,7 +97,7 @@ def train_live(config: mt.TrainConfig) -> None:
                                f"number {position} in line ({active} CNN training running). Stop leaves the line.")
 
     slot = queue.slot(on_wait=waiting) if is_heavy(spec) else nullcontext()
-    drawn = 0.0
+    drawn, draws = 0.0, 0
     with slot as ticket, closing(trainer.run()) as reports:
         for p in reports:
             if ticket is not None:
@@ -106,8 +106,8 @@ def train_live(config: mt.TrainConfig) -> None:
                                           f"loss {p.loss:.3f} · accuracy {p.accuracy:.1%} · "
                                           f"{p.examples_per_s:,.0f} examples/s")
             if time.monotonic() - drawn > 1.0 or p.epoch_end or p.finished:
-                drawn = time.monotonic()
-                panels.live_figures(curves, pictures, trainer, p.step)
+                drawn, draws = time.monotonic(), draws + 1
+                panels.live_figures(curves, pictures, trainer, draws)
     st.session_state.pop("mn_live", None)
     st.session_state["mn_run"] = mt.finish_run(trainer, data.test_x, data.test_y)
     panels.keep_model(st.session_state["mn_run"])

@@ -119,7 +119,7 @@ def results(run: mt.TrainedRun, data) -> None:
     cols[1].metric("Training time", f"{run.train_seconds:.1f} s", help=f"on {run.device}")
     cols[2].metric("Epochs", f"{run.epochs_done:.2f}")
     cols[3].metric("Parameters", f"{mt.parameter_count(run.model):,}")
-    st.caption(f"{run.spec.describe()} · {run.source}" + (f" · {run.config.describe()}" if run.config else ""))
+    st.caption(f"{run.source.capitalize()}: " + (run.config.describe() if run.config else run.spec.describe()))
     if run.history:
         ui.plotly(figs.training_curves(run.history, run.config.train_size))
     left, right = st.columns([1, 1])

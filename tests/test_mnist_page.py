@@ -1,0 +1,155 @@
+"""AppTest of the MNIST lab: training, results, URL state, hostile links, stop, model files."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from core import mnist_train as mt
+from core.models import ModelSpec, SavedModel, load_model, save_model
+from tests.mnist_helpers import malicious_files, mnist
+
+PAGE = "pages/mnist.py"
+FAST = {"mn_n": "5000", "mn_epochs": "1", "mn_bs": "64"}  # 79 steps: well under a second
+
+
+@pytest.fixture(scope="module", autouse=True)
+def data_loaded_once():
+    mnist()  # the page shares these tensors through st.cache_resource
+
+
+def texts(at) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "subheader", "header", "title", "info",
+                                  "warning", "error", "success") for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_page_opens_with_lesson_data_browser_and_device(app_test):
+    at = app_test(PAGE)
+    assert not at.exception
+    assert at.title[0].value.startswith("MNIST lab")
+    assert any("784" in e.label for e in at.expander)
+    assert "Trains on **CPU" in texts(at) or "Trains on **GPU" in texts(at)
+    assert at.selectbox(key="mn_model").value.startswith("Softmax regression")
+    assert len(at.get("plotly_chart")) >= 2  # example grid and class counts
+
+
+def test_training_the_softmax_model_shows_results_and_keeps_it(app_test):
+    at = app_test(PAGE, query=FAST)
+    at.button(key="mn_train").click().run()
+    assert not at.exception
+    acc = float(metric(at, "Test accuracy").rstrip("%")) / 100
+    assert 0.75 < acc <= 1.0
+    assert metric(at, "Epochs") == "1.00"
+    run = at.session_state["mn_run"]
+    assert int(run.evaluation.confusion.sum()) == 10_000 and not run.stopped
+    kept = at.session_state["user_models"]
+    assert len(kept) == 1
+    saved = next(iter(kept.values()))
+    assert isinstance(saved, SavedModel) and saved.spec.kind == "linear"
+    assert "most frequent mistake" in texts(at)
+    assert len(at.get("download_button")) == 1
+    figs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Weight templates" in s for s in figs) and any("Confusion matrix" in s for s in figs)
+
+
+def test_the_cnn_trains_through_the_queue_and_shows_its_filters(app_test):
+    at = app_test(PAGE, query={"mn_model": "Small CNN (two conv layers)", "mn_n": "1000", "mn_epochs": "1",
+                                "mn_bs": "64"})
+    at.button(key="mn_train").click().run()
+    assert not at.exception
+    assert at.session_state["mn_run"].spec.kind == "cnn"
+    assert any("first-layer filters" in c.proto.spec for c in at.get("plotly_chart"))
+    from core.mnist_queue import heavy_trainings
+
+    assert heavy_trainings().snapshot() == (0, 0)  # the slot was given back
+
+
+def test_query_params_restore_the_experiment(app_test):
+    query = {"mn_model": "MLP (hidden layers)", "mn_layers": "2", "mn_h1": "256", "mn_h2": "32",
+             "mn_opt": "SGD + momentum 0.9", "mn_lr": "0.01", "mn_bs": "256", "mn_epochs": "3",
+             "mn_seed": "7", "mn_n": "5000", "mn_sched": "Constant", "mn_split": "test set",
+             "mn_mistakes": "1"}
+    at = app_test(PAGE, query=query)
+    assert not at.exception
+    assert at.selectbox(key="mn_model").value == "MLP (hidden layers)"
+    assert at.slider(key="mn_layers").value == 2
+    assert at.select_slider(key="mn_h1").value == 256 and at.select_slider(key="mn_h2").value == 32
+    assert at.selectbox(key="mn_opt").value == "SGD + momentum 0.9"
+    assert at.select_slider(key="mn_lr").value == 0.01 and at.select_slider(key="mn_bs").value == 256
+    assert at.slider(key="mn_epochs").value == 3 and at.number_input(key="mn_seed").value == 7
+    assert at.select_slider(key="mn_n").value == 5000 and at.selectbox(key="mn_sched").value == "Constant"
+    assert at.radio(key="mn_split").value == "test set"
+    assert "MLP 784-256-32-10, momentum lr 0.01 (constant), batch 256, 3 epochs, 5,000 images, seed 7" in texts(at)
+
+
+def test_hostile_query_params_fall_back_to_defaults(app_test):
+    hostile = {"mn_model": "<script>alert(1)</script>", "mn_lr": "1e309", "mn_bs": "-64", "mn_epochs": "nan",
+               "mn_seed": "99999999999999999999", "mn_n": "'; DROP TABLE", "mn_layers": "inf",
+               "mn_h1": "0", "mn_opt": "__import__('os')", "mn_sched": "", "mn_bf16": "maybe",
+               "mn_split": "x" * 5000, "mn_mistakes": "2"}
+    at = app_test(PAGE, query=hostile)
+    assert not at.exception
+    assert at.selectbox(key="mn_model").value.startswith("Softmax regression")
+    assert at.select_slider(key="mn_lr").value == mt.TrainConfig().lr
+    assert at.select_slider(key="mn_bs").value == mt.TrainConfig().batch_size
+    assert at.slider(key="mn_epochs").value == mt.TrainConfig().epochs
+    assert at.number_input(key="mn_seed").value == 0
+    assert at.select_slider(key="mn_n").value == 60_000
+    assert at.radio(key="mn_split").value == "training set"
+    at.select_slider(key="mn_n").set_value(5000).run()
+    at.button(key="mn_train").click().run()  # and still trains
+    assert not at.exception
+    assert at.session_state["mn_run"].config.train_size == 5000
+
+
+def test_recipe_button_sets_the_benchmark_settings(app_test):
+    at = app_test(PAGE, query={"mn_model": "Small CNN (two conv layers)"})
+    at.button(key="mn_recipe").click().run()
+    assert not at.exception
+    r = mt.RECIPES["cnn"]
+    assert at.select_slider(key="mn_lr").value == r.lr
+    assert at.select_slider(key="mn_bs").value == r.batch_size
+    assert at.slider(key="mn_epochs").value == r.epochs
+    assert at.query_params["mn_lr"] == str(r.lr)  # and the link carries it
+
+
+def test_a_stopped_training_keeps_its_partial_model(app_test):
+    at = app_test(PAGE, query=FAST)
+    d = mnist()
+    trainer = mt.Trainer(mt.TrainConfig(train_size=2000, epochs=3), d.train_x, d.train_y)
+    reports = trainer.run(report_every=0.0)
+    for _ in range(5):
+        next(reports)
+    reports.close()  # what a click on Stop does to the running script
+    at.session_state["mn_live"] = trainer
+    at.button(key="mn_stop").click().run()
+    assert not at.exception
+    run = at.session_state["mn_run"]
+    assert run.stopped and 0 < run.epochs_done < 3
+    assert "Training was stopped" in texts(at)
+
+
+def test_upload_round_trip_and_refusals(app_test, tmp_path):
+    at = app_test(PAGE, query=FAST)
+    model = mt.seeded_model(ModelSpec("mlp", hidden=(32,)), 3)
+    good = save_model(model, ModelSpec("mlp", hidden=(32,)), {"note": "from a test"})
+    at.file_uploader(key="mn_upload").upload("mine.pt", good).run()
+    assert not at.exception
+    run = at.session_state["mn_run"]
+    assert run.spec.hidden == (32,) and "uploaded from mine.pt" in run.source
+    assert torch.equal(run.model.net[0].weight, load_model(good).model.net[0].weight)
+    assert "Loaded mine.pt" in texts(at)
+
+    target = tmp_path / "payload-ran.txt"
+    for name, data in [("evil.pt", malicious_files(target)["torch.save"]), ("noise.pt", bytes(range(256)) * 10),
+                       ("wrong.pt", save_model(model, ModelSpec("mlp", hidden=(32,)))[:-40])]:
+        at.file_uploader(key="mn_upload").set_value((name, data, "application/octet-stream")).run()
+        assert not at.exception
+        assert f"{name} was refused" in texts(at)
+    assert not target.exists()
+    assert at.session_state["mn_run"].spec.hidden == (32,)  # the good model is still there
