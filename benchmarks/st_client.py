@@ -31,7 +31,9 @@ package: `web/server/starlette/starlette_websocket.py` and the bundled
   state dict as one `json_value` under the component's id.
 
 The client never sends `cached_message_hashes`, so the server sends every
-message in full (a browser with a warm cache would receive less).
+message in full (a browser with a warm cache would receive less). Images a run
+shows (`st.image`: `/media/...` URLs) are fetched over HTTP after the run, as
+the browser would load them; a failed fetch is a protocol error.
 """
 
 from __future__ import annotations
@@ -128,6 +130,7 @@ class StreamlitSession:
         self.xsrf_token = ""
         self.protocol_errors: list[str] = []
         self.auto_rerun_count = 0
+        self.media_fetched = 0  # images loaded the way the browser loads them (bytes)
         self._ws = None
         self._reader: asyncio.Task | None = None
         self._elements: dict[tuple[int, ...], Shown] = {}
@@ -317,7 +320,23 @@ class StreamlitSession:
                                messages=self._msg_count - m0, bytes=self._byte_count - b0)
             result.exceptions = [f"{e.proto.type}: {e.proto.message}" for e in self._elements.values()
                                  if e.kind == "exception" and e.run_id == run_id]
+            await self._fetch_media(run_id)
             return result
+
+    async def _fetch_media(self, run_id: str) -> None:
+        """GET the images this run put on the page (after the run, so not in its time)."""
+        urls = {img.url for e in self._elements.values() if e.kind == "imgs" and e.run_id == run_id
+                for img in e.proto.imgs if img.url and not img.url.startswith(("data:", "http"))}
+        for url in urls:
+            try:
+                self.media_fetched += await asyncio.to_thread(self._get, url)
+            except OSError as err:
+                self.protocol_errors.append(f"image {url}: {err}")
+
+    def _get(self, path: str) -> int:
+        url = self.base_url + (path if path.startswith("/") else "/" + path)
+        with urllib.request.urlopen(url, timeout=self.timeout) as response:
+            return len(response.read())
 
     async def _wait_finish(self, seen: int, fragment_id: str | None):
         """The first final script_finished after index `seen` of a run of the wanted kind."""

@@ -136,6 +136,10 @@ def test_widget_state_reaches_the_server_and_stays_in_its_session(streamlit_serv
 @pytest.mark.slow
 def test_a_student_trains_then_draws_and_sees_a_prediction(streamlit_server):
     async def scenario():
+        # A fresh server's first run decides Streamlit's navigation mode (a `pages/` folder means
+        # legacy mode until app.py has called st.navigation): open "/" first, as the benchmark does.
+        async with StreamlitSession(streamlit_server) as first:
+            await first.open("", "")
         async with StreamlitSession(streamlit_server, timeout=200) as s:
             opened = await s.open(classroom.LAB, classroom.TEACHER_LINK)
             assert "mn_epochs=1" in s.query_string
@@ -157,8 +161,11 @@ def test_a_student_trains_then_draws_and_sees_a_prediction(streamlit_server):
 
 
 FRAGMENT_APP = '''
+import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
+
+st.image(np.zeros((28, 28), dtype=np.uint8), caption="served from /media, fetched like a browser")
 
 st.session_state["full_runs"] = st.session_state.get("full_runs", 0) + 1
 st.metric("full runs", st.session_state["full_runs"])
@@ -184,7 +191,7 @@ ticker()
 
 @pytest.mark.slow
 def test_fragments_auto_reruns_and_a_canvas_in_a_fragment(tmp_path):
-    """What the pages may use: a canvas inside st.fragment, and st.fragment(run_every=...)."""
+    """What the pages may use: a canvas inside st.fragment, st.fragment(run_every=...), st.image."""
     from tests import browser
 
     (tmp_path / "frag.py").write_text(FRAGMENT_APP)
@@ -211,4 +218,5 @@ def test_fragments_auto_reruns_and_a_canvas_in_a_fragment(tmp_path):
     assert after_strokes["strokes"] == "2" and int(after_strokes["ink"]) > 500  # the PNG arrived
     assert after_strokes["full runs"] == "1"  # strokes reran the fragment only
     assert s.auto_rerun_count >= 3 and waited < 10
+    assert s.media_fetched > 50  # the PNG/JPEG behind st.image was loaded over HTTP
     assert not s.protocol_errors
