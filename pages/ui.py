@@ -41,6 +41,19 @@ def _seed(key: str, default: Any, parse: Callable[[str], Any]) -> None:
     st.session_state[key] = st.session_state.get(_SHADOW + key, default)
 
 
+def _fit(key: str, valid: Callable[[Any], bool], fallback: Any) -> None:
+    """Replace a kept value that no longer fits the widget (its range or options changed)."""
+    if not valid(st.session_state.get(key)):
+        st.session_state[key] = fallback
+
+
+def _clamp(value, lo, hi):
+    try:
+        return min(max(value, lo), hi)
+    except TypeError:
+        return lo
+
+
 def _publish(key: str, value: Any, default: Any, dump: Callable[[Any], str] = str) -> None:
     """Mirror `value` into the URL (omitted when it is the default) and the shadow copy."""
     st.session_state[_SHADOW + key] = value
@@ -88,6 +101,9 @@ def slider(label: str, key: str, min_value, max_value, default, step=None, **kw)
     """`st.slider` whose value lives in the URL under `key`."""
     kind = float if isinstance(default, float) else int
     _seed(key, default, _number_parser(kind, min_value, max_value))
+    current = st.session_state.get(key)
+    _fit(key, lambda v: isinstance(v, (int, float)) and min_value <= v <= max_value,
+         _clamp(current, min_value, max_value))
     value = st.slider(label, min_value, max_value, step=step, key=key, **kw)
     _publish(key, value, default)
     return value
@@ -97,6 +113,9 @@ def number_input(label: str, key: str, min_value, max_value, default, step=None,
     """`st.number_input` whose value lives in the URL under `key`."""
     kind = float if isinstance(default, float) else int
     _seed(key, default, _number_parser(kind, min_value, max_value))
+    current = st.session_state.get(key)
+    _fit(key, lambda v: isinstance(v, (int, float)) and min_value <= v <= max_value,
+         _clamp(current, min_value, max_value))
     value = st.number_input(label, min_value, max_value, step=step, key=key, **kw)
     _publish(key, value, default)
     return value
@@ -105,6 +124,7 @@ def number_input(label: str, key: str, min_value, max_value, default, step=None,
 def select_slider(label: str, key: str, options: Sequence[Any], default, **kw):
     """`st.select_slider` (e.g. a log-scale learning rate) whose value lives in the URL."""
     _seed(key, default, _choice_parser(options))
+    _fit(key, lambda v: v in options, default)
     value = st.select_slider(label, options=list(options), key=key, **kw)
     _publish(key, value, default)
     return value
@@ -114,6 +134,7 @@ def selectbox(label: str, key: str, options: Sequence[Any], default=None, **kw):
     """`st.selectbox` whose choice lives in the URL (as the option's text)."""
     default = options[0] if default is None else default
     _seed(key, default, _choice_parser(options))
+    _fit(key, lambda v: v in options, default if default in options else options[0])
     value = st.selectbox(label, list(options), key=key, **kw)
     _publish(key, value, default)
     return value
@@ -123,6 +144,7 @@ def radio(label: str, key: str, options: Sequence[Any], default=None, **kw):
     """`st.radio` whose choice lives in the URL."""
     default = options[0] if default is None else default
     _seed(key, default, _choice_parser(options))
+    _fit(key, lambda v: v in options, default if default in options else options[0])
     value = st.radio(label, list(options), key=key, **kw)
     _publish(key, value, default)
     return value
@@ -137,6 +159,7 @@ def multiselect(label: str, key: str, options: Sequence[Any], default: Sequence[
         return [one(part) for part in raw.split(",") if part]
 
     _seed(key, default, parse)
+    _fit(key, lambda v: isinstance(v, list) and all(o in options for o in v), default)
     value = st.multiselect(label, list(options), key=key, **kw)
     _publish(key, value, default, dump=lambda v: ",".join(map(str, v)))
     return value
