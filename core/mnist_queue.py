@@ -118,6 +118,7 @@ class TrainingQueue:
                 if left is not None and left <= 0:
                     return False
                 self._cond.wait(1.0 if left is None else min(left, 1.0))
+                ticket.last_seen = time.monotonic()  # waiting here is a sign of life
                 self._promote()  # stale holders expire with time, not only on events
             return True
 
