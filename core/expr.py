@@ -159,8 +159,8 @@ def _detach(x): return x.detach()
 
 
 def _T(x):
-    if x.ndim > 2:
-        raise ValueError(f".T needs at most 2 dimensions, this tensor has {x.ndim}; "
+    if x.ndim != 2:  # PyTorch deprecates .T on anything but matrices
+        raise ValueError(f".T needs a matrix (2 dimensions), this tensor has {x.ndim}; "
                          "use transpose(x, dim0, dim1)")
     return x.T
 
