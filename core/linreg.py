@@ -37,6 +37,9 @@ MAX_STEPS = 50_000  # a run stops here whatever the epochs, to bound memory per 
 EXPLODE_FACTOR = 1e4  # loss this many times its starting value: diverged
 RISING_STEPS = 20  # loss rising this many steps in a row, above its start: diverged
 
+# The learning-rate choices, 1-2-5 steps on a log scale from 1e-4 to 5.
+LEARNING_RATES = tuple(float(f"{m * 10.0**k:.0e}") for k in range(-4, 1) for m in (1, 2, 5))
+
 OPTIMIZERS = {  # label on the page -> optimizer id
     "SGD": "sgd",
     "SGD + momentum 0.9": "momentum",
@@ -417,7 +420,8 @@ def explain_divergence(reason: str, step: int, problem: Problem, lr: float,
             f" On this data, full-batch gradient descent{' with momentum 0.9' if optimizer == 'momentum' else ''}"
             f" is stable only for learning rates below about **{bound:.3g}**; this run used {lr:g}."
         )
-    tries = [f"Lower the learning rate (try {_nice_below(min(lr / 3, limit * 0.8)):g}), then press Reset."]
+    tries = [f"Lower the learning rate (try {_nice_below(min(lr / 3, limit * 0.8)):g}): the run "
+             "starts again from the beginning."]
     if not problem.standardise:
         tries.append("Turn on **standardise features**: features on a common scale make the valley "
                      "round instead of a long thin trough, so much larger learning rates work.")
@@ -540,9 +544,7 @@ def summary(run: LabRun) -> dict:
     p, s = run.problem, run.torch.last
     r2_train = r_squared(p.data.y_train.numpy(), predict(p, s.weights, s.bias, p.data.x_train))
     r2_test = r_squared(p.data.y_test.numpy(), predict(p, s.weights, s.bias, p.data.x_test))
-    text = "n/a" if not math.isfinite(r2_train) else f"{r2_train:.3f}"
-    if p.data.has_test:
-        text += " · test " + ("n/a" if not math.isfinite(r2_test) else f"{r2_test:.3f}")
+    text = _r2_text(r2_train) + (" · test " + _r2_text(r2_test) if p.data.has_test else "")
     return {
         "step": run.step,
         "epoch": run.step / run.torch_cfg.batches_per_epoch(p.n),
@@ -563,3 +565,10 @@ def divergence_messages(run: LabRun) -> list[tuple[str, str]]:
             text = explain_divergence(trace.diverged, trace.steps, run.problem, run.torch_cfg.lr, opt)
             found.setdefault(text, []).append(trace.name)
     return [(" and ".join(names), text) for text, names in found.items()]
+
+
+def _r2_text(r2: float) -> str:
+    """R^2 for a metric: three decimals, or short scientific notation when a fit is far off."""
+    if not math.isfinite(r2):
+        return "n/a"
+    return f"{r2:.3f}" if r2 > -100 else f"{r2:.1e}"

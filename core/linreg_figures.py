@@ -93,7 +93,7 @@ def loss_figure(losses: list[Line], distances: list[Line] = (), log_y: bool = Fa
                 x_title: str = "step") -> go.Figure:
     """Loss per step (top) and, when given, distance to the closed form (bottom)."""
     rows = 2 if distances else 1
-    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.14,
                         row_heights=[0.62, 0.38] if rows == 2 else [1.0],
                         subplot_titles=["Mean squared error", "Distance of (w, b) to least squares"][:rows])
     for row, group in enumerate((losses, distances), start=1):
@@ -140,12 +140,14 @@ def landscape_figure(land: Landscape, paths: list[Line], optimum: tuple[float, f
     long and thin when they are not.
     """
     excess = land.loss - land.minimum
-    floor = max(1e-9 * float(excess.max()), 1e-12)
+    # Four decades of colour below the window's highest loss: enough rings to read the
+    # valley's shape, without spending the whole colour scale on the tiny pit at the minimum.
+    floor = max(1e-4 * float(excess.max()), 1e-12)
     z = np.log10(np.maximum(excess, 0) + floor).astype(np.float32)  # float32: half the bytes sent
     lo, hi = int(np.floor(z.min())), int(np.ceil(z.max()))
     ticks = list(range(lo, hi + 1, max(1, (hi - lo) // 6)))
     fig = go.Figure(go.Contour(
-        x=land.w, y=land.b, z=z, colorscale=theme.SEQUENTIAL, ncontours=24, customdata=land.loss.astype(np.float32),
+        x=land.w, y=land.b, z=z, colorscale=theme.SEQUENTIAL, ncontours=20, customdata=land.loss.astype(np.float32),
         contours=dict(coloring="heatmap", showlines=True), line=dict(width=0.5, color="white"),
         colorbar=dict(title=dict(text="loss above<br>minimum", side="top"), tickvals=ticks,
                       ticktext=[f"{10.0**t:.0e}" if abs(t) > 2 else f"{10.0**t:g}" for t in ticks]),

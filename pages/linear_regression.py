@@ -1,9 +1,8 @@
 """Linear regression lab: gradient descent by hand beside nn.Linear + torch.optim, on the same data.
 
-Thin page: data, trainers, figures and exports live in `core.linreg*`. The run
-(both trainers and their histories) is this user's, in session state; playing
-advances it a chunk per tick of a `run_every` fragment, so charts update a few
-times a second at most however fast training is.
+Thin page: data, trainers, figures and exports live in `core.linreg*`. The run (both trainers,
+their histories) is this user's, in session state; playing advances it a chunk per tick of a
+`run_every` fragment, so charts update a few times a second at most however fast training is.
 """
 
 from dataclasses import replace
@@ -18,8 +17,6 @@ from pages import ui
 RUN, SIGNATURE, PLAYING = "lin_run", "lin_signature", "lin_playing"
 TICK_S = 0.3  # seconds between chart updates while playing: at most ~3 per second
 TICK_BUDGET_S = 0.12  # training time per tick, so a big data set cannot stall the page
-LEARNING_RATES = [m * 10.0**k for k in range(-4, 1) for m in (1, 2, 5)] + [1.0, 2.0, 5.0]
-LEARNING_RATES = sorted({float(f"{v:.1g}") for v in LEARNING_RATES})
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
 
 configure_torch()
@@ -95,7 +92,7 @@ with data_box:
     degree = ui.slider("Polynomial degree", "lin_deg", 1, linreg.MAX_DEGREE, 1) if preset in ("curve", "csv") else 1
 
 with train_box:
-    lr = ui.select_slider("Learning rate (log scale)", "lin_lr", LEARNING_RATES, 0.1, format_func=lambda v: f"{v:g}")
+    lr = ui.select_slider("Learning rate (log scale)", "lin_lr", linreg.LEARNING_RATES, 0.1, format_func=lambda v: f"{v:g}")
     epochs = ui.slider("Epochs", "lin_epochs", 1, 1000, 100)
     left, right = st.columns(2)
     with left:
@@ -112,6 +109,8 @@ with train_box:
             init_b = ui.slider("Start b", "lin_b0", -10.0, 10.0, 0.0, 0.5)
 
 problem = linreg.make_problem(dataset, degree, standardise)
+train_box.caption(f"On this data, full-batch gradient descent is stable for learning rates below about "
+                  f"**{linreg.max_stable_lr(problem):.3g}**.")
 hand_cfg = linreg.HandConfig(lr, epochs, batch_size, 0, init_w, init_b)
 torch_cfg = linreg.TorchConfig(lr, epochs, batch_size, 0, init_w, init_b, optimizer)
 signature = (dataset.key, degree, standardise, replace(torch_cfg, epochs=0))
@@ -127,21 +126,31 @@ if st.session_state.get(SIGNATURE) != signature or RUN not in st.session_state:
 run: linreg.LabRun = st.session_state[RUN]
 run.set_epochs(epochs)
 
+
+def press_play():
+    st.session_state[PLAYING] = not st.session_state.get(PLAYING, False)
+
+
+def press_step(k: int):  # callbacks run before the page, so every widget below sees the new state
+    st.session_state[RUN].advance(k)
+    st.session_state[PLAYING] = False
+
+
 controls = st.columns([1.3, 1, 1, 1, 1, 2.6], vertical_alignment="bottom")
 playing = st.session_state[PLAYING]
-if controls[0].button("Pause" if playing else "Play", type="primary", key="lin_play", width="stretch",
-                      icon=":material/pause:" if playing else ":material/play_arrow:", disabled=run.done):
-    playing = st.session_state[PLAYING] = not playing
+controls[0].button("Pause" if playing else "Play", type="primary", key="lin_play", width="stretch",
+                   icon=":material/pause:" if playing else ":material/play_arrow:", disabled=run.done,
+                   on_click=press_play)
 for col, k in zip(controls[1:4], (1, 10, 100), strict=True):
-    if col.button(f"+{k}", key=f"lin_step{k}", help=f"Train {k} step(s)", width="stretch", disabled=run.done):
-        run.advance(k)
-        playing = st.session_state[PLAYING] = False
-if controls[4].button("Reset", key="lin_reset", icon=":material/restart_alt:", width="stretch"):
-    new_run()
-    run, playing = st.session_state[RUN], False
+    col.button(f"+{k}", key=f"lin_step{k}", help=f"Train {k} step(s)", width="stretch", disabled=run.done,
+               on_click=press_step, args=(k,))
+controls[4].button("Reset", key="lin_reset", icon=":material/restart_alt:", width="stretch",
+                   on_click=lambda: st.session_state.pop(RUN, None))
 with controls[5]:
     speed = ui.select_slider("Speed (steps per second)", "lin_speed", SPEEDS, 20)
 interval = max(TICK_S, 1 / speed)
+if run.done and not (run.hand.diverged and run.torch.diverged):
+    st.caption("Finished: raise the epochs to train on, or press Reset to start again.")
 log_y = ui.toggle("Log scale for the loss", "lin_logy", False)
 
 
@@ -170,19 +179,15 @@ def live_view():
 
 
 st.fragment(live_view, run_every=interval if playing else None)()
-st.caption(f"Full-batch gradient descent is stable on this data for learning rates below about "
-           f"**{linreg.max_stable_lr(problem):.3g}**" + (" (standardised features)." if standardise else "."))
 
 st.subheader("The code of each trainer")
 st.caption("What runs above, step for step. Both read the same settings and the same batches:")
 st.code(linreg_export.settings_code(run), language="python")
 hand_col, torch_col = st.columns(2)
-with hand_col:
-    st.markdown("**By hand** (autograd does the calculus, we do the update)")
-    st.code(linreg_export.hand_code(), language="python")
-with torch_col:
-    st.markdown("**The PyTorch way** (`nn.Linear`, `nn.MSELoss`, `torch.optim`)")
-    st.code(linreg_export.pytorch_code(run.torch_cfg), language="python")
+hand_col.markdown("**By hand** (autograd does the calculus, we do the update)")
+hand_col.code(linreg_export.hand_code(), language="python")
+torch_col.markdown("**The PyTorch way** (`nn.Linear`, `nn.MSELoss`, `torch.optim`)")
+torch_col.code(linreg_export.pytorch_code(run.torch_cfg), language="python")
 
 st.subheader("Take the run with you")
 left, right = st.columns(2)

@@ -1,0 +1,84 @@
+"""The linear regression page in real Chromium: play a run, see the line fit and the landscape path."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests import browser
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+IGNORED_CONSOLE = ("net::ERR_", "Failed to load resource")
+STEP_METRIC = '[data-testid="stMetricValue"] >> nth=0'
+# _fullData: the traces as plotly.js drew them (arrays decoded from the binary transport)
+PLOTS_JS = "Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => (p._fullData || []).map(t => " \
+           "({name: t.name || '', type: t.type, n: (t.x || []).length, x: Array.from(t.x || []), " \
+           "y: Array.from(t.y || [])})))"
+
+
+def open_lab(page, base_url: str, query: str):
+    # The first visit to a fresh server lands on the home page (deep links to a page need the
+    # navigation the app script builds on its first run), so warm the server up first.
+    browser.open_page(page, base_url)
+    page.wait_for_selector("h1", timeout=120_000)
+    page.goto(f"{base_url}/linear_regression?{query}")
+    page.get_by_text("Linear regression: by hand and the PyTorch way").wait_for(timeout=120_000)
+    page.locator(".js-plotly-plot").nth(3).wait_for(timeout=120_000)
+    browser.wait_idle(page, 120)
+
+
+def plots(page) -> list[list[dict]]:
+    return page.evaluate(PLOTS_JS)
+
+
+def test_playing_fits_the_line_and_draws_the_path(streamlit_server, page):
+    page.set_viewport_size({"width": 1400, "height": 2600})
+    open_lab(page, streamlit_server, "lin_epochs=60&lin_speed=100&lin_noise=1.5")
+    assert page.locator(STEP_METRIC).inner_text() == "0 / 60"
+
+    page.get_by_role("button", name="Play").click()
+    seen, t0 = [], time.time()
+    while time.time() - t0 < 90:
+        text = page.locator(STEP_METRIC).inner_text()
+        if not seen or seen[-1] != text:
+            seen.append(text)
+        if text == "60 / 60" and page.get_by_role("button", name="Play").count():
+            break
+        time.sleep(0.05)
+    elapsed = time.time() - t0
+    assert seen[-1] == "60 / 60", seen
+    assert len(seen) >= 3, f"the run should be seen moving, saw {seen}"
+    # throttled: at most one chart update per tick (0.3 s), never one per training step
+    assert (len(seen) - 1) / elapsed <= 1 / 0.3 + 0.5, (seen, elapsed)
+    browser.wait_idle(page, 60)
+
+    fit, landscape, loss, residuals = plots(page)
+    names = [t["name"] for t in fit]
+    assert "least squares (lstsq)" in names and "by hand" in names and "PyTorch" in names
+    lstsq = next(t for t in fit if t["name"] == "least squares (lstsq)")
+    fitted = next(t for t in fit if t["name"] == "PyTorch")
+    # after 60 epochs the PyTorch line lies on the least-squares line
+    assert max(abs(a - b) for a, b in zip(lstsq["y"], fitted["y"], strict=True)) < 1e-2
+    assert landscape[0]["type"] == "contour"
+    path = next(t for t in landscape if t["name"] == "PyTorch")
+    assert path["n"] == 61  # start + 60 steps, all drawn
+    assert sum(t["n"] for t in loss if t["name"].startswith("PyTorch")) >= 61
+    assert len(residuals[0]["y"]) == 100
+    assert page.get_by_text("loss above").count() >= 1
+
+    assert browser.exceptions(page) == []
+    errors = [e for e in page.console_errors if not any(s in e for s in IGNORED_CONSOLE)]
+    assert errors == []
+    browser.screenshot(page, "linreg-played")
+
+
+def test_divergence_shows_its_explanation(streamlit_server, page):
+    page.set_viewport_size({"width": 1400, "height": 2000})
+    open_lab(page, streamlit_server, "lin_std=0&lin_lr=0.5")
+    page.get_by_role("button", name="+100").click()
+    page.get_by_text("What to try").first.wait_for(timeout=60_000)
+    browser.wait_idle(page, 60)
+    assert page.get_by_text("Training stopped at step").count() == 1
+    assert browser.exceptions(page) == []
+    browser.screenshot(page, "linreg-diverged")

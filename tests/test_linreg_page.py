@@ -1,0 +1,162 @@
+"""The linear regression page under AppTest: stepping, playing, URL state, divergence, uploads."""
+
+from __future__ import annotations
+
+import pytest
+
+PAGE = "pages/linear_regression.py"
+pytestmark = pytest.mark.slow
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label.split(" (")[0]: m.value for m in at.metric}
+
+
+def step_text(at) -> str:
+    return metrics(at)["Step"]
+
+
+def ok(at):
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def plotly_charts(at) -> list:
+    return at.get("plotly_chart")
+
+
+def test_default_page_steps_resets_and_shows_everything(app_test):
+    at = app_test(PAGE)
+    ok(at)
+    assert at.title[0].value.startswith("Linear regression")
+    assert step_text(at) == "0 / 100"
+    assert len(plotly_charts(at)) == 4
+    codes = [c.value for c in at.code]
+    assert any("def train_by_hand" in c for c in codes) and any("def train_pytorch" in c for c in codes)
+    at.button(key="lin_step10").click().run()
+    ok(at)
+    m = metrics(at)
+    assert m["Step"] == "10 / 100"
+    assert m["Loss by hand"] == m["Loss, PyTorch"]  # plain SGD: the same numbers
+    at.button(key="lin_step100").click().run()
+    assert step_text(at) == "100 / 100"
+    assert at.button(key="lin_play").disabled  # finished: nothing left to play
+    assert float(metrics(at)["Distance to least squares"]) < 1e-3
+    at.button(key="lin_reset").click().run()
+    ok(at)
+    assert step_text(at) == "0 / 100"
+
+
+def test_play_trains_a_chunk_per_tick_until_done(app_test):
+    at = app_test(PAGE, query={"lin_epochs": "30", "lin_speed": "50"})
+    at.button(key="lin_play").click().run()
+    ok(at)
+    assert at.session_state["lin_playing"] is True
+    first = at.session_state["lin_run"].step
+    assert 1 <= first <= 50 * 0.3 + 1  # one tick's chunk, not the whole run
+    for _ in range(10):
+        if not at.session_state["lin_playing"]:
+            break
+        at.run()
+    ok(at)
+    assert at.session_state["lin_playing"] is False
+    assert step_text(at) == "30 / 30"
+
+
+def test_a_link_restores_the_whole_experiment(app_test):
+    query = {"lin_data": "Curve (a line underfits)", "lin_lr": "0.01", "lin_deg": "3", "lin_std": "0",
+             "lin_batch": "Mini-batch", "lin_bs": "32", "lin_opt": "Adam", "lin_epochs": "50",
+             "lin_seed": "7", "lin_noise": "2.5", "lin_n": "200", "lin_logy": "1", "lin_w0": "-3.5"}
+    at = app_test(PAGE, query=query)
+    ok(at)
+    assert at.selectbox(key="lin_data").value == "Curve (a line underfits)"
+    assert at.select_slider(key="lin_lr").value == 0.01
+    assert at.slider(key="lin_deg").value == 3 and at.toggle(key="lin_std").value is False
+    assert at.number_input(key="lin_seed").value == 7 and at.toggle(key="lin_logy").value is True
+    run = at.session_state["lin_run"]
+    cfg = run.torch_cfg
+    assert (cfg.lr, cfg.batch_size, cfg.optimizer, cfg.init_w) == (0.01, 32, "adam", -3.5)
+    assert run.problem.degree == 3 and not run.problem.standardise
+    assert run.problem.data.config.noise == 2.5 and run.problem.data.config.n == 200
+    assert run.problem.data.has_test and "test" in metrics(at)["R²"]
+    # 140 training points in batches of 32: 5 steps per epoch
+    assert step_text(at) == "0 / 250"
+    for key, value in query.items():
+        assert at.query_params[key] == [value] or at.query_params[key] == value
+
+
+def test_changing_a_setting_updates_the_link_and_restarts_the_run(app_test):
+    at = app_test(PAGE)
+    at.button(key="lin_step10").click().run()
+    at.select_slider(key="lin_lr").set_value(0.01).run()
+    ok(at)
+    assert at.query_params["lin_lr"] in ("0.01", ["0.01"])
+    assert step_text(at) == "0 / 100"
+    assert at.session_state["lin_run"].torch_cfg.lr == 0.01
+    at.slider(key="lin_epochs").set_value(300).run()  # more epochs: the same run, longer
+    at.button(key="lin_step10").click().run()
+    at.slider(key="lin_epochs").set_value(400).run()
+    assert step_text(at) == "10 / 400"
+
+
+HOSTILE = {"lin_lr": "1e999", "lin_deg": "99", "lin_data": "<script>alert(1)</script>", "lin_n": "-5",
+           "lin_std": "maybe", "lin_bs": "0", "lin_speed": "nan", "lin_epochs": "1e9",
+           "lin_seed": "../../etc/passwd", "lin_opt": "SGD'; DROP TABLE", "lin_batch": "x" * 5000,
+           "lin_slope": "inf", "lin_w0": "--1", "lin_logy": "2"}
+
+
+def test_hostile_link_falls_back_to_defaults(app_test):
+    at = app_test(PAGE, query=HOSTILE)
+    ok(at)
+    assert at.selectbox(key="lin_data").value == "Straight line + noise"
+    assert at.select_slider(key="lin_lr").value == 0.1
+    assert at.slider(key="lin_epochs").value == 100 and at.slider(key="lin_n").value == 100
+    assert at.toggle(key="lin_std").value is True and at.radio(key="lin_batch").value == "Full batch"
+    assert step_text(at) == "0 / 100"
+    at.button(key="lin_step10").click().run()
+    ok(at)
+
+
+def test_divergence_stops_training_and_explains(app_test):
+    at = app_test(PAGE, query={"lin_std": "0", "lin_lr": "1.0"})
+    at.button(key="lin_step100").click().run()
+    ok(at)
+    errors = " ".join(e.value for e in at.error)
+    assert "Training stopped at step" in errors and "What to try" in errors
+    assert "By hand and PyTorch" in errors  # one explanation for both, not two copies
+    assert "standardise features" in errors
+    assert int(step_text(at).split(" / ")[0]) < 100
+
+
+def test_csv_uploads_good_and_bad(app_test):
+    at = app_test(PAGE, query={"lin_data": "Upload a CSV"})
+    ok(at)
+    assert any("Upload a CSV" in i.value for i in at.info) and not plotly_charts(at)
+    bad = {
+        b"": "empty",
+        b"\x00\x01binary\x00": "not a CSV",
+        b"x,y\n1,a\n2,b\n": "two numeric columns",
+        b"x,y\n1,2\n2,nan\n": "missing or infinite",
+        b"x,y\n3,1\n3,2\n3,5\n": "same value",
+        b"x,y\n1,2\n": "at least 2",
+    }
+    for data, message in bad.items():
+        at.file_uploader(key="lin_upload").set_value(("data.csv", data, "text/csv")).run()
+        ok(at)
+        assert any(message in e.value for e in at.error), (data, [e.value for e in at.error])
+    good = b"hours,score,age\n1,52,20\n2,58,21\n3,66,19\n4,71,22\n5,80,20\n"
+    at.file_uploader(key="lin_upload").set_value(("grades.csv", good, "text/csv")).run()
+    ok(at)
+    assert not at.error and len(plotly_charts(at)) == 4
+    assert at.selectbox(key="lin_xcol").value == "hours" and at.selectbox(key="lin_ycol").value == "score"
+    at.selectbox(key="lin_ycol").set_value("age").run()
+    ok(at)
+    assert at.session_state["lin_run"].problem.data.y_name == "age"
+    at.button(key="lin_step100").click().run()
+    ok(at)
+
+
+def test_presenter_mode_hides_the_advanced_controls(app_test):
+    at = app_test(PAGE, query={"presenter": "1"})
+    ok(at)
+    assert not [s for s in at.slider if s.key == "lin_w0"]
+    assert step_text(at) == "0 / 100"
