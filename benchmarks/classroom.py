@@ -39,6 +39,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from benchmarks.classroom_drawings import canvas_states, cleared_state
 from benchmarks.common import parser, print_table, write_json
@@ -49,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEACHER_LINK = "mn_epochs=1&mn_n=5000"  # the lab's linear model, one short epoch
 LAB, DRAW = "mnist", "draw"
 TRAIN_KEY = "mn_train"  # the canvas is found by its kind: the draw page has one
+MODEL_PICKER_KEY, OWN_MODEL_PREFIX = "draw_model", "Yours: "  # models a session trained are listed so
 # A person: reads the page for 2-5 s before the next click; draws one stroke in 0.5-1.5 s.
 THINK_S, STROKE_S = (2.0, 5.0), (0.5, 1.5)
 TARGET_ERRORS, TARGET_P95_S, TARGET_MEMORY_GB = 0, 2.0, 3.0
@@ -203,7 +205,15 @@ class Student:
             if self.digits == 0:
                 return
             await self.think()
-            self.record("open Draw a digit", await s.switch_page(DRAW), s)
+            self.record("open Draw a digit", await s.switch_page(DRAW), s, check=own_model_listed_once,
+                        what="exactly one model of this student's own in the model list")
+            if self.rng.random() < 0.5:  # half the class reads their drawings with the model they trained
+                await self.think()
+                picker = s.widget(key=MODEL_PICKER_KEY)
+                mine = next(o for o in picker.proto.options if o.startswith(OWN_MODEL_PREFIX))
+                self.record("pick my own model", await s.set_value(picker, string_value=mine), s,
+                            check=lambda s: parse_qs(s.query_string).get(MODEL_PICKER_KEY) == [mine],
+                            what="own model in the URL")
             for n in range(self.digits):
                 digit = self.rng.randrange(10)
                 canvas = s.widget(kind="bidi_component")
@@ -222,6 +232,12 @@ class Student:
                     self.record("reset the canvas", result, s)
             if s.protocol_errors:
                 self.errors.append(f"student {self.index}: {'; '.join(s.protocol_errors)}")
+
+
+def own_model_listed_once(s: StreamlitSession) -> bool:
+    """The draw page lists exactly one model of this session's own (it trained once): no one else's."""
+    options = s.widget(key=MODEL_PICKER_KEY).proto.options
+    return sum(o.startswith(OWN_MODEL_PREFIX) for o in options) == 1
 
 
 def prediction(s: StreamlitSession) -> str:
