@@ -60,6 +60,10 @@ FEATURE_LATEX = {
     "x1": "x_1", "x2": "x_2", "x1^2": "x_1^2", "x2^2": "x_2^2",
     "x1*x2": "x_1 x_2", "sin(x1)": r"\sin x_1", "sin(x2)": r"\sin x_2",
 }
+FEATURE_LABELS = {
+    "x1": "x1", "x2": "x2", "x1^2": "x1²", "x2^2": "x2²",
+    "x1*x2": "x1·x2", "sin(x1)": "sin(x1)", "sin(x2)": "sin(x2)",
+}
 # The same features as PyTorch source text, for the exported script (kept equal by a test).
 FEATURE_CODE = {
     "x1": "x[:, 0]", "x2": "x[:, 1]", "x1^2": "x[:, 0] ** 2", "x2^2": "x[:, 1] ** 2",

@@ -1,0 +1,272 @@
+"""Plotly figures for the logistic-regression playground (data in, `go.Figure` out).
+
+Colours come from `core.theme`: class k is `theme.class_color(k)` everywhere,
+its region on the heat map a lighter tint of the same colour, and each class
+also has its own marker shape so the plot reads without colour vision.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core import theme
+from core.logreg import (
+    PlaygroundNet,
+    Surface,
+    boundary_line,
+    linear_boundary,
+    probability_surface,
+)
+from core.logreg_data import Dataset
+
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "pentagon",
+           "hexagon", "triangle-down")
+REGION_STRENGTH = 0.55  # how far a fully confident region goes from white to its class colour
+BOUNDARY_NAME = "decision boundary"
+
+
+def _rgb(hex_color: str) -> np.ndarray:
+    h = hex_color.lstrip("#")
+    return np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], dtype=float)
+
+
+def tint(hex_color: str, strength: float) -> str:
+    """`hex_color` mixed with white: strength 0 is white, 1 the colour itself."""
+    rgb = 255 + (_rgb(hex_color) - 255) * strength
+    return "rgb({:.0f},{:.0f},{:.0f})".format(*rgb)
+
+
+def _binary_scale() -> list:
+    """p = 0 -> class 0's tint, 0.5 -> white, 1 -> class 1's tint."""
+    c0, c1 = theme.class_color(0), theme.class_color(1)
+    return [[0.0, tint(c0, REGION_STRENGTH)], [0.25, tint(c0, REGION_STRENGTH / 2)],
+            [0.5, "rgb(255,255,255)"], [0.75, tint(c1, REGION_STRENGTH / 2)],
+            [1.0, tint(c1, REGION_STRENGTH)]]
+
+
+def _class_scale(k: int) -> list:
+    """Class c owns z in [c, c + 1) (scaled to [c/k, (c+1)/k)): lighter to stronger tint."""
+    scale = []
+    for c in range(k):
+        color = theme.class_color(c)
+        scale.append([c / k, tint(color, 0.08)])
+        scale.append([(c + 1) / k - 1e-6, tint(color, REGION_STRENGTH)])
+    scale[-1][0] = 1.0
+    return scale
+
+
+def region_codes(probs: np.ndarray, discretise: bool) -> np.ndarray:
+    """(K, R, R) softmax -> (R, R) heat-map values: class index + confidence in [0, 0.98].
+
+    floor(value) is the argmax class; the fraction grows from 0 at a tie among
+    all K classes to 0.98 at certainty (fixed at 0.75 when discretised).
+    """
+    k = probs.shape[0]
+    winner = probs.argmax(axis=0)  # (R, R)
+    if discretise:
+        return winner + 0.75
+    confidence = (probs.max(axis=0) - 1.0 / k) / (1.0 - 1.0 / k)  # 0 at a K-way tie, 1 sure
+    return winner + 0.98 * np.clip(confidence, 0.0, 1.0)
+
+
+def _points(fig: go.Figure, x: np.ndarray, y: np.ndarray, names, test: bool) -> None:
+    for c, name in enumerate(names):
+        mask = y == c
+        if not mask.any():
+            continue
+        color = theme.class_color(c)
+        symbol = SYMBOLS[c % len(SYMBOLS)] + ("-open" if test else "")
+        fig.add_trace(go.Scatter(
+            x=x[mask, 0], y=x[mask, 1], mode="markers",
+            name=f"class {name} ({'test' if test else 'train'})",
+            legendgroup=f"class{c}",
+            marker=dict(color=color, symbol=symbol, size=9 if test else 8,
+                        line=dict(color=color if test else "white", width=2 if test else 1)),
+            hovertemplate=f"class {name} ({'test' if test else 'train'})<br>"
+                          "x1=%{x:.2f}, x2=%{y:.2f}<extra></extra>",
+        ))
+
+
+def _normal_arrow(fig: go.Figure, w1: float, w2: float, b: float, bounds) -> None:
+    """w drawn from the boundary point nearest the view's centre: it points towards class 1."""
+    (x_lo, x_hi), (y_lo, y_hi) = bounds
+    centre = np.array([(x_lo + x_hi) / 2, (y_lo + y_hi) / 2])
+    w = np.array([w1, w2])
+    norm2 = float(w @ w)
+    if norm2 < 1e-18:
+        return
+    foot = centre - (w @ centre + b) / norm2 * w  # projection of the centre onto the line
+    if not (x_lo <= foot[0] <= x_hi and y_lo <= foot[1] <= y_hi):
+        return
+    tip = foot + 0.2 * (x_hi - x_lo) * w / np.sqrt(norm2)
+    fig.add_annotation(x=tip[0], y=tip[1], ax=foot[0], ay=foot[1], xref="x", yref="y",
+                       axref="x", ayref="y", showarrow=True, arrowhead=3, arrowsize=1.2,
+                       arrowwidth=3, arrowcolor=theme.REFERENCE_COLOR, text="")
+    fig.add_annotation(x=tip[0], y=tip[1], text=f"<b>w</b> = ({w1:.2f}, {w2:.2f})",
+                       showarrow=False, xanchor="left" if w1 >= 0 else "right",
+                       yanchor="bottom" if w2 >= 0 else "top", bgcolor="rgba(255,255,255,0.8)",
+                       font=dict(color=theme.REFERENCE_COLOR))
+
+
+def surface_figure(model: PlaygroundNet, data: Dataset, *, resolution: int = 100,
+                   discretise: bool = False, show_test: bool = True, show_normal: bool = True,
+                   surface: Surface | None = None) -> go.Figure:
+    """The probability surface as a heat map with the data on top.
+
+    Two classes: p(class 1) from class 0's tint through white (p = 0.5) to class
+    1's, the boundary p = 0.5 as a line (the exact line for the plain linear
+    model, with its weight vector as the normal), a contour otherwise.
+    K classes: each point of the plane in the colour of its most probable
+    class, paler where the model is unsure.
+    """
+    bounds = data.bounds()
+    s = surface or probability_surface(model, bounds, resolution)
+    fig = go.Figure()
+    if model.binary:
+        probs = s.probs.astype(np.float32)
+        # Discretised: two flat colours, the real p kept for the hover text.
+        z = np.where(probs > 0.5, 0.9, 0.1).astype(np.float32) if discretise else probs
+        fig.add_trace(go.Heatmap(
+            x=s.xs, y=s.ys, z=z, zmin=0, zmax=1, colorscale=_binary_scale(),
+            customdata=probs if discretise else None, zsmooth=False if discretise else "best",
+            name="p(class 1)",
+            colorbar=dict(title=dict(text=f"p({data.class_names[1]})", side="right"),
+                          thickness=14, len=0.8, tickvals=[0, 0.25, 0.5, 0.75, 1]),
+            hovertemplate="x1=%{x:.2f}, x2=%{y:.2f}<br>p(class " + data.class_names[1]
+                          + (")=%{customdata:.3f}" if discretise else ")=%{z:.3f}") + "<extra></extra>",
+        ))
+        line = linear_boundary(model)
+        if line is not None:
+            pts = boundary_line(*line, *bounds)
+            if pts is not None:
+                fig.add_trace(go.Scatter(x=pts[0], y=pts[1], mode="lines", name=BOUNDARY_NAME,
+                                         line=dict(color=theme.REFERENCE_COLOR, width=3),
+                                         hoverinfo="skip"))
+            if show_normal:
+                _normal_arrow(fig, *line, bounds)
+        elif 0 < s.probs.min() < 0.5 < s.probs.max():
+            fig.add_trace(go.Contour(
+                x=s.xs, y=s.ys, z=s.probs, name=BOUNDARY_NAME, showscale=False, showlegend=True,
+                contours=dict(start=0.5, end=0.5, size=1, coloring="none"),
+                line=dict(color=theme.REFERENCE_COLOR, width=3), hoverinfo="skip",
+            ))
+    else:
+        k = s.probs.shape[0]
+        winner = s.probs.argmax(axis=0)  # (R, R)
+        names = np.array(data.class_names, dtype=object)
+        fig.add_trace(go.Heatmap(
+            x=s.xs, y=s.ys, z=region_codes(s.probs, discretise).astype(np.float32), zmin=0, zmax=k,
+            colorscale=_class_scale(k), showscale=False, zsmooth=False, name="regions",
+            customdata=s.probs.max(axis=0).astype(np.float32), text=names[winner],
+            hovertemplate="x1=%{x:.2f}, x2=%{y:.2f}<br>most likely: class %{text}"
+                          " (p=%{customdata:.2f})<extra></extra>",
+        ))
+    x_train, y_train = data.x_train.numpy(), data.y_train.numpy()
+    _points(fig, x_train, y_train, data.class_names, test=False)
+    if show_test and len(data.y_test):
+        _points(fig, data.x_test.numpy(), data.y_test.numpy(), data.class_names, test=True)
+    fig.update_xaxes(range=list(bounds[0]), title="x1", constrain="domain", showgrid=False,
+                     zeroline=False)
+    fig.update_yaxes(range=list(bounds[1]), title="x2", scaleanchor="x", scaleratio=1,
+                     constrain="domain", showgrid=False, zeroline=False)
+    fig.update_layout(height=600, legend=dict(orientation="h", y=-0.12, x=0),
+                      title=data.title)
+    return fig
+
+
+def _thin(values: list[float], max_points: int) -> np.ndarray:
+    """Indices of at most `max_points` evenly spread entries, always keeping the last."""
+    n = len(values)
+    if n <= max_points:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
+
+
+def curves_figure(history: dict[str, list[float]], max_points: int = 400) -> go.Figure:
+    """Train and test loss (log scale) and accuracy against the step."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (cross-entropy, log scale)", "Accuracy"),
+                        horizontal_spacing=0.1)
+    idx = _thin(history["step"], max_points)
+    steps = np.asarray(history["step"])[idx]
+    for col, metric in ((1, "loss"), (2, "acc")):
+        for split, color, dash in (("train", theme.TRAIN_COLOR, "solid"), ("test", theme.TEST_COLOR, "dash")):
+            values = np.asarray(history[f"{split}_{metric}"], dtype=float)[idx]
+            if not np.isfinite(values).any():
+                continue
+            fig.add_trace(go.Scatter(x=steps, y=values, mode="lines", name=split,
+                                     legendgroup=split, showlegend=col == 1,
+                                     line=dict(color=color, dash=dash, width=2.5)), row=1, col=col)
+    fig.update_yaxes(type="log", row=1, col=1)
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=2)
+    fig.update_xaxes(title="step")
+    fig.update_layout(height=330, legend=dict(orientation="h", y=1.18, x=1, xanchor="right"),
+                      )
+    return fig
+
+
+def confusion_figure(counts: np.ndarray, class_names: tuple[str, ...], title: str) -> go.Figure:
+    """Counts as a heat map: row = true class, column = predicted class."""
+    labels = [f"class {n}" for n in class_names]
+    fig = go.Figure(go.Heatmap(
+        z=counts, x=labels, y=labels, colorscale=theme.SEQUENTIAL, showscale=False,
+        texttemplate="%{z}", textfont=dict(size=16),
+        hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+    ))
+    fig.update_xaxes(title="predicted", side="bottom", type="category")
+    fig.update_yaxes(title="true", autorange="reversed", type="category")
+    fig.update_layout(height=330, title=title)
+    return fig
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def sigmoid_figure(z: float, logits: np.ndarray | None = None, labels: np.ndarray | None = None,
+                   class_names: tuple[str, ...] = ("0", "1")) -> go.Figure:
+    """sigma(z) = 1 / (1 + e^-z), with the chosen logit marked and, if given, the training
+    points at their own logits (clipped to the plotted range), coloured by their true class."""
+    grid = np.linspace(-8, 8, 321)
+    fig = go.Figure(go.Scatter(x=grid, y=_sigmoid(grid), mode="lines", name="σ(z)",
+                               line=dict(color=theme.REFERENCE_COLOR, width=3), hoverinfo="skip"))
+    if logits is not None and labels is not None:
+        for c in (0, 1):
+            zc = np.clip(logits[labels == c], -8, 8)
+            fig.add_trace(go.Scatter(
+                x=zc, y=_sigmoid(zc), mode="markers", name=f"class {class_names[c]} points",
+                marker=dict(color=theme.class_color(c), symbol=SYMBOLS[c], size=7, opacity=0.55),
+                hovertemplate="z=%{x:.2f}, p=%{y:.2f}<extra></extra>",
+            ))
+    fig.add_trace(go.Scatter(x=[z], y=[_sigmoid(z)], mode="markers+text", name="your z",
+                             marker=dict(color=theme.FIT_COLOR, size=14, line=dict(color="white", width=2)),
+                             text=[f"σ({z:g}) = {_sigmoid(z):.3f}"], textposition="middle right",
+                             hoverinfo="skip"))
+    fig.add_hline(y=0.5, line=dict(color=theme.PALETTE[8], dash="dot"))
+    fig.add_vline(x=0, line=dict(color=theme.PALETTE[8], dash="dot"))
+    fig.update_xaxes(title="logit z = w·φ(x) + b", range=[-8.3, 8.3])
+    fig.update_yaxes(title="p = σ(z)", range=[-0.05, 1.05])
+    fig.update_layout(height=320, title="Sigmoid: logit to probability", showlegend=False)
+    return fig
+
+
+def bce_figure(p: float) -> go.Figure:
+    """Binary cross-entropy against the predicted p(class 1): -log p if the truth is 1,
+    -log(1 - p) if it is 0; the chosen p marked on both."""
+    grid = np.linspace(0.001, 0.999, 400)
+    fig = go.Figure()
+    for c, loss, label in ((1, -np.log(grid), "true class 1: -log p"),
+                           (0, -np.log(1 - grid), "true class 0: -log(1 - p)")):
+        fig.add_trace(go.Scatter(x=grid, y=loss, mode="lines", name=label,
+                                 line=dict(color=theme.class_color(c), width=3)))
+    p = float(np.clip(p, 0.001, 0.999))
+    fig.add_trace(go.Scatter(x=[p, p], y=[-np.log(p), -np.log(1 - p)], mode="markers+text",
+                             marker=dict(color=theme.FIT_COLOR, size=12, line=dict(color="white", width=2)),
+                             text=[f"{-np.log(p):.2f}", f"{-np.log(1 - p):.2f}"],
+                             textposition="top center", showlegend=False, hoverinfo="skip"))
+    fig.update_xaxes(title="predicted p(class 1)", range=[0, 1])
+    fig.update_yaxes(title="loss", range=[0, 7])
+    fig.update_layout(height=320, title="Binary cross-entropy against p",
+                      legend=dict(orientation="h", y=1.02, x=0.5, xanchor="center", yanchor="bottom"))
+    return fig

@@ -1,0 +1,216 @@
+"""Logistic regression lab: a 2D playground where decision boundaries form as you watch.
+
+Thin page: widgets (all URL state) -> `core.logreg*` -> figures. Training state
+(`core.logreg.Run`) lives in this user's session; a fragment that reruns a few
+times a second while playing advances it a chunk per tick.
+"""
+
+import streamlit as st
+
+from core import logreg as lr
+from core import logreg_data as ld
+from core import logreg_figures as lf
+from core.csvio import CsvError
+from core.logreg_export import export_script
+from core.runtime import configure_torch
+from pages import ui
+
+configure_torch()
+LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+L2_VALUES = (0.0, 0.0001, 0.001, 0.01, 0.1, 1.0)
+HIDDEN_WIDTHS = (0, 2, 3, 4, 6, 8, 16, 32)
+SPEEDS = (1, 2, 5, 10, 20, 50)  # gradient steps per tick
+TICK_S = 0.35  # a few updates a second: smooth enough, and cheap for a class on one server
+TICK_BUDGET_S = 0.12  # training time per tick, at most
+RUN, RUN_KEY, PLAYING = "lr_run", "lr_run_key", "lr_playing"
+
+st.title("Logistic regression: watch a decision boundary form")
+ui.lesson(
+    "From a weighted sum to a probability",
+    "Logistic regression computes a **logit** z = w·x + b and squashes it with the **sigmoid** "
+    "into a probability. Training lowers the **binary cross-entropy** by gradient descent. "
+    "The decision boundary p = 0.5 is where z = 0: a straight line, with **w** at right angles "
+    "to it. With K classes, `nn.Linear(2, K)` gives K logits and **softmax** turns them into "
+    "probabilities. A line cannot separate XOR, but a new feature (x1·x2) or a hidden layer "
+    "bends the boundary.",
+    formulas=[r"p(y=1\mid x)=\sigma(w^\top x+b)=\frac{1}{1+e^{-(w^\top x+b)}}",
+              r"L=-\frac1N\sum_i\big[y_i\log p_i+(1-y_i)\log(1-p_i)\big]+\lambda\sum w^2",
+              r"w_1x_1+w_2x_2+b=0\iff x_2=-\frac{w_1x_1+b}{w_2}"],
+    try_this=["Choose **XOR** and predict the best accuracy a straight line can reach. Press Play. "
+              "Then add the feature **x1·x2** and predict again.",
+              "On **Circles**, which two extra features turn the circle into a straight line?",
+              "Set the learning rate to **10** with the features x1², x2² and press Play: what will "
+              "the loss do?"],
+)
+
+
+def _next_seed():
+    st.session_state["lr_seed"] = (int(st.session_state.get("lr_seed", 0)) + 1) % 10_000
+
+
+def data_controls():
+    """The data widgets -> (Dataset or None, a key saying which data it is)."""
+    kind = ui.selectbox("Data set", "lr_data", ld.KINDS, "blobs", format_func=ld.TITLES.get)
+    upload = None
+    if kind == "csv":
+        upload = st.file_uploader("CSV with columns x1, x2, label", type=["csv", "txt"],
+                                  key="lr_csv", max_upload_size=5)
+    else:
+        n = ui.slider("Points", "lr_n", ld.MIN_POINTS, ld.MAX_POINTS, 200, step=10)
+        noise = ui.slider("Noise", "lr_noise", 0.0, 1.0, 0.1, step=0.05)
+        overlap = ui.slider("Class overlap", "lr_overlap", 0.0, 1.0, 0.0, step=0.05,
+                            disabled=kind not in ("blobs", "multiblobs"))
+        classes = ui.slider("Classes", "lr_k", 3, 5, 3) if kind == "multiblobs" else 3
+    test = ui.slider("Test fraction", "lr_test", 0.0, ld.MAX_TEST_FRACTION, 0.3, step=0.05)
+    seed_col, button_col = st.columns([2, 1], vertical_alignment="bottom")
+    with seed_col:
+        seed = ui.number_input("Seed", "lr_seed", 0, 9999, 0, step=1)
+    button_col.button("New data", icon=":material/refresh:", on_click=_next_seed, key="lr_regen")
+    if kind != "csv":
+        spec = ld.DataSpec(kind, n, noise, overlap, classes, test, seed)
+        return ld.make_dataset(spec), spec
+    if upload is None:
+        st.info("Upload a CSV file: one row per point, columns x1, x2 and an integer label.",
+                icon=":material/upload_file:")
+        return None, None
+    try:
+        data = ld.dataset_from_csv(upload.getvalue(), test, seed, name=upload.name)
+    except CsvError as err:
+        st.error(f"Cannot use this file: {err}", icon=":material/error:")
+        return None, None
+    for note in data.notes:
+        st.warning(note, icon=":material/info:")
+    return data, ("csv", upload.file_id, test, seed)
+
+
+def model_controls(n_classes: int) -> lr.LogRegConfig:
+    st.subheader("Model")
+    labels = lr.FEATURE_LABELS
+    features = ui.multiselect("Extra input features", "lr_feat", lr.EXTRA_FEATURES,
+                              format_func=labels.get, placeholder="none: x1 and x2 only")
+    hidden = ui.select_slider("Hidden layer units (0 = none)", "lr_hidden", HIDDEN_WIDTHS, 0)
+    activation = ui.selectbox("Activation", "lr_act", tuple(lr.ACTIVATIONS), "tanh") if hidden else "tanh"
+    rate = ui.select_slider("Learning rate (log scale)", "lr_lr", LEARNING_RATES, 0.1)
+    if rate >= 3:
+        st.warning(f"A learning rate of {rate:g} is very large: steps overshoot and training may "
+                   "diverge (it stops and says so).", icon=":material/warning:")
+    elif rate <= 0.0003:
+        st.info(f"At {rate:g} the boundary barely moves; try 0.1.", icon=":material/hourglass_empty:")
+    optimizer, l2 = "sgd", 0.0
+    if ui.advanced():
+        optimizer = ui.selectbox("Optimizer", "lr_opt", tuple(lr.OPTIMIZERS), "sgd",
+                                 format_func=lr.OPTIMIZERS.get)
+        l2 = ui.select_slider("L2 penalty λ", "lr_l2", L2_VALUES, 0.0)
+    kind = "logistic" if n_classes == 2 else f"softmax ({n_classes} classes)"
+    st.caption(f"Model: {kind} regression on {', '.join(labels[f] for f in lr.feature_names(features))}"
+               + (f", hidden layer of {hidden}" if hidden else "") + ". Changing a setting restarts.")
+    return lr.LogRegConfig(tuple(features), hidden, activation, l2, optimizer, rate, seed=0)
+
+
+def current_run(data, data_key, config) -> lr.Run:
+    """This user's run, restarted whenever the data or a setting changes."""
+    key = (data_key, config)
+    if st.session_state.get(RUN_KEY) != key or RUN not in st.session_state:
+        st.session_state[RUN] = lr.Run(data, config)
+        st.session_state[RUN_KEY] = key
+        st.session_state[PLAYING] = False
+    return st.session_state[RUN]
+
+
+def transport(run: lr.Run) -> None:
+    """Play/pause, step, reset. Play and pause rerun the whole page so the tick starts or stops."""
+    playing = st.session_state.get(PLAYING, False)
+    play, step, reset, speed_col = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
+    if play.button("Pause" if playing else "Play", key="lr_play", type="primary", width="stretch",
+                   icon=":material/pause:" if playing else ":material/play_arrow:",
+                   disabled=run.stopped and not playing):
+        st.session_state[PLAYING] = not playing
+        st.rerun()
+    if step.button("Step", key="lr_step", icon=":material/skip_next:", width="stretch",
+                   disabled=playing or run.stopped):
+        run.advance(1)
+    if reset.button("Reset", key="lr_reset", icon=":material/restart_alt:", width="stretch"):
+        st.session_state[RUN] = lr.Run(run.data, run.config)
+        st.session_state[PLAYING] = False
+        st.rerun()
+    with speed_col:
+        speed = ui.select_slider("Steps per tick", "lr_speed", SPEEDS, 5)
+    if playing:
+        run.advance(speed, budget_s=TICK_BUDGET_S)
+        if run.stopped:  # diverged or at the step limit: stop ticking
+            st.session_state[PLAYING] = False
+            st.rerun()
+
+
+def training_view():
+    """Everything that changes while training: redrawn alone on every tick."""
+    run: lr.Run = st.session_state[RUN]
+    transport(run)
+    m = run.latest()
+    cols = st.columns(4)
+    cols[0].metric("Step", f"{run.step:,}")
+    cols[1].metric("Train accuracy", f"{m['train_acc']:.1%}")
+    cols[2].metric("Test accuracy", "-" if m["test_acc"] != m["test_acc"] else f"{m['test_acc']:.1%}")
+    cols[3].metric("Train loss", f"{m['train_loss']:.4f}")
+    if run.diverged:
+        st.error(run.diverged, icon=":material/trending_up:")
+    elif run.finished:
+        st.info(f"Reached the limit of {lr.MAX_STEPS:,} steps. Press Reset to start again.")
+    t1, t2, t3 = st.columns(3)
+    with t1:
+        discretise = ui.toggle("Discretise", "lr_disc", False, help="Show only the predicted class.")
+    with t2:
+        show_test = ui.toggle("Show test points", "lr_showtest", True, help="Hollow markers.")
+    with t3:
+        normal = ui.toggle("Show w", "lr_normal", True, help="Weight vector (plain linear model).")
+    ui.plotly(lf.surface_figure(run.model, run.data, discretise=discretise, show_test=show_test,
+                                show_normal=normal), key="lr_surface")
+    ui.plotly(lf.curves_figure(run.history), key="lr_curves")
+    left, right = st.columns(2)
+    with left:
+        ui.plotly(lf.confusion_figure(lr.confusion_matrix(run.model, run.data.x_train, run.data.y_train),
+                                      run.data.class_names, "Confusion matrix (training points)"),
+                  key="lr_confusion")
+    with right:
+        st.markdown("**The model with its current weights**")
+        for line in lr.equation_latex(run.model, run.data.class_names):
+            st.latex(line)
+
+
+def explainers(run: lr.Run | None) -> None:
+    st.subheader("Sigmoid and cross-entropy, up close")
+    z = ui.slider("A logit z", "lr_z", -8.0, 8.0, 1.0, step=0.5)
+    left, right = st.columns(2)
+    binary = run is not None and run.model.binary
+    with left:
+        ui.plotly(lf.sigmoid_figure(z, lr.logits(run.model, run.data.x_train) if binary else None,
+                                    run.data.y_train.numpy() if binary else None,
+                                    run.data.class_names if binary else ("0", "1")))
+        if binary:
+            st.caption("Dots: the training points at their current logits. Points on the wrong side "
+                       "of z = 0 are misclassified; far on the right side, they are confident.")
+    with right:
+        ui.plotly(lf.bce_figure(1 / (1 + 2.718281828459045 ** -z)))
+        st.caption("A confident wrong answer costs a lot: the loss grows without bound as p "
+                   "moves to the wrong end.")
+
+
+controls, view = st.columns([1, 2.3], gap="large")
+with controls:
+    st.subheader("Data")
+    data, data_key = data_controls()
+    config = model_controls(data.n_classes) if data is not None else None
+run = current_run(data, data_key, config) if data is not None else None
+with view:
+    if run is None:
+        st.info("Choose a data set (or upload a valid CSV) to start.", icon=":material/scatter_plot:")
+    else:
+        playing = st.session_state.get(PLAYING, False)
+        st.fragment(training_view, run_every=TICK_S if playing else None)()
+explainers(run)
+if run is not None:
+    with st.expander("The code of this run", icon=":material/code:"):
+        script = export_script(run.data, run.config, run.step)
+        st.download_button("Download as a Python script", script, file_name="logistic_regression_run.py",
+                           mime="text/x-python", icon=":material/download:", key="lr_download")
+        st.code(script, language="python")
