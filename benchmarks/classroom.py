@@ -162,17 +162,25 @@ class Action:
     ok: bool
     bytes: int
     detail: str = ""
+    server_cpu_s: float | None = None  # measured only for the lone calibration student
 
 
 class Student:
-    """One student's visit: shared link -> train -> draw digits. Records every action."""
+    """One student's visit: shared link -> train -> draw digits. Records every action.
+
+    With `server_cpu` (a function returning the server's CPU seconds so far),
+    each action also records the server CPU it cost: meaningful only for a
+    student alone on the server (the calibration run).
+    """
 
     def __init__(self, index: int, url: str, digits: int, ramp: float, think: tuple[float, float],
-                 stroke: tuple[float, float], records: list[Action], errors: list[str], seed: int):
+                 stroke: tuple[float, float], records: list[Action], errors: list[str], seed: int,
+                 server_cpu=None):
         self.index, self.url, self.digits = index, url, digits
         self.rng = random.Random(seed * 1000 + index)
         self.ramp, self.think_range, self.stroke_range = ramp, think, stroke
         self.records, self.errors = records, errors
+        self.server_cpu = server_cpu
         self.predictions: list[tuple[int, str]] = []
         self.accuracies: list[str] = []
 
@@ -181,7 +189,11 @@ class Student:
         if hi > 0:
             await asyncio.sleep(self.rng.uniform(lo, hi))
 
-    def record(self, action: str, result: RunResult, s: StreamlitSession, check=None, what: str = "") -> bool:
+    async def act(self, action: str, s: StreamlitSession, send, check=None, what: str = "") -> bool:
+        """Do one action (`send()` returns its RunResult), check what the page then shows, record it."""
+        cpu0 = self.server_cpu() if self.server_cpu else 0.0
+        result: RunResult = await send()
+        cpu = self.server_cpu() - cpu0 if self.server_cpu else None
         problems = list(result.exceptions)
         if result.status not in ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY"):
             problems.append(f"script ended {result.status}")
@@ -189,7 +201,7 @@ class Student:
         if check is not None and not problems and not check(s):
             problems.append(f"{what} not shown")
         detail = "; ".join(problems)
-        self.records.append(Action(self.index, action, result.seconds, not problems, result.bytes, detail))
+        self.records.append(Action(self.index, action, result.seconds, not problems, result.bytes, detail, cpu))
         if problems:
             self.errors.append(f"student {self.index}, {action}: {detail}")
         return not problems
@@ -197,41 +209,44 @@ class Student:
     async def run(self) -> None:
         await asyncio.sleep(self.rng.uniform(0, self.ramp))
         async with StreamlitSession(self.url) as s:
-            self.record("open lab (shared link)", await s.open(LAB, TEACHER_LINK), s)
+            await self.act("open lab (shared link)", s, lambda: s.open(LAB, TEACHER_LINK))
             await self.think()
-            if self.record("train linear model", await s.click(s.widget(key=TRAIN_KEY)), s,
-                           check=accuracy_shown, what="test accuracy"):
+            if await self.act("train linear model", s, lambda: s.click(s.widget(key=TRAIN_KEY)),
+                              check=accuracy_shown, what="test accuracy"):
                 self.accuracies.append(accuracy(s))
-            if self.digits == 0:
-                return
-            await self.think()
-            self.record("open Draw a digit", await s.switch_page(DRAW), s, check=own_model_listed_once,
-                        what="exactly one model of this student's own in the model list")
-            if self.rng.random() < 0.5:  # half the class reads their drawings with the model they trained
+            if self.digits:
                 await self.think()
-                picker = s.widget(key=MODEL_PICKER_KEY)
-                mine = next(o for o in picker.proto.options if o.startswith(OWN_MODEL_PREFIX))
-                self.record("pick my own model", await s.set_value(picker, string_value=mine), s,
-                            check=lambda s: parse_qs(s.query_string).get(MODEL_PICKER_KEY) == [mine],
-                            what="own model in the URL")
-            for n in range(self.digits):
-                digit = self.rng.randrange(10)
-                canvas = s.widget(kind="bidi_component")
-                states = canvas_states(digit, json.loads(canvas.proto.json or "{}"), self.rng)
-                for k, state in enumerate(states):
-                    await self.think(self.stroke_range)  # drawing the stroke takes a moment
-                    last = k == len(states) - 1
-                    result = await s.set_value(s.widget(kind="bidi_component"), json_value=json_value(state))
-                    if self.record("draw a stroke", result, s, check=prediction_shown if last else None,
-                                   what="Prediction") and last:
-                        self.predictions.append((digit, prediction(s)))
-                await self.think()
-                if n < self.digits - 1:
-                    result = await s.set_value(s.widget(kind="bidi_component"),
-                                               json_value=json_value(cleared_state(json.loads(canvas.proto.json or "{}"))))
-                    self.record("reset the canvas", result, s)
+                await self.draw(s)
             if s.protocol_errors:
                 self.errors.append(f"student {self.index}: {'; '.join(s.protocol_errors)}")
+
+    async def draw(self, s: StreamlitSession) -> None:
+        await self.act("open Draw a digit", s, lambda: s.switch_page(DRAW), check=own_model_listed_once,
+                       what="exactly one model of this student's own in the model list")
+        if self.rng.random() < 0.5:  # half the class reads their drawings with the model they trained
+            await self.think()
+            picker = s.widget(key=MODEL_PICKER_KEY)
+            mine = next(o for o in picker.proto.options if o.startswith(OWN_MODEL_PREFIX))
+            await self.act("pick my own model", s, lambda: s.set_value(picker, string_value=mine),
+                           check=lambda s: parse_qs(s.query_string).get(MODEL_PICKER_KEY) == [mine],
+                           what="own model in the URL")
+        for n in range(self.digits):
+            digit = self.rng.randrange(10)
+            canvas = json.loads(s.widget(kind="bidi_component").proto.json or "{}")
+            states = canvas_states(digit, canvas, self.rng)
+            for k, state in enumerate(states):
+                await self.think(self.stroke_range)  # drawing the stroke takes a moment
+                last = k == len(states) - 1
+                send = lambda state=state: s.set_value(s.widget(kind="bidi_component"),  # noqa: E731
+                                                       json_value=json_value(state))
+                if await self.act("draw a stroke", s, send, check=prediction_shown if last else None,
+                                  what="Prediction") and last:
+                    self.predictions.append((digit, prediction(s)))
+            await self.think()
+            if n < self.digits - 1:
+                reset = json_value(cleared_state(canvas))
+                await self.act("reset the canvas", s, lambda reset=reset: s.set_value(
+                    s.widget(kind="bidi_component"), json_value=reset))
 
 
 def own_model_listed_once(s: StreamlitSession) -> bool:
@@ -280,6 +295,18 @@ async def warm_up(url: str, pages: list[str]) -> list[dict]:
     return rows
 
 
+async def calibrate(url: str, digits: int, seed: int, server_cpu) -> tuple[list[Action], list[str]]:
+    """One student alone (no pauses) after the warm-up: response time and server CPU per action."""
+    records: list[Action] = []
+    errors: list[str] = []
+    alone = Student(-1, url, digits, 0.0, (0.0, 0.0), (0.0, 0.0), records, errors, seed, server_cpu)
+    try:
+        await alone.run()
+    except Exception as err:
+        errors.append(f"calibration student: {type(err).__name__}: {err}"[:400])
+    return records, errors
+
+
 async def classroom(url: str, sessions: int, digits: int, ramp: float, think: tuple[float, float],
                     stroke: tuple[float, float], seed: int, deadline: float) -> tuple[list[Action], list[str], list[Student], float]:
     records: list[Action] = []
@@ -311,6 +338,15 @@ def percentile(values: list[float], q: float) -> float:
     k = (len(ordered) - 1) * q / 100
     lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def solo_table(records: list[Action]) -> list[dict]:
+    by_action: dict[str, list[Action]] = {}
+    for r in records:
+        by_action.setdefault(r.action, []).append(r)
+    return [{"action": name, "n": len(g), "median_s": statistics.median(r.seconds for r in g),
+             "server_cpu_s_each": statistics.median(r.server_cpu_s or 0.0 for r in g),
+             "server_cpu_s_total": sum(r.server_cpu_s or 0.0 for r in g)} for name, g in by_action.items()]
 
 
 def summary_rows(records: list[Action]) -> list[dict]:
@@ -347,6 +383,8 @@ def main() -> None:
         with MemoryWatch(server.proc.pid) as memory:
             warm_rows = asyncio.run(warm_up(server.url, [LAB, DRAW] if args.digits else [LAB]))
             after_warm_up = tree_rss_bytes(server.proc.pid)
+            solo, solo_errors = asyncio.run(calibrate(server.url, args.digits, args.seed,
+                                                      lambda: tree_cpu_seconds(server.proc.pid)))
             cpu0 = resource.getrusage(resource.RUSAGE_SELF)
             server_cpu0 = tree_cpu_seconds(server.proc.pid)
             records, errors, students, wall = asyncio.run(
@@ -360,6 +398,10 @@ def main() -> None:
     load_after = os.getloadavg()
 
     print_table(warm_rows, "Warm-up (the first visitor after the server starts; not in the figures below)")
+    solo_rows = solo_table(solo)
+    print_table(solo_rows, "One student alone after the warm-up (no pauses): response and server CPU per action")
+    solo_cpu = sum(r.server_cpu_s or 0.0 for r in solo)
+    errors = solo_errors + errors
     rows = summary_rows(records)
     print_table(rows, f"{args.sessions} students, {'burst' if args.burst else f'arriving over {ramp:g} s'}: "
                       "seconds from action sent to its script run finished")
@@ -370,6 +412,8 @@ def main() -> None:
           f"torch threads {args.torch_threads}); benchmark client CPU {client_cpu:.1f} s (same machine)")
     print(f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} on {os.cpu_count()} cores "
           "(anything above the server's share is other work on this machine)")
+    print(f"one student's visit alone costs the server {solo_cpu:.1f} CPU-s; the class used "
+          f"{server_cpu / max(args.sessions, 1):.1f} CPU-s per student")
     print(f"server memory (RSS, server + children): after warm-up {after_warm_up / 2**30:.2f} GB, "
           f"peak {memory.peak / 2**30:.2f} GB")
     accs = [float(a.rstrip("%")) for student in students for a in student.accuracies]
@@ -398,7 +442,7 @@ def main() -> None:
         "sessions": args.sessions, "digits": args.digits, "ramp_s": ramp, "think_s": think, "stroke_s": stroke,
         "burst": args.burst, "wall_s": wall, "client_cpu_s": client_cpu, "server_cpu_s": server_cpu,
         "torch_threads": args.torch_threads, "load_before": load_before,
-        "load_after": load_after, "warm_up": warm_rows, "rows": rows, "errors": errors,
+        "load_after": load_after, "warm_up": warm_rows, "solo": solo_rows, "solo_server_cpu_s": solo_cpu, "rows": rows, "errors": errors,
         "memory_peak_bytes": memory.peak, "memory_after_warm_up_bytes": after_warm_up,
         "memory_samples": memory.samples[::5], "predictions": drawn, "accuracies": accs,
         "actions": [asdict(r) for r in records],
