@@ -279,10 +279,15 @@ def accuracy_shown(s: StreamlitSession) -> bool:
 async def warm_up(url: str, pages: list[str]) -> list[dict]:
     """The teacher's visit before class: loads torch, MNIST and the shipped model once per process.
 
-    Also the server's first script run, which Streamlit runs in its legacy
-    `pages/`-directory mode until some run has called `st.navigation`.
+    A fresh server's very first run is special: with a `pages/` folder beside
+    app.py Streamlit starts in its legacy multipage mode, and the app answers
+    that run with a reload of the page (`ui.leave_legacy_navigation`). A browser
+    follows the reload; we open a new session, as the reload would.
     """
     rows = []
+    async with StreamlitSession(url, timeout=300) as first:
+        result = await first.open("", "")
+        rows.append({"warm-up step": "first run of a fresh server", "seconds": result.seconds, "ok": result.ok})
     async with StreamlitSession(url, timeout=300) as s:
         result = await s.open("", "")
         rows.append({"warm-up step": "home", "seconds": result.seconds, "ok": result.ok})

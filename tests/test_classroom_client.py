@@ -88,6 +88,13 @@ def _run(coro):
     return asyncio.run(asyncio.wait_for(coro, 240))
 
 
+async def _first_visit(url: str) -> None:
+    """What a browser does on a fresh server: its first run (Streamlit's legacy pages/ mode) makes
+    the app reload the page (`ui.leave_legacy_navigation`); the reload is a new session."""
+    async with StreamlitSession(url) as first:
+        await first.open("", "")
+
+
 @pytest.mark.slow
 def test_server_hands_out_an_xsrf_cookie(streamlit_server):
     token = fetch_xsrf_cookie(streamlit_server)
@@ -103,6 +110,7 @@ def test_two_sessions_open_the_home_page(streamlit_server):
             return s, first, again
 
     async def both():
+        await _first_visit(streamlit_server)
         return await asyncio.gather(visit(0), visit(1))
 
     for s, first, again in _run(both()):
@@ -119,6 +127,7 @@ def test_two_sessions_open_the_home_page(streamlit_server):
 @pytest.mark.slow
 def test_widget_state_reaches_the_server_and_stays_in_its_session(streamlit_server):
     async def scenario():
+        await _first_visit(streamlit_server)
         async with StreamlitSession(streamlit_server) as a, StreamlitSession(streamlit_server) as b:
             await a.open("", "")
             await a.rerun()
@@ -136,10 +145,7 @@ def test_widget_state_reaches_the_server_and_stays_in_its_session(streamlit_serv
 @pytest.mark.slow
 def test_a_student_trains_then_draws_and_sees_a_prediction(streamlit_server):
     async def scenario():
-        # A fresh server's first run decides Streamlit's navigation mode (a `pages/` folder means
-        # legacy mode until app.py has called st.navigation): open "/" first, as the benchmark does.
-        async with StreamlitSession(streamlit_server) as first:
-            await first.open("", "")
+        await _first_visit(streamlit_server)
         async with StreamlitSession(streamlit_server, timeout=200) as s:
             opened = await s.open(classroom.LAB, classroom.TEACHER_LINK)
             assert "mn_epochs=1" in s.query_string
