@@ -37,10 +37,19 @@ def navigation() -> dict[str, list]:
 
 PRESENTER_CSS = """
 <style>
-html, body, [class*="st-"], .stMarkdown p, .stMarkdown li { font-size: 1.3rem; }
-h1 { font-size: 3rem !important; } h2 { font-size: 2.3rem !important; } h3 { font-size: 1.8rem !important; }
-[data-testid="stMetricValue"] { font-size: 3.2rem !important; }
-[data-testid="stWidgetLabel"] p { font-size: 1.2rem !important; }
+/* Presenter mode: readable from the back of a room. Only the main area grows, so the
+   sidebar's page titles stay on one line. */
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] li,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] td,
+[data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 1.4rem !important; }
+[data-testid="stMain"] [data-testid="stWidgetLabel"] p { font-size: 1.25rem !important; }
+[data-testid="stMain"] h1 { font-size: 3.2rem !important; }
+[data-testid="stMain"] h2 { font-size: 2.4rem !important; }
+[data-testid="stMain"] h3 { font-size: 1.9rem !important; }
+[data-testid="stMain"] code { font-size: 1.2rem !important; }
+[data-testid="stMetricValue"] { font-size: 3.4rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.4rem !important; }
 </style>
 """
 

@@ -18,6 +18,31 @@ import streamlit as st
 
 from core import theme
 
+
+def leave_legacy_navigation() -> None:
+    """Make sure pages run inside app.py's navigation, even on a fresh server's first link.
+
+    With a pages/ folder beside app.py, Streamlit starts in its legacy multipage mode
+    and stays there until app.py calls st.navigation: a shared link opened first on a
+    fresh server would run its page alone, with file names in the sidebar. So the first
+    page run switches that mode off and reruns through app.py. Called on import below,
+    so every page that imports this module is covered.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        if st.runtime.exists():
+            # The browser is already in the legacy layout: reload the same URL (path and
+            # query) so it starts a fresh session under app.py's navigation.
+            import streamlit.components.v1 as components
+
+            components.html("<script>window.parent.location.reload()</script>", height=0)
+            st.stop()
+
+
+leave_legacy_navigation()
+
 PRESENTER_KEY = "presenter"
 _SHADOW = "_keep_"
 

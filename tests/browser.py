@@ -111,9 +111,24 @@ def wait_idle(page, timeout: float = 60, settle: float = 0.4) -> None:
 
 def open_page(page, base_url: str, url_path: str = "", query: str = "", timeout: float = 90):
     """Go to a page of the app (by its url_path) and wait until it is idle."""
+    if url_path == "home":  # the default page lives at "/", not at its url_path
+        url_path = ""
     url = f"{base_url}/{url_path}" + (f"?{query}" if query else "")
     page.goto(url)
+    wait_for_app_navigation(page, timeout)
     wait_idle(page, timeout)
+
+
+# True once the sidebar shows app.py's navigation rather than Streamlit's legacy list of
+# the files in pages/ (which a fresh server shows for a moment, then reloads away from).
+APP_NAV_JS = """() => {
+  const nav = document.querySelector('[data-testid="stSidebarNav"]');
+  return nav !== null && !nav.innerText.includes('registry');
+}"""
+
+
+def wait_for_app_navigation(page, timeout: float = 90) -> None:
+    page.wait_for_function(APP_NAV_JS, timeout=timeout * 1000)
 
 
 def exceptions(page) -> list[str]:
