@@ -107,7 +107,7 @@ def training_curves(history: Sequence, train_size: int) -> go.Figure:
 # ---- results --------------------------------------------------------------------
 
 
-def confusion_matrix(confusion, selected: tuple[int, int] | None = None) -> go.Figure:
+def confusion_matrix(confusion) -> go.Figure:
     """Counts per (true, predicted) digit; click a cell to select it (see `selected_cell`).
 
     Colour is log-scaled so the few mistakes stay visible beside the large
@@ -124,16 +124,14 @@ def confusion_matrix(confusion, selected: tuple[int, int] | None = None) -> go.F
     true, pred = np.divmod(np.arange(100), 10)
     fig.add_trace(go.Scatter(
         x=pred, y=true, mode="markers", marker=dict(symbol="square", size=28, color="rgba(0,0,0,0.01)"),
+        selected=dict(marker=dict(color="rgba(213,94,0,0.45)")),  # plotly marks the clicked cell
+        unselected=dict(marker=dict(opacity=0.01)),
         customdata=np.stack([true, pred, c.flatten(), share.flatten() * 100], 1), showlegend=False,
         hovertemplate="true %{customdata[0]}, predicted %{customdata[1]}:<br>%{customdata[2]} images "
                       "(%{customdata[3]:.1f}% of the %{customdata[0]}s)<extra></extra>",
     ))
-    if selected is not None:
-        t, p = selected
-        fig.add_shape(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5,
-                      line=dict(color=theme.FIT_COLOR, width=4))
-    fig.update_xaxes(title_text="predicted digit", dtick=1, side="top", fixedrange=True)
-    fig.update_yaxes(title_text="true digit", dtick=1, autorange="reversed", fixedrange=True)
+    fig.update_xaxes(title_text="predicted digit", dtick=1, range=[-0.5, 9.5], fixedrange=True)
+    fig.update_yaxes(title_text="true digit", dtick=1, range=[9.5, -0.5], fixedrange=True)
     fig.update_layout(title=f"Confusion matrix on {int(c.sum()):,} test images (click a cell)",
                       height=560, clickmode="event+select", dragmode=False)
     return fig
@@ -152,18 +150,20 @@ def selected_cell(points: Sequence[dict]) -> tuple[int, int] | None:
 
 
 def per_class_accuracy(acc) -> go.Figure:
-    """Bars: the fraction of each digit's test images classified correctly."""
+    """Horizontal bars: the fraction of each digit's test images classified correctly."""
     a = _np(acc).astype(float)
-    fig = go.Figure(go.Bar(x=[str(d) for d in range(10)], y=a, marker_color=[theme.class_color(d) for d in range(10)],
-                           text=[f"{v:.1%}" for v in a], textposition="outside",
-                           hovertemplate="digit %{x}: %{y:.2%} correct<extra></extra>"))
+    fig = go.Figure(go.Bar(y=[str(d) for d in range(10)], x=a, orientation="h",
+                           marker_color=[theme.class_color(d) for d in range(10)],
+                           text=[f"{v:.1%}" for v in a], textposition="outside", cliponaxis=False,
+                           hovertemplate="digit %{y}: %{x:.2%} correct<extra></extra>"))
     low = float(np.nanmin(a)) if np.isfinite(a).any() else 0.0
-    fig.update_layout(title="Accuracy per digit", xaxis_title="true digit", height=340,
-                      yaxis=dict(tickformat=".0%", range=[max(0.0, low - 0.1), 1.02]))
+    fig.update_layout(title="Accuracy per digit", height=420,
+                      xaxis=dict(tickformat=".0%", range=[max(0.0, low - 0.1), 1.08]),
+                      yaxis=dict(title="true digit", autorange="reversed", type="category"))
     return fig
 
 
-def _signed_mosaic(tiles: np.ndarray, cols: int, gap: int, title: str, height: int,
+def _signed_mosaic(tiles: np.ndarray, cols: int, gap: int, title: str, width_px: int,
                    labels: Sequence[str]) -> go.Figure:
     scale = np.abs(tiles).reshape(len(tiles), -1).max(1).clip(min=1e-12)[:, None, None]
     z = mosaic(tiles / scale, cols, gap)  # each tile scaled to [-1, 1]: its own pattern, not its size
@@ -175,35 +175,39 @@ def _signed_mosaic(tiles: np.ndarray, cols: int, gap: int, title: str, height: i
         x, y = _tile_centre(i, cols, h, w, gap)
         fig.add_annotation(x=x, y=y - h / 2 - 0.5, text=text, showarrow=False, yanchor="bottom",
                            font=dict(size=15))
-    return _image_layout(fig, height, title)
+    units_wide, units_high = cols * (w + gap), -(-len(tiles) // cols) * (h + gap)
+    return _image_layout(fig, int(90 + units_high * (width_px - 110) / units_wide), title)
 
 
-def weight_templates(templates) -> go.Figure:
+def weight_templates(templates, width_px: int = 620) -> go.Figure:
     """The softmax model's ten weight vectors (10, 28, 28): what each digit's score looks for."""
     t = _np(templates).astype(np.float32)
-    fig = _signed_mosaic(t, 5, 5, "Weight templates: orange pixels raise the digit's score, blue lower it",
-                         470, [f"<b>{d}</b>" for d in range(10)])
-    fig.update_yaxes(range=[2 * 33 - 5 + 0.5, -5])
+    fig = _signed_mosaic(t, 5, 10, "Weight templates, one 28x28 image per digit", width_px,
+                         [f"<b>{d}</b>" for d in range(10)])
+    fig.update_yaxes(range=[2 * 38 - 10 + 0.5, -10])
     return fig
 
 
-def conv_filters(filters) -> go.Figure:
+def conv_filters(filters, width_px: int = 620) -> go.Figure:
     """The CNN's first-layer kernels (C, k, k), each scaled to its own largest weight."""
     f = _np(filters).astype(np.float32)
     cols = min(8, len(f))
-    fig = _signed_mosaic(f, cols, 1, f"The CNN's {len(f)} first-layer filters ({f.shape[1]}x{f.shape[2]})",
-                         120 + 90 * -(-len(f) // cols), [])
-    return fig
+    return _signed_mosaic(f, cols, 1, f"The CNN's {len(f)} first-layer filters ({f.shape[1]}x{f.shape[2]})",
+                          width_px, [])
 
 
 def predictions(images, labels, top_probs, top_classes, cols: int = 8,
-                title: str = "Sample test predictions (top 3)") -> go.Figure:
-    """Test images with their top-3 predicted digits: uint8 (n, 28, 28), labels (n,), (n, 3) each."""
+                title: str = "Sample test predictions (top 3)", width_px: int = 1000) -> go.Figure:
+    """Test images with their top-3 predicted digits: uint8 (n, 28, 28), labels (n,), (n, 3) each.
+
+    Captions are blue when the top guess is right and orange when it is wrong.
+    `width_px` is the expected rendered width, used to pick a height that fits.
+    """
     imgs = _np(images).astype(np.float32) / 255.0
     labels, probs, classes = _np(labels), _np(top_probs), _np(top_classes)
     n = len(imgs)
     cols = max(1, min(cols, n))
-    gap_x, gap_y = 14, 30  # room for the captions under each tile
+    gap_x, gap_y = 16, 34  # room for the three caption lines under each tile
     rows = max(1, -(-n // cols))
     z = np.full((rows * (28 + gap_y), cols * (28 + gap_x)), np.nan, dtype=np.float32)
     fig = go.Figure()
@@ -212,11 +216,10 @@ def predictions(images, labels, top_probs, top_classes, cols: int = 8,
         y0, x0 = r * (28 + gap_y), c * (28 + gap_x)
         z[y0:y0 + 28, x0:x0 + 28] = imgs[i]
         ok = int(classes[i, 0]) == int(labels[i])
-        lines = [f"<b>true {int(labels[i])}</b>"] + [
-            f"{int(k)}: {p:.0%}" if j else f"<b>{int(k)}: {p:.0%}</b>"
-            for j, (p, k) in enumerate(zip(probs[i], classes[i], strict=True))
-        ]
-        fig.add_annotation(x=x0 + 13.5, y=y0 + 29, text="<br>".join([lines[0], " ".join(lines[1:])]),
-                           showarrow=False, yanchor="top", font=dict(size=12, color=CORRECT_COLOR if ok else WRONG_COLOR))
+        (p1, p2, p3), (k1, k2, k3) = probs[i], classes[i]
+        text = f"true {int(labels[i])}<br><b>{int(k1)}: {p1:.0%}</b><br>{int(k2)}: {p2:.0%} · {int(k3)}: {p3:.0%}"
+        fig.add_annotation(x=x0 + 13.5, y=y0 + 29, text=text, showarrow=False, yanchor="top",
+                           font=dict(size=12, color=CORRECT_COLOR if ok else WRONG_COLOR))
     fig.add_trace(go.Heatmap(z=z, colorscale=INK, zmin=0, zmax=1, showscale=False, hoverinfo="skip"))
-    return _image_layout(fig, 60 + 150 * rows, title)
+    px_per_unit = width_px / z.shape[1]
+    return _image_layout(fig, int(70 + z.shape[0] * px_per_unit), title)

@@ -35,6 +35,7 @@ BATCH_RANGE = (8, 8192)
 EPOCHS_RANGE = (1, 50)
 SEED_RANGE = (0, 2**31 - 1)
 TRAIN_SIZE_RANGE = (100, 60_000)
+HISTORY_POINTS = 200  # points on the training curves per run
 
 
 class ConfigError(ValueError):
@@ -210,6 +211,9 @@ class Trainer:
     def run(self, stop: StopFlag | None = None, report_every: float = 0.25) -> Iterator[Progress]:
         """Train, yielding a `Progress` at most every `report_every` seconds and at each epoch's end.
 
+        `history` gets a point about `HISTORY_POINTS` times per run (plus every
+        report), whatever the speed, so curves look the same on a GPU and a CPU.
+
         `stop` is a `threading.Event` or a callable returning True to stop; it is
         checked before every step. The last report has `finished=True` (and
         `stopped=True` when the flag ended the run early).
@@ -224,6 +228,7 @@ class Trainer:
         gen = torch.Generator(device=dev).manual_seed(cfg.seed)
         n, bs = len(self.x), cfg.batch_size
         step = examples = seen = 0
+        log_every = max(1, self.total_steps // HISTORY_POINTS)  # smooth curves even for short runs
         loss_sum = torch.zeros((), device=dev)  # summed on the device: no sync per step
         correct = torch.zeros((), device=dev, dtype=torch.long)
         last_report = start = time.perf_counter()
@@ -249,19 +254,21 @@ class Trainer:
                     correct += (logits.argmax(1) == yb).sum()
                     now = time.perf_counter()
                     epoch_end = i + bs >= n
-                    if not (epoch_end or now - last_report >= report_every):
+                    due = now - last_report >= report_every
+                    if not (epoch_end or due or step % log_every == 0):
                         continue
-                    self.train_seconds += now - start
-                    test_acc = self._epoch_eval() if epoch_end else None
+                    self.train_seconds += now - start  # evaluation and the consumer's time excluded
                     p = Progress(epoch, cfg.epochs, step, self.total_steps, examples,
                                  float(loss_sum) / seen, int(correct) / seen,
                                  examples / max(self.train_seconds, 1e-9), self.train_seconds,
-                                 opt.param_groups[0]["lr"], epoch_end, test_acc)
+                                 opt.param_groups[0]["lr"], epoch_end, self._epoch_eval() if epoch_end else None)
                     self.history.append(p)
                     loss_sum.zero_(), correct.zero_()
                     seen = 0
-                    yield p
-                    last_report = start = time.perf_counter()  # the consumer's time is not training time
+                    if epoch_end or due:
+                        yield p
+                        last_report = time.perf_counter()
+                    start = time.perf_counter()
                 if self.stopped:
                     break
             self.train_seconds += time.perf_counter() - start

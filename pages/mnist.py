@@ -108,6 +108,8 @@ def train_live(config: mt.TrainConfig) -> None:
             if time.monotonic() - drawn > 1.0 or p.epoch_end or p.finished:
                 drawn, draws = time.monotonic(), draws + 1
                 panels.live_figures(curves, pictures, trainer, draws)
+    for placeholder in (bar, curves, pictures):  # the results below show the finished versions
+        placeholder.empty()
     st.session_state.pop("mn_live", None)
     st.session_state["mn_run"] = mt.finish_run(trainer, data.test_x, data.test_y)
     panels.keep_model(st.session_state["mn_run"])

@@ -72,7 +72,7 @@ def live_figures(curves, pictures, trainer: mt.Trainer, n: int) -> None:
     fig = figs.training_curves(trainer.history, len(trainer.x))
     curves.plotly_chart(ui.style(fig), width="stretch", key=f"mn_live_curves_{n}")
     if trainer.config.spec.kind == "linear":
-        fig = figs.weight_templates(mt.linear_templates(trainer.model))
+        fig = figs.weight_templates(mt.linear_templates(trainer.model), width_px=940)
         pictures.plotly_chart(ui.style(fig), width="stretch", key=f"mn_live_templates_{n}")
 
 
@@ -94,7 +94,7 @@ def _drilldown(run: mt.TrainedRun, data, cell: tuple[int, int] | None) -> None:
         cell = divmod(int(off.argmax()), 10)
         st.caption("Showing the most frequent mistake. Click any cell of the matrix to choose.")
     true, pred = cell
-    idx = ev.cell(true, pred, limit=24)
+    idx = ev.cell(true, pred, limit=20)
     total = int(ev.confusion[true, pred])
     what = f"{true}s classified correctly" if true == pred else f"{true}s taken for {pred}s"
     st.subheader(f"{total:,} {what}")
@@ -103,8 +103,9 @@ def _drilldown(run: mt.TrainedRun, data, cell: tuple[int, int] | None) -> None:
         return
     probs, classes = ev.top3(idx)
     shown = f"the {len(idx)} most confident" if total > len(idx) else "all"
-    ui.plotly(figs.predictions(data.test_images[idx], ev.labels[idx], probs, classes, cols=6,
-                               title=f"{shown} of them, with the top-3 probabilities"))
+    ui.plotly(figs.predictions(data.test_images[idx], ev.labels[idx], probs, classes, cols=5,
+                               title=f"{shown.capitalize()} of them, with the top-3 probabilities",
+                               width_px=460))
 
 
 def results(run: mt.TrainedRun, data) -> None:
@@ -128,15 +129,17 @@ def results(run: mt.TrainedRun, data) -> None:
                                 on_select="rerun", selection_mode="points", key="mn_cm")
     with right:
         _drilldown(run, data, figs.selected_cell(event.selection.points if event else []))
-    left, right = st.columns([1, 1])
+    left, right = st.columns([1, 2])
     with left:
         ui.plotly(figs.per_class_accuracy(ev.per_class))
     with right:
         if run.spec.kind == "linear":
             ui.plotly(figs.weight_templates(mt.linear_templates(run.model)))
+            st.caption("Row k of the weight matrix as a picture: orange pixels raise digit k's score, "
+                       "blue pixels lower it. Each template is scaled to its own largest weight.")
         elif run.spec.kind == "cnn":
             ui.plotly(figs.conv_filters(mt.first_layer_filters(run.model)))
-            st.caption("Each filter slides over the image; many look like edge or stroke detectors.")
+            st.caption("Each 3x3 filter slides over the image; many become edge or stroke detectors.")
         else:
             st.info("An MLP's hidden units mix many pixels: no single picture per digit any more. "
                     "Compare its confusion matrix with the softmax model's.", icon=":material/hub:")
@@ -148,7 +151,7 @@ def results(run: mt.TrainedRun, data) -> None:
         probs, classes = ev.top3(idx)
         ui.plotly(figs.predictions(data.test_images[idx], ev.labels[idx], probs, classes,
                                    title="Sample test predictions with the top-3 probabilities "
-                                         "(blue: right, orange: wrong)"))
+                                         "(blue: right, orange: wrong)", width_px=940))
 
 
 def model_files(data, run: mt.TrainedRun | None) -> None:

@@ -89,12 +89,12 @@ def test_predictions_caption_each_image_with_its_top3():
     assert "true 7" in texts[0] and "7: 90%" in texts[0] and "9: 4%" in texts[0]
     colours = [a.font.color for a in fig.layout.annotations]
     assert colours == [figs.CORRECT_COLOR, figs.WRONG_COLOR, figs.CORRECT_COLOR]
-    assert np.asarray(fig.data[0].z, dtype=float).shape == (2 * 58, 2 * 42)
+    assert np.asarray(fig.data[0].z, dtype=float).shape == (2 * 62, 2 * 44)
 
 
 def test_per_class_accuracy_bars():
     acc = torch.linspace(0.8, 0.98, 10)
     fig = figs.per_class_accuracy(acc)
-    assert list(fig.data[0].y) == pytest.approx(acc.tolist())
+    assert list(fig.data[0].x) == pytest.approx(acc.tolist())
     assert fig.data[0].marker.color[4] == theme.class_color(4)
-    assert fig.layout.yaxis.range[0] == pytest.approx(0.7)
+    assert fig.layout.xaxis.range[0] == pytest.approx(0.7)

@@ -1,0 +1,64 @@
+"""Real Chromium: train the softmax model, see its weight templates, drill into the confusion matrix."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import browser
+from tests.mnist_helpers import malicious_files
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+IGNORED_CONSOLE = ("net::ERR_", "Failed to load resource")
+
+
+def chart(page, title: str):
+    """The plotly chart whose title contains `title`."""
+    return page.locator('[data-testid="stPlotlyChart"]').filter(has_text=title)
+
+
+def test_train_linear_model_and_see_templates(streamlit_server, page, tmp_path):
+    browser.open_page(page, streamlit_server, "mnist", query="mn_n=10000&mn_epochs=2", timeout=180)
+    # the first visit loads MNIST into the server (once per process): wait for the page itself
+    page.locator("h1").filter(has_text="MNIST lab").wait_for(timeout=180_000)
+    page.get_by_role("button", name="Train").wait_for(timeout=180_000)
+    browser.wait_idle(page, timeout=180)
+    assert browser.exceptions(page) == []
+    assert "Softmax regression 784-10" in page.get_by_text("Trains on").inner_text()
+    page.get_by_role("button", name="Train").click()
+    page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy").wait_for(timeout=120_000)
+    browser.wait_idle(page, timeout=120)
+    assert browser.exceptions(page) == []
+
+    accuracy = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
+    value = float(accuracy.locator('[data-testid="stMetricValue"]').inner_text().strip().rstrip("%"))
+    assert 85 <= value <= 100
+
+    templates = chart(page, "Weight templates")
+    templates.scroll_into_view_if_needed()
+    assert templates.count() == 1
+    assert templates.locator(".heatmaplayer image, .hm image, image").count() >= 1  # drawn, not empty
+    box = templates.bounding_box()
+    assert box and box["width"] > 400 and box["height"] > 300
+    templates.screenshot(path=str(browser.SCREENSHOTS / "mnist-weight-templates.png"))
+
+    # click the confusion matrix cell (true 4, predicted 9)
+    matrix = chart(page, "Confusion matrix")
+    matrix.scroll_into_view_if_needed()
+    plot = matrix.locator(".nsewdrag").first
+    b = plot.bounding_box()
+    page.mouse.click(b["x"] + b["width"] * 9.5 / 10, b["y"] + b["height"] * 4.5 / 10)
+    browser.wait_idle(page, timeout=60)
+    assert page.get_by_text("4s taken for 9s").count() == 1, "clicking a cell did not drill down"
+    assert browser.exceptions(page) == []
+    browser.screenshot(page, "mnist-trained")
+
+    # a model file carrying code is refused, visibly, and its code never runs
+    target = tmp_path / "payload-ran.txt"
+    evil = tmp_path / "evil.pt"
+    evil.write_bytes(malicious_files(target)["torch.save"])
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(evil))
+    page.get_by_text("evil.pt was refused").wait_for(timeout=30_000)
+    assert not target.exists()
+    real = [e for e in page.console_errors if not any(s in e for s in IGNORED_CONSOLE)]
+    assert real == []
