@@ -10,8 +10,10 @@ a shadow copy in session state.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -24,21 +26,21 @@ def leave_legacy_navigation() -> None:
 
     With a pages/ folder beside app.py, Streamlit starts in its legacy multipage mode
     and stays there until app.py calls st.navigation: a shared link opened first on a
-    fresh server would run its page alone, with file names in the sidebar. So the first
-    page run switches that mode off and reruns through app.py. Called on import below,
-    so every page that imports this module is covered.
+    fresh server would run its page file alone, with file names in the sidebar. When a
+    page file runs that way (app.py is not running), switch the legacy mode off and
+    reload the same URL, which then goes through app.py. Called on import below, so
+    every page that imports this module is covered.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        if st.runtime.exists():
-            # The browser is already in the legacy layout: reload the same URL (path and
-            # query) so it starts a fresh session under app.py's navigation.
-            import streamlit.components.v1 as components
-
-            components.html("<script>window.parent.location.reload()</script>", height=0)
-            st.stop()
+    if not PagesManager.uses_pages_directory or not st.runtime.exists():
+        return
+    app_py = str(Path(__file__).resolve().parent.parent / "app.py")
+    if any(frame.filename == app_py for frame in inspect.stack(context=0)):
+        return  # app.py is running: its st.navigation call leaves the legacy mode itself
+    PagesManager.uses_pages_directory = False
+    st.html("<script>window.location.reload()</script>", unsafe_allow_javascript=True)
+    st.stop()
 
 
 leave_legacy_navigation()
