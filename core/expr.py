@@ -684,10 +684,42 @@ _NONFINITE_HINTS = {
 }
 
 
-def _meta(value):
-    if isinstance(value, torch.Tensor):
-        return torch.empty(value.shape, dtype=value.dtype, device="meta")
-    return value
+def _broadcast(shapes: list[tuple[int, ...]]) -> tuple[int, ...] | None:
+    """NumPy-style broadcast of shapes; None if they do not broadcast (the op will say why)."""
+    out = []
+    for i in range(1, max(map(len, shapes), default=0) + 1):
+        sizes = {s[-i] for s in shapes if len(s) >= i} - {1}
+        if len(sizes) > 1:
+            return None
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(reversed(out))
+
+
+def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    """torch.matmul's result shape (1-D, 2-D and batched); None where it will refuse."""
+    if not a or not b:
+        return None
+    a2 = a if len(a) > 1 else (1, *a)
+    b2 = b if len(b) > 1 else (*b, 1)
+    batch = _broadcast([a2[:-2], b2[:-2]])
+    if batch is None:
+        return None
+    return (*batch, *(a2[-2:-1] if len(a) > 1 else ()), *(b2[-1:] if len(b) > 1 else ()))
+
+
+def _result_shape(op: Op, tensors: list[torch.Tensor]) -> tuple[int, ...] | None:
+    """The largest shape `op` can produce from these tensors, worked out before running it.
+
+    Only operations on two or more tensors can grow beyond their inputs: by broadcasting,
+    or as a matrix product. (Plain shape arithmetic: torch's meta device and
+    torch.broadcast_shapes cost seconds of imports on first use.)
+    """
+    shapes = [tuple(t.shape) for t in tensors]
+    if op.name == "matmul":
+        return _matmul_shape(shapes[0], shapes[1])
+    if op.name == "linear":
+        return (*shapes[0][:-1], shapes[1][0]) if shapes[0] and len(shapes[1]) == 2 else None
+    return _broadcast(shapes)
 
 
 def _dispatch(op: Op, args: list, kwargs: dict, params: list[tuple[str, object]], site: _Site, env: _Env):
@@ -699,15 +731,11 @@ def _dispatch(op: Op, args: list, kwargs: dict, params: list[tuple[str, object]]
         _check_argument(site, op, param, value)
     tensors = [v for v in (*args, *kwargs.values()) if isinstance(v, torch.Tensor)]
     if len(tensors) >= 2:
-        # Broadcasting or a matrix product can make something huge: size it on the meta
-        # device (shapes only, no memory) before running it for real.
-        try:
-            shape = op.impl(*map(_meta, args), **{k: _meta(v) for k, v in kwargs.items()}).shape
-        except Exception:
-            # The meta kernels word shape errors obscurely; the real kernel refuses the same
-            # shapes before allocating anything, with PyTorch's usual message (below).
-            shape = ()
-        _check_size(shape, f"the result of {site.text}", source=site.source, node=site.node)
+        # Broadcasting or a matrix product can make something huge: size it first. Shapes
+        # that do not fit together are left to PyTorch, which refuses them before allocating.
+        shape = _result_shape(op, tensors)
+        if shape is not None:
+            _check_size(shape, f"the result of {site.text}", source=site.source, node=site.node)
     if op.name in ("mse_loss", "binary_cross_entropy") and args[0].shape != args[1].shape:
         env.warnings.append(
             f"{site.text}: input shape {tuple(args[0].shape)} and target shape "
