@@ -23,6 +23,13 @@ action's message leaving the client to the end of the script run that
 answers it (`script_finished`): what a student waits before the page settles.
 Memory is the RSS of the server process and its children, sampled every
 0.2 s; the peak is reported. Targets: 0 errors, p95 < 2 s, peak < 3 GB.
+
+Before the class, one student runs the same visit alone, without pauses, and
+the server CPU-seconds of each of its actions are printed: a figure that does
+not depend on how busy the machine is, unlike the response times (the server
+also reports how many cores it actually got, and the load average says how
+much else was running). `--torch-threads` sets the server's
+EXPLORER_TORCH_THREADS (default 1, the README's classroom setting).
 """
 
 from __future__ import annotations
