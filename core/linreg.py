@@ -226,10 +226,8 @@ class _Recorder:
     def _diverged(self, loss: float, params: tuple[float, ...]) -> str | None:
         self.rises = self.rises + 1 if loss > self.previous else 0
         self.previous = loss
-        if math.isnan(loss) or any(math.isnan(v) for v in params):
-            return "nan"
-        if math.isinf(loss) or any(math.isinf(v) for v in params):
-            return "inf"
+        if not math.isfinite(loss + sum(params)):  # one test for the common case: all finite
+            return "nan" if math.isnan(loss) or any(math.isnan(v) for v in params) else "inf"
         if loss > EXPLODE_FACTOR * max(self.start, 1e-12):
             return "exploding"
         if self.rises >= RISING_STEPS and loss > self.start:

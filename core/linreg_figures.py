@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 import torch
-from plotly.subplots import make_subplots
 
 from core import linreg, theme
 from core.linreg import LabRun, Landscape
@@ -60,75 +59,80 @@ def sample(n: int, limit: int = MAX_SCATTER_POINTS, seed: int = 0) -> np.ndarray
     return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
 
 
-def _points(x, y, name: str, color: str, symbol: str = "circle") -> go.Scatter:
+def _points(x, y, name: str, color: str, symbol: str = "circle") -> dict:
     x, y = np.asarray(x), np.asarray(y)
     keep = sample(x.size)
     shown = name if keep.size == x.size else f"{name} ({keep.size:,} of {x.size:,} shown)"
-    return go.Scatter(x=x[keep], y=y[keep], mode="markers", name=shown,
-                      marker=dict(color=color, size=7, opacity=0.75, symbol=symbol,
-                                  line=dict(width=0.5, color="white")))
+    return dict(type="scatter", x=x[keep], y=y[keep], mode="markers", name=shown,
+                marker=dict(color=color, size=7, opacity=0.75, symbol=symbol, line=dict(width=0.5, color="white")))
+
+
+def _line(line: Line, **kw) -> dict:
+    keep = thin(np.asarray(line.x).size)
+    return dict(type="scatter", x=np.asarray(line.x)[keep], y=finite(line.y)[keep], mode="lines",
+                name=line.name, line=dict(color=line.color, dash=line.dash, width=line.width), **kw)
+
+
+# Figures are built in one go (traces and layout as dicts, one validation pass):
+# several times cheaper than add_trace/update_layout calls, and every animation tick builds four.
+BOTTOM_LEGEND = dict(orientation="h", yanchor="top", y=-0.15, x=0)
 
 
 def fit_figure(x_train, y_train, x_test, y_test, lines: list[Line], x_name: str = "x",
                y_name: str = "y", title: str = "Data and fitted lines") -> go.Figure:
     """Scatter of the data (train, and test when given) with fitted lines on top."""
-    fig = go.Figure()
-    fig.add_trace(_points(x_train, y_train, "training data", theme.TRAIN_COLOR))
+    traces = [_points(x_train, y_train, "training data", theme.TRAIN_COLOR)]
     if np.asarray(x_test).size:
-        fig.add_trace(_points(x_test, y_test, "test data", theme.TEST_COLOR, "diamond"))
-    for line in lines:
-        fig.add_trace(go.Scatter(x=line.x, y=finite(line.y), mode="lines", name=line.name,
-                                 line=dict(color=line.color, dash=line.dash, width=line.width)))
+        traces.append(_points(x_test, y_test, "test data", theme.TEST_COLOR, "diamond"))
+    traces += [_line(line) for line in lines]
     data_y = np.concatenate([np.asarray(y_train, dtype=np.float64), np.asarray(y_test, dtype=np.float64)])
     lo, hi = float(data_y.min()), float(data_y.max())
     pad = 0.15 * (hi - lo or 1.0)
     # The y range follows the data, not the lines: a diverging fit must not squash the points.
-    fig.update_layout(title=title, xaxis_title=x_name, yaxis_title=y_name,
-                      yaxis_range=[lo - pad, hi + pad], height=440,
-                      legend=dict(orientation="h", yanchor="top", y=-0.15, x=0))
-    return fig
+    return go.Figure(data=traces, layout=dict(
+        title=dict(text=title), xaxis=dict(title=dict(text=x_name)), height=440, legend=BOTTOM_LEGEND,
+        yaxis=dict(title=dict(text=y_name), range=[lo - pad, hi + pad])))
 
 
 def loss_figure(losses: list[Line], distances: list[Line] = (), log_y: bool = False,
                 x_title: str = "step") -> go.Figure:
-    """Loss per step (top) and, when given, distance to the closed form (bottom)."""
-    rows = 2 if distances else 1
-    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.14,
-                        row_heights=[0.62, 0.38] if rows == 2 else [1.0],
-                        subplot_titles=["Mean squared error", "Distance of (w, b) to least squares"][:rows])
-    for row, group in enumerate((losses, distances), start=1):
-        for line in group:
-            keep = thin(np.asarray(line.x).size)
-            fig.add_trace(go.Scatter(x=np.asarray(line.x)[keep], y=finite(line.y)[keep],
-                                     mode="lines", name=line.name, showlegend=row == 1 or rows == 1,
-                                     line=dict(color=line.color, dash=line.dash, width=line.width)),
-                          row=row, col=1)
-    axis_type = "log" if log_y else "linear"
-    fig.update_yaxes(type=axis_type, row=1, col=1)
-    if rows == 2:
-        fig.update_yaxes(type="log", row=2, col=1)
-    fig.update_xaxes(title_text=x_title, row=rows, col=1)
-    fig.update_layout(height=440, legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
-    return fig
+    """Loss per step (top) and, when given, distance to the closed form (bottom, log scale)."""
+    traces = [_line(line) for line in losses]
+    traces += [_line(line, xaxis="x2", yaxis="y2", showlegend=False) for line in distances]
+    top = [0.46, 1.0] if distances else [0.0, 1.0]
+    layout = dict(
+        height=440, legend=dict(BOTTOM_LEGEND, y=-0.18),
+        xaxis=dict(anchor="y", showticklabels=not distances, title=dict(text="" if distances else x_title)),
+        yaxis=dict(domain=top, type="log" if log_y else "linear"),
+        annotations=[dict(text="Mean squared error", x=0.5, y=1.0, xref="paper", yref="paper",
+                          xanchor="center", yanchor="bottom", showarrow=False)],
+    )
+    if distances:
+        layout.update(xaxis2=dict(anchor="y2", matches="x", title=dict(text=x_title)),
+                      yaxis2=dict(domain=[0.0, 0.32], type="log"))
+        layout["annotations"].append(dict(text="Distance of (w, b) to least squares", x=0.5, y=0.32,
+                                          xref="paper", yref="paper", xanchor="center",
+                                          yanchor="bottom", showarrow=False))
+    return go.Figure(data=traces, layout=layout)
 
 
 def residual_figure(x_train, res_train, x_test=(), res_test=(), r2_train: float = np.nan,
                     r2_test: float = np.nan, x_name: str = "x") -> go.Figure:
     """Residuals (y - prediction) against x, with R^2 in the title."""
-    fig = go.Figure()
-    fig.add_trace(_points(x_train, finite(res_train), "training residuals", theme.TRAIN_COLOR))
+    traces = [_points(x_train, finite(res_train), "training residuals", theme.TRAIN_COLOR)]
     if np.asarray(x_test).size:
-        fig.add_trace(_points(x_test, finite(res_test), "test residuals", theme.TEST_COLOR, "diamond"))
-    fig.add_hline(y=0, line=dict(color=EXACT_COLOR, width=1.5, dash="dash"))
+        traces.append(_points(x_test, finite(res_test), "test residuals", theme.TEST_COLOR, "diamond"))
     title = f"Residuals (R² train {_r2_text(r2_train)}"
     title += f", test {_r2_text(r2_test)})" if np.asarray(x_test).size else ")"
-    fig.update_layout(title=title, xaxis_title=x_name, yaxis_title="y − prediction", height=440,
-                      legend=dict(orientation="h", yanchor="top", y=-0.15, x=0))
-    return fig
+    zero = dict(type="line", xref="paper", x0=0, x1=1, y0=0, y1=0,
+                line=dict(color=EXACT_COLOR, width=1.5, dash="dash"))
+    return go.Figure(data=traces, layout=dict(
+        title=dict(text=title), xaxis=dict(title=dict(text=x_name)), shapes=[zero], height=440,
+        yaxis=dict(title=dict(text="y − prediction")), legend=BOTTOM_LEGEND))
 
 
 def _r2_text(r2: float) -> str:
-    return "n/a" if not np.isfinite(r2) else f"{r2:.3f}"
+    return "n/a" if not np.isfinite(r2) else f"{r2:.3f}" if r2 > -100 else f"{r2:.1e}"
 
 
 def landscape_figure(land: Landscape, paths: list[Line], optimum: tuple[float, float],
@@ -146,38 +150,34 @@ def landscape_figure(land: Landscape, paths: list[Line], optimum: tuple[float, f
     z = np.log10(np.maximum(excess, 0) + floor).astype(np.float32)  # float32: half the bytes sent
     lo, hi = int(np.floor(z.min())), int(np.ceil(z.max()))
     ticks = list(range(lo, hi + 1, max(1, (hi - lo) // 6)))
-    fig = go.Figure(go.Contour(
-        x=land.w, y=land.b, z=z, colorscale=theme.SEQUENTIAL, ncontours=20, customdata=land.loss.astype(np.float32),
-        contours=dict(coloring="heatmap", showlines=True), line=dict(width=0.5, color="white"),
+    traces = [dict(
+        type="contour", x=land.w, y=land.b, z=z, colorscale=theme.SEQUENTIAL, ncontours=20,
+        customdata=land.loss.astype(np.float32), contours=dict(coloring="heatmap", showlines=True),
+        line=dict(width=0.5, color="white"), name="loss",
         colorbar=dict(title=dict(text="loss above<br>minimum", side="top"), tickvals=ticks,
                       ticktext=[f"{10.0**t:.0e}" if abs(t) > 2 else f"{10.0**t:g}" for t in ticks]),
         hovertemplate=f"{w_name}=%{{x:.3g}}<br>{b_name}=%{{y:.3g}}<br>loss=%{{customdata:.4g}}<extra></extra>",
-        name="loss",
-    ))
+    )]
     for path in paths:
-        keep = thin(np.asarray(path.x).size)
-        x, y = finite(path.x)[keep], finite(path.y)[keep]
+        drawn = _line(path)
         # A white halo under each path keeps it visible on dark and light contours alike.
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", showlegend=False, hoverinfo="skip",
-                                 line=dict(color="white", width=path.width + 3)))
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=path.name,
-                                 line=dict(color=path.color, dash=path.dash, width=path.width)))
-        if x.size:
-            fig.add_trace(go.Scatter(x=x[-1:], y=y[-1:], mode="markers", showlegend=False,
-                                     marker=dict(color=path.color, size=13, line=dict(color="white", width=2)),
-                                     hovertemplate=f"{path.name} now<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[optimum[0]], y=[optimum[1]], mode="markers", name="least squares",
-                             marker=dict(symbol="star", size=18, color=EXACT_COLOR,
-                                         line=dict(color="white", width=1.5))))
+        traces.append(dict(drawn, name="", showlegend=False, hoverinfo="skip",
+                           line=dict(color="white", width=path.width + 3)))
+        traces.append(drawn)
+        if drawn["x"].size:
+            traces.append(dict(type="scatter", x=drawn["x"][-1:], y=drawn["y"][-1:], mode="markers",
+                               showlegend=False, hovertemplate=f"{path.name} now<extra></extra>",
+                               marker=dict(color=path.color, size=13, line=dict(color="white", width=2))))
+    traces.append(dict(type="scatter", x=[optimum[0]], y=[optimum[1]], mode="markers", name="least squares",
+                       marker=dict(symbol="star", size=18, color=EXACT_COLOR, line=dict(color="white", width=1.5))))
     title = "Loss landscape and the optimizers' paths"
     if land.is_slice:
         title += "<br><sup>a slice: higher-degree weights held at their least-squares values</sup>"
-    fig.update_layout(title=title, height=480, xaxis_title=w_name, yaxis_title=b_name,
-                      xaxis_range=[land.w[0], land.w[-1]], yaxis_range=[land.b[0], land.b[-1]],
-                      legend=dict(orientation="h", yanchor="top", y=-0.15, x=0))
-    # Same scale on both axes, so a round valley looks round.
-    fig.update_yaxes(scaleanchor="x", scaleratio=1)
-    return fig
+    return go.Figure(data=traces, layout=dict(
+        title=dict(text=title), height=480, legend=BOTTOM_LEGEND,
+        xaxis=dict(title=dict(text=w_name), range=[land.w[0], land.w[-1]]),
+        # Same scale on both axes, so a round valley looks round.
+        yaxis=dict(title=dict(text=b_name), range=[land.b[0], land.b[-1]], scaleanchor="x", scaleratio=1)))
 
 
 # ---- all figures of a lab run -------------------------------------------------------

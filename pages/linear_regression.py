@@ -15,7 +15,7 @@ from core.runtime import configure_torch
 from pages import ui
 
 RUN, SIGNATURE, PLAYING = "lin_run", "lin_signature", "lin_playing"
-TICK_S = 0.3  # seconds between chart updates while playing: at most ~3 per second
+TICK_S = 0.4  # seconds between chart updates while playing: at most 2.5 per second
 TICK_BUDGET_S = 0.12  # training time per tick, so a big data set cannot stall the page
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
 

@@ -52,7 +52,7 @@ def test_play_trains_a_chunk_per_tick_until_done(app_test):
     ok(at)
     assert at.session_state["lin_playing"] is True
     first = at.session_state["lin_run"].step
-    assert 1 <= first <= 50 * 0.3 + 1  # one tick's chunk, not the whole run
+    assert 1 <= first <= 50 * 0.4 + 1  # one tick's chunk (speed x TICK_S), not the whole run
     for _ in range(10):
         if not at.session_state["lin_playing"]:
             break

@@ -1,0 +1,171 @@
+"""Linear regression lab: training speed, cost of one animation tick, chart updates per second.
+
+    uv run python -m benchmarks.linreg [--repeats 5] [--json PATH] [--no-browser] [--watch-s 8]
+
+Training: 1,000 full-batch epochs on 1,000 points (medians), for each trainer alone
+(all steps recorded, as the page records them), for both in lockstep as the page runs
+them, and a bare by-hand loop that records nothing as the baseline.
+Target: each trainer < 1 s; the page's lockstep run of both is reported against 1 s too.
+
+Tick: what one chart update costs the server while playing (train a chunk, build the
+four figures, serialise them): the budget that decides how many students one
+server can animate at once.
+
+Throttling: a real Streamlit server and Chromium play a long run (1,000 epochs at
+the top speed) while a MutationObserver timestamps every change of the step
+counter; updates per second must stay at a few (target <= 4), however many steps
+per second training does.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+
+from benchmarks.common import median_seconds, parser, print_table, write_json
+from core import linreg, linreg_figures, theme
+from core.linreg import HandConfig, LabRun, TorchConfig
+from core.linreg_data import SyntheticConfig, synthetic
+from core.runtime import configure_torch
+from pages.registry import PAGES
+
+TARGET_S = 1.0
+TARGET_UPDATES_PER_S = 4.0  # "a few per second at most"; the page ticks every 0.4 s
+EPOCHS, POINTS = 1000, 1000
+
+# Records every change of the first metric (the step counter), with its time.
+OBSERVER_JS = """
+() => {
+  window.__ticks = [];
+  const read = () => {
+    const el = document.querySelector('[data-testid="stMetricValue"]');
+    return el ? el.innerText : null;
+  };
+  let last = read();
+  new MutationObserver(() => {
+    const now = read();
+    if (now !== null && now !== last) { last = now; window.__ticks.push([performance.now(), now]); }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+def problem():
+    return linreg.make_problem(synthetic(SyntheticConfig(n=POINTS, noise=1.0)), 1, standardise=True)
+
+
+def bare_loop(p) -> None:
+    """The by-hand loop with nothing recorded: the floor for any recording trainer."""
+    X, y = p.X_train, p.y_train
+    w = torch.zeros(1, requires_grad=True)
+    b = torch.tensor(0.0, requires_grad=True)
+    for _ in range(EPOCHS):
+        loss = ((X @ w + b - y) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            w -= 0.1 * w.grad
+            b -= 0.1 * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+
+
+def training_rows(repeats: int) -> list[dict]:
+    p = problem()
+    cfg = dict(lr=0.1, epochs=EPOCHS)
+    cases = {
+        "bare by-hand loop (baseline, records nothing)": lambda: bare_loop(p),
+        "by hand (generator, every step recorded)": lambda: list(linreg.train_by_hand(p, HandConfig(**cfg))),
+        "PyTorch SGD (generator)": lambda: list(linreg.train_pytorch(p, TorchConfig(**cfg))),
+        "PyTorch Adam (generator)": lambda: list(linreg.train_pytorch(p, TorchConfig(**cfg, optimizer="adam"))),
+        "page's LabRun: both trainers in lockstep": lambda: LabRun(p, HandConfig(**cfg), TorchConfig(**cfg)).advance(EPOCHS),
+    }
+    rows, base = [], None
+    for name, fn in cases.items():
+        t = median_seconds(fn, repeats=repeats)
+        base = base or t
+        target = "" if "baseline" in name else ("PASS" if t < TARGET_S else "FAIL")
+        rows.append({"case": name, "median_s": t, "steps_per_s": EPOCHS / t, "x_baseline": t / base,
+                     "target_<1s": target})
+    return rows
+
+
+def tick_cost(repeats: int) -> dict:
+    """Server time of one animation tick: 30 steps of both trainers + 4 figures as JSON."""
+    p = problem()
+    run = LabRun(p, HandConfig(lr=0.01, epochs=EPOCHS), TorchConfig(lr=0.01, epochs=EPOCHS))
+    run.advance(300)  # mid-run: histories of realistic length
+
+    def tick():
+        run.advance(30)
+        for fig in linreg_figures.lab_figures(run, log_y=False).values():
+            theme.style(fig).to_json()
+
+    t = median_seconds(tick, repeats=repeats)
+    sizes = {k: len(theme.style(f).to_json()) for k, f in linreg_figures.lab_figures(run).items()}
+    return {"tick_median_s": t, "figure_json_bytes": sizes, "total_bytes": sum(sizes.values())}
+
+
+def throttle(watch_s: float) -> dict:
+    """Chart updates per second in Chromium while a long run plays at top speed."""
+    from tests import browser
+
+    with browser.running_server() as url, browser.launched_chromium() as chrome:
+        page = chrome.new_page(viewport={"width": 1400, "height": 1400})
+        url_path = next(p[4] for p in PAGES if p[1] == "pages/linear_regression.py")
+        browser.open_page(page, url, url_path, f"lin_epochs={EPOCHS}&lin_speed=1000&lin_n={POINTS}", 180)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=180_000)
+        browser.wait_idle(page, 120)
+        page.evaluate(OBSERVER_JS)
+        page.get_by_role("button", name="Play").click()
+        page.wait_for_function("window.__ticks.length > 0", timeout=60_000)
+        t0 = page.evaluate("performance.now()")
+        time.sleep(watch_s)
+        ticks = page.evaluate("window.__ticks")
+        page.get_by_role("button", name="Pause").click()
+    inside = [(t, v) for t, v in ticks if t >= t0]
+    steps = [int(v.split(" / ")[0].replace(",", "")) for _, v in inside]
+    gaps = [(b - a) / 1000 for (a, _), (b, _) in zip(inside, inside[1:], strict=False)]
+    return {
+        "watched_s": watch_s,
+        "chart_updates": len(inside),
+        "updates_per_s": len(inside) / watch_s,
+        "training_steps_per_s": (steps[-1] - steps[0]) / watch_s if len(steps) > 1 else 0.0,
+        "steps_per_update_median": statistics.median(b - a for a, b in zip(steps, steps[1:], strict=False))
+        if len(steps) > 1 else 0,
+        "min_gap_between_updates_s": min(gaps) if gaps else None,
+        "median_gap_s": statistics.median(gaps) if gaps else None,
+    }
+
+
+def main() -> None:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--no-browser", action="store_true", help="skip the Chromium throttling measurement")
+    p.add_argument("--watch-s", type=float, default=8.0, help="seconds to watch a playing run")
+    args = p.parse_args()
+    configure_torch()
+    rows = training_rows(args.repeats)
+    print_table(rows, f"{EPOCHS} full-batch epochs on {POINTS} points (median of {args.repeats}, "
+                      f"{torch.get_num_threads()} torch thread(s))")
+    tick = tick_cost(args.repeats)
+    print(f"\nOne animation tick (30 steps of both trainers + 4 figures to JSON): "
+          f"{tick['tick_median_s'] * 1000:.0f} ms median; {tick['total_bytes'] / 1024:.0f} KiB of figures "
+          f"{tick['figure_json_bytes']}")
+    result = {"training": rows, "tick": tick}
+    ok = all(r["target_<1s"] != "FAIL" for r in rows)
+    if not args.no_browser:
+        th = throttle(args.watch_s)
+        result["throttle"] = th
+        print_table([th], "Chart updates while playing 1,000 epochs at top speed (Chromium)")
+        th_ok = 0 < th["updates_per_s"] <= TARGET_UPDATES_PER_S
+        print(f"\nupdates per second {th['updates_per_s']:.2f} (target <= {TARGET_UPDATES_PER_S}, > 0): "
+              f"{'PASS' if th_ok else 'FAIL'}")
+        ok = ok and th_ok
+    print(f"\nall targets: {'PASS' if ok else 'FAIL'}")
+    result["pass"] = ok
+    write_json(args.json, result)
+
+
+if __name__ == "__main__":
+    main()
