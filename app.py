@@ -7,6 +7,7 @@ imports torch: the home page must appear fast, and pages load torch themselves.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -16,6 +17,11 @@ from pages import ui
 from pages.registry import PAGES
 
 ROOT = Path(__file__).resolve().parent
+# One torch thread per server process unless the operator says otherwise: the server's
+# parallelism is its many sessions, and a 2-thread pool per training oversubscribes a 2-core
+# machine (benchmarks.classroom: p95 47 s with 2 threads vs 4.6 s with 1, 30 students).
+# Scripts, benchmarks and notebooks keep all cores (core.runtime).
+os.environ.setdefault("EXPLORER_TORCH_THREADS", "1")
 
 st.set_page_config(
     page_title="PyTorch Linear Models Explorer",

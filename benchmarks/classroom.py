@@ -137,25 +137,32 @@ class MemoryWatch:
 
 
 class Server:
-    """`streamlit run app.py` on a free localhost port; its stderr drained (a full pipe would stall it)."""
+    """`streamlit run app.py` on a free localhost port (its log goes to a file, see tests/browser.py)."""
 
     def __init__(self, torch_threads: int):
         env = {"EXPLORER_DATA_DIR": os.environ.get("EXPLORER_DATA_DIR", str(ROOT.parent / "shared" / "data")),
                "EXPLORER_TORCH_THREADS": str(torch_threads)}
         self.proc, self.url = browser.start_server("app.py", env=env)
-        self.stderr_tail: list[str] = []
-        self._drain = threading.Thread(target=self._read_stderr, daemon=True)
-        self._drain.start()
+        self._final_tail: list[str] | None = None
 
-    def _read_stderr(self) -> None:
-        for line in iter(self.proc.stderr.readline, b""):
-            self.stderr_tail = (self.stderr_tail + [line.decode(errors="replace").rstrip()])[-200:]
+    @property
+    def stderr_tail(self) -> list[str]:
+        """The last lines of the server's log (kept when the server stops)."""
+        if self._final_tail is not None:
+            return self._final_tail
+        try:
+            text = Path(self.proc.log_path).read_text(errors="replace")
+        except OSError:
+            return []
+        return text.splitlines()[-200:]
 
     def alive(self) -> bool:
         return self.proc.poll() is None
 
     def stop(self) -> None:
+        tail = self.stderr_tail
         browser.stop_server(self.proc)
+        self._final_tail = tail
 
 
 # ---- one student ----------------------------------------------------------------
