@@ -1,0 +1,62 @@
+"""Train the shipped linear, MLP and CNN models and write them to assets/models/.
+
+    uv run python -m scripts.train_pretrained            # all three, a few minutes on 2 cores
+    uv run python -m scripts.train_pretrained --only cnn --out /tmp/models
+
+MNIST train only, with drawing-like augmentation (core.digits_augment), seeded.
+Each file (core.models.save_model) records the MNIST test accuracy and how it
+was trained in its metadata. The handwriting sets are never used here.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from core.data import load_mnist
+from core.digits_augment import AugmentConfig
+from core.digits_training import PretrainConfig, train_for_drawing
+from core.models import ASSETS, ModelSpec, save_model
+
+# A single linear layer cannot undo a rotation or a shift (it has one template
+# per class), so it gets milder geometry.
+LINEAR_AUGMENT = AugmentConfig(max_rotation_deg=8.0, max_shear=0.1, aspect=(0.9, 1.1), elastic_px=0.5)
+CONFIGS = {
+    "linear": PretrainConfig(ModelSpec("linear"), epochs=3, lr=3e-3, weight_decay=0.0, augment=LINEAR_AUGMENT),
+    "mlp": PretrainConfig(ModelSpec("mlp", hidden=(128,)), epochs=5),
+    "cnn": PretrainConfig(ModelSpec("cnn"), epochs=6),
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--only", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
+    p.add_argument("--out", type=Path, default=ASSETS, help=f"folder for the .pt files (default {ASSETS})")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: on a shared 2-core server, 2 threads contend and run slower)")
+    args = p.parse_args(argv)
+    torch.set_num_threads(max(1, args.threads))
+    data = load_mnist(progress=lambda f, msg: print(f"  {msg}", end="\r"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in args.only:
+        cfg = CONFIGS[name]
+        print(f"{name}: {cfg.spec.describe()}, {cfg.epochs} epochs, seed {cfg.seed}")
+        run = train_for_drawing(cfg, data)
+        while True:
+            try:
+                step = next(run)
+            except StopIteration as done:
+                saved = done.value
+                break
+            print(f"  epoch {step.epoch}/{step.epochs}  loss {step.train_loss:.4f}  "
+                  f"test accuracy {step.test_accuracy:.2%}  ({step.seconds:.0f} s)")
+        path = args.out / f"{name}.pt"
+        path.write_bytes(save_model(saved.model, saved.spec, saved.meta))
+        print(f"  wrote {path} ({path.stat().st_size / 1024:.0f} KB): test accuracy "
+              f"{saved.meta['test_accuracy']:.2%}, augmented {saved.meta['augmented_test_accuracy']:.2%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""The draw-a-digit page under AppTest: invitation, model choice, URL state, drawings fed in by hand.
+
+AppTest does not run the canvas's JavaScript, so a drawing is fed in the way the
+component itself delivers one: as its state in `st.session_state`, with the
+PNG data URL the browser would send.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from torch import nn
+
+from core.models import ModelSpec, SavedModel, build_model
+from tests.digits_helpers import compose, disc
+
+PAGE = "pages/draw.py"
+pytestmark = pytest.mark.slow
+
+
+def drawing_state(rgba: np.ndarray, objects: int = 1) -> dict:
+    """What streamlit-drawable-canvas stores for a drawing of `objects` strokes."""
+    buf = io.BytesIO()
+    Image.fromarray(rgba).save(buf, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    raw = {"objects": [{"type": "path", "n": i} for i in range(objects)]}
+    return {"drawing": {"raw": raw, "data": url}, "backgroundFit": None}
+
+
+def one(chalk: bool = False) -> np.ndarray:
+    mask = np.zeros((280, 280), np.float32)
+    mask[40:240, 130:150] = 1
+    return compose(mask, ink=(255, 255, 255, 255), paper=(0, 0, 0, 255)) if chalk else compose(mask)
+
+
+def zero() -> np.ndarray:
+    """An oval ring, 220 tall and 150 wide, drawn with a thick pen."""
+    yy, xx = np.mgrid[:280, :280]
+
+    def inside(ry, rx):
+        return ((yy - 140) / ry) ** 2 + ((xx - 140) / rx) ** 2 <= 1
+
+    return compose((inside(110, 75) & ~inside(88, 55)).astype(np.float32))
+
+
+def draw(at, rgba, objects: int = 1):
+    at.session_state["draw_canvas"] = drawing_state(rgba, objects)
+    return at.run()
+
+
+def prediction(at):
+    found = [m.value for m in at.metric if m.label == "Prediction"]
+    return found[0] if found else None
+
+
+def infos(at) -> str:
+    return " ".join(i.value for i in at.info)
+
+
+def test_empty_canvas_invites_instead_of_guessing(app_test):
+    at = app_test(PAGE, timeout=180)
+    assert not at.exception
+    assert at.title[0].value == "Draw a digit"
+    assert "Draw a digit (0 to 9)" in infos(at)
+    assert prediction(at) is None
+    box = at.selectbox(key="draw_model")
+    assert box.value == "Shipped CNN"
+    assert {"Shipped CNN", "Shipped MLP", "Shipped linear (softmax regression)"} <= set(box.options)
+
+
+def test_drawings_are_read_and_cleared(app_test):
+    at = app_test(PAGE, timeout=180)
+    draw(at, one())
+    assert not at.exception
+    assert prediction(at) == "1"
+    assert any("With MNIST's steps the model reads **1**" in m.value for m in at.markdown)
+    assert len(at.get("plotly_chart")) == 2  # probabilities, and every model compared
+    draw(at, zero(), objects=2)
+    assert prediction(at) == "0"
+    at.button(key="draw_undo").click().run()
+    assert at.session_state["draw_canvas_start"]["objects"] == [{"type": "path", "n": 0}]
+    at.button(key="draw_clear").click().run()
+    assert not at.exception
+    assert prediction(at) is None and "Draw a digit (0 to 9)" in infos(at)
+    assert at.session_state["draw_canvas_start"]["objects"] == []
+
+
+def test_a_dot_gets_a_message_not_a_guess(app_test):
+    at = app_test(PAGE, timeout=180)
+    draw(at, compose(disc(140, 140, 10)))
+    assert not at.exception and prediction(at) is None
+    assert "dot" in infos(at)
+
+
+def test_url_restores_the_settings_and_chalk_drawings_are_read(app_test):
+    at = app_test(PAGE, {"draw_model": "Shipped MLP", "draw_pen": "12", "draw_chalk": "1"}, timeout=180)
+    assert not at.exception
+    assert at.selectbox(key="draw_model").value == "Shipped MLP"
+    assert at.slider(key="draw_pen").value == 12
+    assert at.toggle(key="draw_chalk").value is True
+    draw(at, one(chalk=True))
+    assert prediction(at) == "1"
+    assert any("Shipped MLP: probability" in str(c.proto.spec) for c in at.get("plotly_chart"))
+
+
+@pytest.mark.parametrize("query", [
+    {"draw_model": "<script>alert(1)</script>", "draw_pen": "1e999", "draw_chalk": "maybe"},
+    {"draw_model": "Yours: nobody", "draw_pen": "-5", "draw_chalk": ""},
+])
+def test_hostile_links_fall_back_to_defaults(app_test, query):
+    at = app_test(PAGE, query, timeout=180)
+    assert not at.exception
+    assert at.selectbox(key="draw_model").value == "Shipped CNN"
+    assert at.slider(key="draw_pen").value == 20
+    assert at.toggle(key="draw_chalk").value is False
+
+
+def test_students_models_are_offered_and_a_misfit_gets_a_message(app_test):
+    at = app_test(PAGE, timeout=180)
+    good = build_model(ModelSpec("linear")).eval()
+    at.session_state["user_models"] = {
+        "my softmax": SavedModel(good, ModelSpec("linear"), {}),
+        "misfit": SavedModel(nn.Sequential(nn.Flatten(), nn.Linear(784, 3)), ModelSpec("linear"), {}),
+    }
+    at.run()
+    box = at.selectbox(key="draw_model")
+    assert {"Yours: my softmax", "Yours: misfit"} <= set(box.options)
+    box.set_value("Yours: misfit").run()
+    draw(at, one())
+    assert not at.exception
+    assert any("does not fit" in w.value for w in at.warning)
+    at.selectbox(key="draw_model").set_value("Yours: my softmax").run()
+    assert not at.exception and prediction(at) is not None
+    assert any("w*x" in c.value for c in at.caption)  # linear: per-pixel contributions shown
+
+
+def test_presenter_mode_hides_the_colour_switch(app_test):
+    at = app_test(PAGE, {"presenter": "1"}, timeout=180)
+    assert not at.exception
+    assert not [t for t in at.toggle if t.key == "draw_chalk"]
