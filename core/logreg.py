@@ -94,9 +94,17 @@ ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD + momentum 0.9", "adam": "Adam"}
 MAX_HIDDEN = 64
 MAX_STEPS = 20_000
-# Divergence: the loss is NaN/inf, or has grown this many times over its starting value.
-DIVERGENCE_FACTOR = 100.0
-
+# Divergence. The logistic loss grows only linearly in the weights and its gradient is
+# bounded, so plain logistic regression with a huge step rarely reaches NaN: it bounces
+# between bad boundaries with a loss tens of times its starting value. So training stops
+# when the loss is NaN/inf, or has stayed above DIVERGENCE_FACTOR x its starting value
+# (at least DIVERGENCE_FACTOR x 0.5 nats) for DIVERGENCE_PATIENCE steps in a row; short
+# spikes that a large but workable step makes on the way down do not count.
+# A loss EXPLOSION_FACTOR times the start stops training at once (a ReLU layer's weights
+# blowing up; its units then die and the loss falls back to a flat, useless value).
+DIVERGENCE_FACTOR = 10.0
+DIVERGENCE_PATIENCE = 50
+EXPLOSION_FACTOR = 1000.0
 
 @dataclass(frozen=True)
 class LogRegConfig:
@@ -131,17 +139,19 @@ class PlaygroundNet(nn.Module):
     """phi(x) -> [Linear -> activation] -> Linear -> logits (N,) for 2 classes, (N, K) for K."""
 
     def __init__(self, n_classes: int, features: tuple[str, ...] = (), hidden: int = 0,
-                 activation: str = "tanh"):
+                 activation: str = "tanh", seed: int = 0):
         super().__init__()
         self.n_classes = n_classes
         self.features = tuple(features)
         n_in = len(feature_names(self.features))
         n_out = 1 if n_classes == 2 else n_classes
+        # skip_init: build without drawing from the global RNG; init_weights seeds them below.
         layers: list[nn.Module] = []
         if hidden:
-            layers += [nn.Linear(n_in, hidden), ACTIVATIONS[activation]()]
-        layers.append(nn.Linear(hidden or n_in, n_out))
+            layers += [nn.utils.skip_init(nn.Linear, n_in, hidden), ACTIVATIONS[activation]()]
+        layers.append(nn.utils.skip_init(nn.Linear, hidden or n_in, n_out))
         self.net = nn.Sequential(*layers)
+        init_weights(self, seed)
 
     @property
     def binary(self) -> bool:
@@ -194,9 +204,7 @@ def init_weights(model: nn.Module, seed: int) -> None:
 
 
 def build_model(n_classes: int, config: LogRegConfig) -> PlaygroundNet:
-    model = PlaygroundNet(n_classes, config.features, config.hidden, config.activation)
-    init_weights(model, config.seed)
-    return model
+    return PlaygroundNet(n_classes, config.features, config.hidden, config.activation, config.seed)
 
 
 def make_optimizer(model: nn.Module, config: LogRegConfig) -> torch.optim.Optimizer:
@@ -240,11 +248,32 @@ def _accuracy(logits: torch.Tensor, y: torch.Tensor, binary: bool) -> float:
     return (pred == y).float().mean().item()
 
 
+def _explain_divergence(reason: str, config: LogRegConfig, shown: str) -> str:
+    return (
+        f"Training diverged: {reason}. The learning rate {config.lr:g} is too large for this "
+        f"model (features such as x1² make the steps bigger). {shown} Lower the learning rate "
+        "and press Reset."
+    )
+
+
+def _divergence_alarm(loss: float, base: float, high_streak: int, config: LogRegConfig) -> str | None:
+    """The explanation if this finite loss means training has diverged, else None."""
+    if loss > EXPLOSION_FACTOR * base:
+        return _explain_divergence(f"the loss exploded to {loss:.3g}", config,
+                                   "The weights have blown up.")
+    if high_streak >= DIVERGENCE_PATIENCE:
+        return _explain_divergence(
+            f"the loss has stayed above {DIVERGENCE_FACTOR * base:.3g} ({DIVERGENCE_FACTOR:g} times "
+            f"its starting value) for {DIVERGENCE_PATIENCE} steps", config,
+            "The boundary jumps back and forth instead of settling.")
+    return None
+
+
 def train_steps(model: PlaygroundNet, data: Dataset, config: LogRegConfig,
                 optimizer: torch.optim.Optimizer | None = None) -> Iterator[StepMetrics]:
     """Full-batch gradient descent as a generator: yields metrics for step 0 (the initial
     model), then one `StepMetrics` per update. Stops after yielding a `diverged` metric
-    (the model is put back to its last finite weights) or at `MAX_STEPS`.
+    (after a NaN the model is put back to its last finite weights) or at `MAX_STEPS`.
     """
     optimizer = optimizer or make_optimizer(model, config)
     loss_fn = _loss_fn(model.binary)
@@ -253,26 +282,19 @@ def train_steps(model: PlaygroundNet, data: Dataset, config: LogRegConfig,
     has_test = len(data.y_test) > 0
     params = list(model.parameters())
     last_good = [p.detach().clone() for p in params]
-    first_loss = None
+    base, high_streak = None, 0
     for step in range(MAX_STEPS + 1):
         logits = model.logits_from_features(phi_train)  # (N,) or (N, K)
         data_loss = loss_fn(logits, data.y_train)
         loss_value = data_loss.item()
-        first_loss = loss_value if first_loss is None else first_loss
-        reason = None
+        base = max(loss_value, 0.5) if base is None else base
+        high_streak = high_streak + 1 if loss_value > DIVERGENCE_FACTOR * base else 0
         if not math.isfinite(loss_value):
-            reason = "the loss became NaN or infinite"
-        elif loss_value > DIVERGENCE_FACTOR * max(first_loss, 0.01):
-            reason = f"the loss grew from {first_loss:.3g} to {loss_value:.3g}"
-        if reason:
             with torch.no_grad():
                 for p, good in zip(params, last_good, strict=True):
                     p.copy_(good)
-            message = (
-                f"Training diverged at step {step}: {reason}. The learning rate {config.lr:g} is too "
-                f"large for this model (features such as x1^2 make the steps bigger). The plots show "
-                f"the last good weights (step {step - 1}); lower the learning rate and press Reset."
-            )
+            message = _explain_divergence(f"at step {step} the loss became NaN or infinite", config,
+                                          f"The plots show the last finite weights (step {step - 1}).")
             yield StepMetrics(step - 1, math.nan, math.nan, math.nan, math.nan, diverged=message)
             return
         with torch.no_grad():
@@ -284,9 +306,10 @@ def train_steps(model: PlaygroundNet, data: Dataset, config: LogRegConfig,
                 test_loss = test_acc = math.nan
             for good, p in zip(last_good, params, strict=True):
                 good.copy_(p)
+        alarm = _divergence_alarm(loss_value, base, high_streak, config)
         yield StepMetrics(step, loss_value, _accuracy(logits.detach(), data.y_train, model.binary),
-                          test_loss, test_acc)
-        if step == MAX_STEPS:
+                          test_loss, test_acc, diverged=alarm)
+        if step == MAX_STEPS or alarm:
             return
         loss = data_loss + config.l2 * l2_penalty(model) if config.l2 else data_loss
         optimizer.zero_grad(set_to_none=True)
@@ -344,12 +367,15 @@ class Run:
                 self.finished = True
                 break
             want -= 1
-            if metrics.diverged:
+            if math.isnan(metrics.train_loss):  # NaN: the model went back to the last good step
                 self.diverged = metrics.diverged
                 break
             for k in HISTORY_KEYS:
                 self.history[k].append(float(getattr(metrics, k)))
             done += 1 if metrics.step else 0
+            if metrics.diverged:
+                self.diverged = metrics.diverged
+                break
             if metrics.step >= MAX_STEPS:
                 self.finished = True
             if budget_s is not None and time.perf_counter() - started > budget_s:

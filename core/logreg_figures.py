@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from core import theme
 from core.logreg import (
@@ -71,43 +70,94 @@ def region_codes(probs: np.ndarray, discretise: bool) -> np.ndarray:
     return winner + 0.98 * np.clip(confidence, 0.0, 1.0)
 
 
-def _points(fig: go.Figure, x: np.ndarray, y: np.ndarray, names, test: bool) -> None:
+def _points(x: np.ndarray, y: np.ndarray, names, test: bool) -> list[dict]:
+    """One marker trace per class: filled for training points, hollow for test points."""
+    traces = []
+    split = "test" if test else "train"
     for c, name in enumerate(names):
         mask = y == c
         if not mask.any():
             continue
         color = theme.class_color(c)
-        symbol = SYMBOLS[c % len(SYMBOLS)] + ("-open" if test else "")
-        fig.add_trace(go.Scatter(
-            x=x[mask, 0], y=x[mask, 1], mode="markers",
-            name=f"class {name} ({'test' if test else 'train'})",
+        traces.append(dict(
+            type="scatter", x=x[mask, 0], y=x[mask, 1], mode="markers", name=f"class {name} ({split})",
             legendgroup=f"class{c}",
-            marker=dict(color=color, symbol=symbol, size=9 if test else 8,
+            marker=dict(color=color, symbol=SYMBOLS[c % len(SYMBOLS)] + ("-open" if test else ""),
+                        size=9 if test else 8,
                         line=dict(color=color if test else "white", width=2 if test else 1)),
-            hovertemplate=f"class {name} ({'test' if test else 'train'})<br>"
-                          "x1=%{x:.2f}, x2=%{y:.2f}<extra></extra>",
+            hovertemplate=f"class {name} ({split})<br>x1=%{{x:.2f}}, x2=%{{y:.2f}}<extra></extra>",
         ))
+    return traces
 
 
-def _normal_arrow(fig: go.Figure, w1: float, w2: float, b: float, bounds) -> None:
+def _normal_arrow(w1: float, w2: float, b: float, bounds) -> list[dict]:
     """w drawn from the boundary point nearest the view's centre: it points towards class 1."""
     (x_lo, x_hi), (y_lo, y_hi) = bounds
     centre = np.array([(x_lo + x_hi) / 2, (y_lo + y_hi) / 2])
     w = np.array([w1, w2])
     norm2 = float(w @ w)
     if norm2 < 1e-18:
-        return
+        return []
     foot = centre - (w @ centre + b) / norm2 * w  # projection of the centre onto the line
     if not (x_lo <= foot[0] <= x_hi and y_lo <= foot[1] <= y_hi):
-        return
+        return []
     tip = foot + 0.2 * (x_hi - x_lo) * w / np.sqrt(norm2)
-    fig.add_annotation(x=tip[0], y=tip[1], ax=foot[0], ay=foot[1], xref="x", yref="y",
-                       axref="x", ayref="y", showarrow=True, arrowhead=3, arrowsize=1.2,
-                       arrowwidth=3, arrowcolor=theme.REFERENCE_COLOR, text="")
-    fig.add_annotation(x=tip[0], y=tip[1], text=f"<b>w</b> = ({w1:.2f}, {w2:.2f})",
-                       showarrow=False, xanchor="left" if w1 >= 0 else "right",
-                       yanchor="bottom" if w2 >= 0 else "top", bgcolor="rgba(255,255,255,0.8)",
-                       font=dict(color=theme.REFERENCE_COLOR))
+    return [
+        dict(x=tip[0], y=tip[1], ax=foot[0], ay=foot[1], xref="x", yref="y", axref="x", ayref="y",
+             showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=3,
+             arrowcolor=theme.REFERENCE_COLOR, text=""),
+        dict(x=tip[0], y=tip[1], text=f"<b>w</b> = ({w1:.2f}, {w2:.2f})", showarrow=False,
+             xanchor="left" if w1 >= 0 else "right", yanchor="bottom" if w2 >= 0 else "top",
+             bgcolor="rgba(255,255,255,0.8)", font=dict(color=theme.REFERENCE_COLOR)),
+    ]
+
+
+def _binary_layers(model: PlaygroundNet, s: Surface, data: Dataset, bounds, discretise: bool,
+                   show_normal: bool) -> tuple[list[dict], list[dict]]:
+    """Heat map of p(class 1) and the p = 0.5 boundary (exact line, or a contour)."""
+    probs = s.probs.astype(np.float32)
+    positive = data.class_names[1]
+    # Discretised: two flat colours, the real p kept for the hover text.
+    z = np.where(probs > 0.5, 0.9, 0.1).astype(np.float32) if discretise else probs
+    traces = [dict(
+        type="heatmap", x=s.xs, y=s.ys, z=z, zmin=0, zmax=1, colorscale=_binary_scale(),
+        customdata=probs if discretise else None, zsmooth=False if discretise else "best",
+        name="p(class 1)",
+        colorbar=dict(title=dict(text=f"p({positive})", side="right"), thickness=14, len=0.8,
+                      tickvals=[0, 0.25, 0.5, 0.75, 1]),
+        hovertemplate="x1=%{x:.2f}, x2=%{y:.2f}<br>p(class " + positive
+                      + (")=%{customdata:.3f}" if discretise else ")=%{z:.3f}") + "<extra></extra>",
+    )]
+    annotations: list[dict] = []
+    line = linear_boundary(model)
+    if line is not None:
+        pts = boundary_line(*line, *bounds)
+        if pts is not None:
+            traces.append(dict(type="scatter", x=pts[0], y=pts[1], mode="lines", name=BOUNDARY_NAME,
+                               line=dict(color=theme.REFERENCE_COLOR, width=3), hoverinfo="skip"))
+        if show_normal:
+            annotations = _normal_arrow(*line, bounds)
+    elif 0 < s.probs.min() < 0.5 < s.probs.max():
+        traces.append(dict(
+            type="contour", x=s.xs, y=s.ys, z=probs, name=BOUNDARY_NAME, showscale=False,
+            showlegend=True, contours=dict(start=0.5, end=0.5, size=1, coloring="none"),
+            line=dict(color=theme.REFERENCE_COLOR, width=3), hoverinfo="skip",
+        ))
+    return traces, annotations
+
+
+def _class_regions(s: Surface, data: Dataset, discretise: bool) -> dict:
+    """Each point of the plane in the tint of its most probable class, paler where unsure."""
+    k = s.probs.shape[0]
+    winner = s.probs.argmax(axis=0)  # (R, R)
+    names = np.array(data.class_names, dtype=object)
+    return dict(
+        type="heatmap", x=s.xs, y=s.ys, z=region_codes(s.probs, discretise).astype(np.float32),
+        zmin=0, zmax=k, colorscale=_class_scale(k), showscale=False, zsmooth=False, name="regions",
+        customdata=s.probs.max(axis=0).astype(np.float32), text=names[winner],
+        hovertemplate="x1=%{x:.2f}, x2=%{y:.2f}<br>most likely: class %{text}"
+                      " (p=%{customdata:.2f})<extra></extra>",
+    )
 
 
 def surface_figure(model: PlaygroundNet, data: Dataset, *, resolution: int = 100,
@@ -120,60 +170,26 @@ def surface_figure(model: PlaygroundNet, data: Dataset, *, resolution: int = 100
     model, with its weight vector as the normal), a contour otherwise.
     K classes: each point of the plane in the colour of its most probable
     class, paler where the model is unsure.
+    Built as plain dicts in one validation pass: it is redrawn on every tick.
     """
     bounds = data.bounds()
     s = surface or probability_surface(model, bounds, resolution)
-    fig = go.Figure()
+    annotations: list[dict] = []
     if model.binary:
-        probs = s.probs.astype(np.float32)
-        # Discretised: two flat colours, the real p kept for the hover text.
-        z = np.where(probs > 0.5, 0.9, 0.1).astype(np.float32) if discretise else probs
-        fig.add_trace(go.Heatmap(
-            x=s.xs, y=s.ys, z=z, zmin=0, zmax=1, colorscale=_binary_scale(),
-            customdata=probs if discretise else None, zsmooth=False if discretise else "best",
-            name="p(class 1)",
-            colorbar=dict(title=dict(text=f"p({data.class_names[1]})", side="right"),
-                          thickness=14, len=0.8, tickvals=[0, 0.25, 0.5, 0.75, 1]),
-            hovertemplate="x1=%{x:.2f}, x2=%{y:.2f}<br>p(class " + data.class_names[1]
-                          + (")=%{customdata:.3f}" if discretise else ")=%{z:.3f}") + "<extra></extra>",
-        ))
-        line = linear_boundary(model)
-        if line is not None:
-            pts = boundary_line(*line, *bounds)
-            if pts is not None:
-                fig.add_trace(go.Scatter(x=pts[0], y=pts[1], mode="lines", name=BOUNDARY_NAME,
-                                         line=dict(color=theme.REFERENCE_COLOR, width=3),
-                                         hoverinfo="skip"))
-            if show_normal:
-                _normal_arrow(fig, *line, bounds)
-        elif 0 < s.probs.min() < 0.5 < s.probs.max():
-            fig.add_trace(go.Contour(
-                x=s.xs, y=s.ys, z=s.probs, name=BOUNDARY_NAME, showscale=False, showlegend=True,
-                contours=dict(start=0.5, end=0.5, size=1, coloring="none"),
-                line=dict(color=theme.REFERENCE_COLOR, width=3), hoverinfo="skip",
-            ))
+        traces, annotations = _binary_layers(model, s, data, bounds, discretise, show_normal)
     else:
-        k = s.probs.shape[0]
-        winner = s.probs.argmax(axis=0)  # (R, R)
-        names = np.array(data.class_names, dtype=object)
-        fig.add_trace(go.Heatmap(
-            x=s.xs, y=s.ys, z=region_codes(s.probs, discretise).astype(np.float32), zmin=0, zmax=k,
-            colorscale=_class_scale(k), showscale=False, zsmooth=False, name="regions",
-            customdata=s.probs.max(axis=0).astype(np.float32), text=names[winner],
-            hovertemplate="x1=%{x:.2f}, x2=%{y:.2f}<br>most likely: class %{text}"
-                          " (p=%{customdata:.2f})<extra></extra>",
-        ))
-    x_train, y_train = data.x_train.numpy(), data.y_train.numpy()
-    _points(fig, x_train, y_train, data.class_names, test=False)
+        traces = [_class_regions(s, data, discretise)]
+    traces += _points(data.x_train.numpy(), data.y_train.numpy(), data.class_names, test=False)
     if show_test and len(data.y_test):
-        _points(fig, data.x_test.numpy(), data.y_test.numpy(), data.class_names, test=True)
-    fig.update_xaxes(range=list(bounds[0]), title="x1", constrain="domain", showgrid=False,
-                     zeroline=False)
-    fig.update_yaxes(range=list(bounds[1]), title="x2", scaleanchor="x", scaleratio=1,
-                     constrain="domain", showgrid=False, zeroline=False)
-    fig.update_layout(height=600, legend=dict(orientation="h", y=-0.12, x=0),
-                      title=data.title)
-    return fig
+        traces += _points(data.x_test.numpy(), data.y_test.numpy(), data.class_names, test=True)
+    axis = dict(constrain="domain", showgrid=False, zeroline=False)
+    layout = dict(
+        height=600, title=dict(text=data.title), annotations=annotations,
+        legend=dict(orientation="h", y=-0.12, x=0),
+        xaxis=dict(range=list(bounds[0]), title=dict(text="x1"), **axis),
+        yaxis=dict(range=list(bounds[1]), title=dict(text="x2"), scaleanchor="x", scaleratio=1, **axis),
+    )
+    return go.Figure(data=traces, layout=layout)
 
 
 def _thin(values: list[float], max_points: int) -> np.ndarray:
@@ -184,40 +200,48 @@ def _thin(values: list[float], max_points: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
 
 
+LOSS_TICKS = [m * 10.0**e for e in range(1, -6, -1) for m in (5, 2, 1)]  # 50, 20, 10, 5, ..., 1e-5
+
+
 def curves_figure(history: dict[str, list[float]], max_points: int = 400) -> go.Figure:
-    """Train and test loss (log scale) and accuracy against the step."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (cross-entropy, log scale)", "Accuracy"),
-                        horizontal_spacing=0.1)
+    """Train and test loss (log scale) and accuracy against the step, side by side."""
     idx = _thin(history["step"], max_points)
     steps = np.asarray(history["step"])[idx]
-    for col, metric in ((1, "loss"), (2, "acc")):
+    traces = []
+    for axis, metric in (("", "loss"), ("2", "acc")):
         for split, color, dash in (("train", theme.TRAIN_COLOR, "solid"), ("test", theme.TEST_COLOR, "dash")):
             values = np.asarray(history[f"{split}_{metric}"], dtype=float)[idx]
             if not np.isfinite(values).any():
                 continue
-            fig.add_trace(go.Scatter(x=steps, y=values, mode="lines", name=split,
-                                     legendgroup=split, showlegend=col == 1,
-                                     line=dict(color=color, dash=dash, width=2.5)), row=1, col=col)
-    fig.update_yaxes(type="log", row=1, col=1)
-    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=2)
-    fig.update_xaxes(title="step")
-    fig.update_layout(height=330, legend=dict(orientation="h", y=1.18, x=1, xanchor="right"),
-                      )
-    return fig
+            traces.append(dict(type="scatter", x=steps, y=values, mode="lines", name=split,
+                               legendgroup=split, showlegend=axis == "", xaxis="x" + axis,
+                               yaxis="y" + axis, line=dict(color=color, dash=dash, width=2.5)))
+    step_axis = dict(title=dict(text="step"))
+    layout = dict(
+        height=330, legend=dict(orientation="h", y=1.18, x=1, xanchor="right"),
+        xaxis=dict(domain=[0, 0.45], **step_axis), xaxis2=dict(domain=[0.55, 1], anchor="y2", **step_axis),
+        yaxis=dict(type="log", tickvals=LOSS_TICKS, ticktext=[f"{t:g}" for t in LOSS_TICKS]),
+        yaxis2=dict(anchor="x2", range=[0, 1.02], tickformat=".0%"),
+        annotations=[
+            dict(text="Loss (cross-entropy, log scale)", x=0.225, y=1.0, xref="paper", yref="paper",
+                 xanchor="center", yanchor="bottom", showarrow=False),
+            dict(text="Accuracy", x=0.775, y=1.0, xref="paper", yref="paper", xanchor="center",
+                 yanchor="bottom", showarrow=False),
+        ],
+    )
+    return go.Figure(data=traces, layout=layout)
 
 
 def confusion_figure(counts: np.ndarray, class_names: tuple[str, ...], title: str) -> go.Figure:
     """Counts as a heat map: row = true class, column = predicted class."""
     labels = [f"class {n}" for n in class_names]
-    fig = go.Figure(go.Heatmap(
-        z=counts, x=labels, y=labels, colorscale=theme.SEQUENTIAL, showscale=False,
-        texttemplate="%{z}", textfont=dict(size=16),
-        hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
-    ))
-    fig.update_xaxes(title="predicted", side="bottom", type="category")
-    fig.update_yaxes(title="true", autorange="reversed", type="category")
-    fig.update_layout(height=330, title=title)
-    return fig
+    trace = dict(type="heatmap", z=counts, x=labels, y=labels, colorscale=theme.SEQUENTIAL,
+                 showscale=False, texttemplate="%{z}", textfont=dict(size=16),
+                 hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>")
+    layout = dict(height=330, title=dict(text=title),
+                  xaxis=dict(title=dict(text="predicted"), side="bottom", type="category"),
+                  yaxis=dict(title=dict(text="true"), autorange="reversed", type="category"))
+    return go.Figure(data=[trace], layout=layout)
 
 
 def _sigmoid(z):

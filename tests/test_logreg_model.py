@@ -1,0 +1,303 @@
+"""Logistic/softmax regression on 2D points: the chapter's lessons as tests, and the drawings' truth."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from core import logreg as lr
+from core import logreg_figures as lf
+from core.logreg_data import DataSpec, make_dataset
+
+
+def trained(spec: DataSpec, steps: int, **config) -> lr.Run:
+    run = lr.Run(make_dataset(spec), lr.LogRegConfig(**config))
+    run.advance(steps)
+    return run
+
+
+# ---- the lessons ---------------------------------------------------------------------------
+
+
+def test_separable_blobs_reach_full_training_accuracy():
+    run = trained(DataSpec("blobs", n_points=300, noise=0.0, overlap=0.0), 300, lr=0.3)
+    assert run.latest()["train_acc"] == 1.0
+    assert run.latest()["test_acc"] == 1.0
+    assert run.diverged is None
+
+
+def test_xor_needs_the_product_feature():
+    spec = DataSpec("xor", n_points=400, noise=0.05)
+    line = trained(spec, 400, lr=0.3)
+    product = trained(spec, 400, lr=0.3, features=("x1*x2",))
+    assert line.latest()["train_acc"] < 0.65  # a line is no better than chance on XOR
+    assert product.latest()["train_acc"] >= 0.95 and product.latest()["test_acc"] >= 0.95
+
+
+def test_a_hidden_layer_also_solves_xor():
+    run = trained(DataSpec("xor", n_points=300, noise=0.0), 400, hidden=8, optimizer="adam", lr=0.03)
+    assert run.latest()["train_acc"] >= 0.95
+
+
+def test_squares_turn_circles_into_a_linear_problem():
+    spec = DataSpec("circles", n_points=300, noise=0.0)
+    assert trained(spec, 300, lr=0.1).latest()["train_acc"] < 0.7
+    assert trained(spec, 300, lr=0.1, features=("x1^2", "x2^2")).latest()["train_acc"] >= 0.97
+
+
+def test_softmax_regression_separates_four_blobs():
+    run = trained(DataSpec("multiblobs", n_points=400, noise=0.0, n_classes=4), 300, lr=0.3)
+    assert run.model.output.out_features == 4
+    assert run.latest()["train_acc"] == 1.0
+
+
+def test_l2_penalty_keeps_the_weights_small():
+    spec = DataSpec("blobs", n_points=200, noise=0.0)
+    free = trained(spec, 300, lr=0.3).model.output.weight.norm()
+    held = trained(spec, 300, lr=0.3, l2=0.1).model.output.weight.norm()
+    assert held < 0.6 * free
+
+
+# ---- the trainer -----------------------------------------------------------------------------
+
+
+def test_binary_gradient_matches_the_hand_formula():
+    """micrograd-style: torch's gradient of BCE equals X^T (sigmoid(z) - y) / N."""
+    data = make_dataset(DataSpec("moons", n_points=100))
+    model = lr.build_model(2, lr.LogRegConfig())
+    loss = torch.nn.BCEWithLogitsLoss()(model(data.x_train), data.y_train.float())
+    loss.backward()
+    with torch.no_grad():
+        residual = torch.sigmoid(model(data.x_train)) - data.y_train.float()  # (N,)
+        by_hand_w = data.x_train.T @ residual / len(residual)  # (2,)
+    assert torch.allclose(model.output.weight.grad[0], by_hand_w, atol=1e-6)
+    assert torch.allclose(model.output.bias.grad[0], residual.mean(), atol=1e-6)
+
+
+def test_softmax_gradient_matches_the_hand_formula():
+    """Cross-entropy's gradient wrt the logits is softmax(z) - onehot(y), averaged."""
+    data = make_dataset(DataSpec("multiblobs", n_points=90, n_classes=3))
+    model = lr.build_model(3, lr.LogRegConfig())
+    torch.nn.CrossEntropyLoss()(model(data.x_train), data.y_train).backward()
+    with torch.no_grad():
+        delta = torch.softmax(model(data.x_train), 1) - torch.nn.functional.one_hot(data.y_train, 3)
+        by_hand = delta.T @ data.x_train / len(delta)  # (3, 2)
+    assert torch.allclose(model.output.weight.grad, by_hand, atol=1e-6)
+
+
+def test_history_records_each_step_and_step_zero():
+    run = lr.Run(make_dataset(DataSpec("blobs", n_points=60)), lr.LogRegConfig())
+    assert run.step == 0 and len(run.history["step"]) == 1
+    assert run.advance(7) == 7 and run.step == 7
+    assert run.history["step"] == list(range(8))
+    losses = run.history["train_loss"]
+    assert losses[-1] < losses[0]
+
+
+def test_metrics_describe_the_current_model():
+    run = trained(DataSpec("moons", n_points=120), 25, lr=0.3)
+    d = run.data
+    acc = (run.model.predict(d.x_train) == d.y_train).float().mean().item()
+    with torch.no_grad():
+        loss = torch.nn.BCEWithLogitsLoss()(run.model(d.x_train), d.y_train.float()).item()
+    assert run.latest()["train_acc"] == pytest.approx(acc)
+    assert run.latest()["train_loss"] == pytest.approx(loss, rel=1e-5)
+
+
+def test_time_budget_cuts_a_chunk_short():
+    run = lr.Run(make_dataset(DataSpec("blobs", n_points=60)), lr.LogRegConfig())
+    assert 1 <= run.advance(10_000, budget_s=0.0) <= 2
+
+
+def test_no_test_points_give_nan_test_metrics():
+    run = trained(DataSpec("blobs", n_points=40, test_fraction=0.0), 3)
+    assert math.isnan(run.latest()["test_acc"]) and math.isfinite(run.latest()["train_acc"])
+
+
+def test_a_bouncing_loss_counts_as_divergence():
+    """Logistic loss is Lipschitz, so a huge step bounces instead of reaching NaN."""
+    run = lr.Run(make_dataset(DataSpec("xor", n_points=200)),
+                 lr.LogRegConfig(features=("x1^2", "x2^2"), lr=10.0))
+    run.advance(300)
+    assert run.diverged is not None and run.stopped
+    assert "diverged" in run.diverged and "learning rate 10" in run.diverged
+    assert f"for {lr.DIVERGENCE_PATIENCE} steps" in run.diverged
+    losses = run.history["train_loss"][-lr.DIVERGENCE_PATIENCE:]
+    assert min(losses) > lr.DIVERGENCE_FACTOR * 0.5
+    step = run.step
+    assert run.advance(10) == 0 and run.step == step
+
+
+def test_an_exploding_loss_stops_training_at_once():
+    run = lr.Run(make_dataset(DataSpec("moons", n_points=200)),
+                 lr.LogRegConfig(hidden=8, activation="relu", lr=10.0))
+    run.advance(300)
+    assert run.diverged is not None and "exploded" in run.diverged and run.step < 20
+    assert len(run.history["step"]) == run.step + 1
+
+
+def test_nan_stops_training_and_restores_the_last_finite_weights(monkeypatch):
+    monkeypatch.setattr(lr, "EXPLOSION_FACTOR", math.inf)  # let the weights run to inf/NaN
+    run = lr.Run(make_dataset(DataSpec("moons", n_points=200)),
+                 lr.LogRegConfig(hidden=8, activation="relu", lr=100.0))
+    run.advance(300)
+    assert run.diverged is not None and "NaN" in run.diverged
+    assert all(torch.isfinite(p).all() for p in run.model.parameters())
+    assert all(math.isfinite(v) for v in run.history["train_loss"])
+    assert len(run.history["step"]) == run.step + 1
+
+
+def test_modest_learning_rates_do_not_trigger_the_divergence_alarm():
+    for kind in ("xor", "moons", "spiral"):
+        for features in ((), ("x1^2", "x2^2", "x1*x2")):
+            for optimizer in ("sgd", "adam"):
+                run = trained(DataSpec(kind, n_points=200), 300, lr=0.3, features=features,
+                              optimizer=optimizer)
+                assert run.diverged is None, (kind, features, optimizer)
+
+
+def test_step_limit_finishes_the_run(monkeypatch):
+    monkeypatch.setattr(lr, "MAX_STEPS", 5)
+    run = lr.Run(make_dataset(DataSpec("blobs", n_points=40)), lr.LogRegConfig())
+    run.advance(50)
+    assert run.step == 5 and run.finished and run.stopped
+
+
+def test_initial_weights_are_reproducible_and_leave_the_global_rng_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(1)
+    torch.manual_seed(123)
+    a = lr.build_model(2, lr.LogRegConfig(hidden=4, seed=9))
+    b = lr.build_model(2, lr.LogRegConfig(hidden=4, seed=9))
+    assert torch.rand(1) == expected
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+
+def test_one_thread_restores_the_thread_count():
+    before = torch.get_num_threads()
+    with lr.one_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("bad", [dict(lr=0.0), dict(lr=float("nan")), dict(l2=-1.0), dict(hidden=999),
+                                 dict(activation="gelu"), dict(optimizer="lbfgs")])
+def test_config_refuses_bad_settings(bad):
+    with pytest.raises(ValueError):
+        lr.LogRegConfig(**bad)
+
+
+def test_features_come_in_catalogue_order():
+    x = torch.tensor([[2.0, 3.0]])
+    phi = lr.feature_matrix(x, ("sin(x2)", "x1*x2", "x1^2"))
+    assert lr.feature_names(("sin(x2)", "x1*x2", "x1^2")) == ("x1", "x2", "x1^2", "x1*x2", "sin(x2)")
+    assert torch.allclose(phi, torch.tensor([[2.0, 3.0, 4.0, 6.0, math.sin(3.0)]]))
+
+
+# ---- what the figures draw ----------------------------------------------------------------------
+
+
+def test_drawn_boundary_is_the_analytic_line():
+    run = trained(DataSpec("blobs", n_points=200, noise=0.3), 40, lr=0.1)
+    w1, w2, b = lr.linear_boundary(run.model)
+    assert (w1, w2) == tuple(run.model.output.weight[0].tolist()) and b == run.model.output.bias.item()
+    fig = lf.surface_figure(run.model, run.data)
+    line = next(t for t in fig.data if t.name == lf.BOUNDARY_NAME)
+    x1, x2 = np.asarray(line.x), np.asarray(line.y)
+    assert len(x1) > 10
+    assert np.allclose(x2, -(w1 * x1 + b) / w2, atol=1e-6)
+    p = run.model.probabilities(torch.tensor(np.stack([x1, x2], 1), dtype=torch.float32))
+    assert torch.allclose(p, torch.full_like(p, 0.5), atol=1e-4)  # p = 0.5 on the line
+
+
+def test_steep_and_degenerate_lines():
+    pts = lr.boundary_line(5.0, 1e-9, -1.0, (-3, 3), (-3, 3))  # almost vertical: x1 = 0.2
+    assert pts is not None and np.allclose(pts[0], 0.2, atol=1e-6) and np.ptp(pts[1]) > 5
+    assert lr.boundary_line(0.0, 0.0, 1.0, (-3, 3), (-3, 3)) is None
+    assert lr.boundary_line(0.0, 1.0, -100.0, (-3, 3), (-3, 3)) is None  # x2 = 100: outside
+
+
+def test_weight_vector_is_drawn_normal_to_the_boundary():
+    run = trained(DataSpec("blobs", n_points=200, noise=0.3), 40, lr=0.1)
+    w1, w2, b = lr.linear_boundary(run.model)
+    fig = lf.surface_figure(run.model, run.data, show_normal=True)
+    arrow = next(a for a in fig.layout.annotations if a.showarrow)
+    direction = np.array([arrow.x - arrow.ax, arrow.y - arrow.ay])
+    assert abs(w1 * arrow.ax + w2 * arrow.ay + b) < 1e-6  # the tail sits on the line
+    cos = direction @ np.array([w1, w2]) / np.linalg.norm(direction) / math.hypot(w1, w2)
+    assert cos == pytest.approx(1.0, abs=1e-9)  # and it points along w, towards class 1
+    assert not [a for a in lf.surface_figure(run.model, run.data, show_normal=False).layout.annotations
+                if a.showarrow]
+
+
+def test_binary_heat_map_is_the_model_probability():
+    run = trained(DataSpec("moons", n_points=150), 30, hidden=4)
+    fig = lf.surface_figure(run.model, run.data, resolution=40)
+    heat = fig.data[0]
+    gx, gy = np.meshgrid(heat.x, heat.y)
+    pts = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32)
+    expected = run.model.probabilities(pts).numpy().reshape(40, 40)
+    assert np.allclose(np.asarray(heat.z), expected, atol=1e-5)
+    assert any(t.name == lf.BOUNDARY_NAME and t.type == "contour" for t in fig.data)
+    flat = lf.surface_figure(run.model, run.data, resolution=40, discretise=True).data[0]
+    assert np.isclose(np.asarray(flat.z)[:, :, None], [0.1, 0.9]).any(axis=2).all()
+    assert np.array_equal(np.asarray(flat.z) > 0.5, expected > 0.5)
+
+
+@pytest.mark.parametrize("discretise", [False, True])
+def test_softmax_regions_are_the_argmax_of_the_model(discretise):
+    run = trained(DataSpec("multiblobs", n_points=200, n_classes=5, noise=0.4), 60, lr=0.3)
+    fig = lf.surface_figure(run.model, run.data, resolution=60, discretise=discretise)
+    heat = fig.data[0]
+    gx, gy = np.meshgrid(heat.x, heat.y)
+    pts = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32)
+    argmax = run.model(pts).argmax(1).numpy().reshape(60, 60)
+    assert np.array_equal(np.floor(np.asarray(heat.z)).astype(int), argmax)
+    assert len(np.unique(argmax)) == 5  # every class owns a region of the view
+
+
+def test_test_points_can_be_hidden():
+    run = trained(DataSpec("blobs", n_points=100), 1)
+    names = lambda fig: {t.name for t in fig.data}  # noqa: E731
+    assert "class 0 (test)" in names(lf.surface_figure(run.model, run.data))
+    assert "class 0 (test)" not in names(lf.surface_figure(run.model, run.data, show_test=False))
+
+
+def test_surface_shapes():
+    run = trained(DataSpec("multiblobs", n_points=60, n_classes=3), 1)
+    s = lr.probability_surface(run.model, run.data.bounds(), 200)
+    assert s.probs.shape == (3, 200, 200) and np.allclose(s.probs.sum(0), 1, atol=1e-5)
+
+
+def test_confusion_matrix_counts_every_point():
+    run = trained(DataSpec("moons", n_points=200), 50, lr=0.3)
+    cm = lr.confusion_matrix(run.model, run.data.x_train, run.data.y_train)
+    assert cm.sum() == len(run.data.y_train)
+    assert np.trace(cm) / cm.sum() == pytest.approx(run.latest()["train_acc"])
+
+
+def test_curves_and_explainers_draw():
+    run = trained(DataSpec("moons", n_points=100), 600)
+    fig = lf.curves_figure(run.history, max_points=100)
+    assert all(len(t.x) <= 101 for t in fig.data) and fig.data[0].x[-1] == 600
+    sig = lf.sigmoid_figure(2.0, lr.logits(run.model, run.data.x_train), run.data.y_train.numpy())
+    assert sig.data[-1].y[0] == pytest.approx(1 / (1 + math.exp(-2.0)))
+    bce = lf.bce_figure(0.25)
+    assert list(bce.data[-1].y) == pytest.approx([-math.log(0.25), -math.log(0.75)])
+
+
+def test_equation_shows_the_current_weights():
+    run = trained(DataSpec("blobs", n_points=100), 20, features=("x1*x2",))
+    w = run.model.output.weight[0].tolist()
+    z_line = lr.equation_latex(run.model)[0]
+    assert z_line.startswith("z = ") and "x_1 x_2" in z_line
+    assert f"{abs(w[2]):.2f}" in z_line and r"\sigma" in lr.equation_latex(run.model)[-1]
+    k_lines = lr.equation_latex(trained(DataSpec("multiblobs", n_points=60, n_classes=4), 1).model,
+                                ("a", "b", "c", "d"))
+    assert len(k_lines) == 5 and r"z_{\text{c}}" in k_lines[2] and "softmax" in k_lines[-1]
+    hidden = lr.equation_latex(trained(DataSpec("xor", n_points=60), 1, hidden=16).model)
+    assert r"\mathbb{R}^{16\times2}" in hidden[0] and r"v^\top h" in hidden[1]
