@@ -271,13 +271,20 @@ def format_tensor(t, max_elements: int = 12) -> str:
         values = t.double().tolist() if t.is_floating_point() else t.tolist()
         return _nested(values, t.dim())
     f = t.double()
-    return (f"{tuple(t.shape)} mean {_num(float(f.mean()))}, std {_num(float(f.std()))}\n"
-            f"min {_num(float(f.min()))}, max {_num(float(f.max()))}")
+    short = lambda v: f"{v:.3g}"  # noqa: E731
+    return (f"{tuple(t.shape)}, mean {short(float(f.mean()))}\n"
+            f"std {short(float(f.std()))}, min {short(float(f.min()))}, "
+            f"max {short(float(f.max()))}")
+
+
+ROW_WIDTH = 6  # numbers per line, so a long vector does not make a node (or a cell) too wide
 
 
 def _nested(values, dims: int, indent: int = 0) -> str:
     if dims == 1:
-        return "[" + ", ".join(_num(v) if isinstance(v, float) else str(v) for v in values) + "]"
+        texts = [_num(v) if isinstance(v, float) else str(v) for v in values]
+        lines = [", ".join(texts[i:i + ROW_WIDTH]) for i in range(0, len(texts), ROW_WIDTH)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     inner = [_nested(v, dims - 1, indent + 1) for v in values]
     return "[" + (",\n" + " " * (indent + 1)).join(inner) + "]"
 
@@ -383,7 +390,7 @@ def _label(title: str, subtitle: str | None, value: str | None, grad: str | None
 
 def draw(comp: Computation, trace: BackwardTrace | None = None, *, step: int | None = None,
          show_saved: bool = False, show_attrs: bool = False, annotate: bool = True,
-         max_elements: int = 12, font_size: int = 11) -> graphviz.Digraph:
+         max_elements: int = 8, font_size: int = 11) -> graphviz.Digraph:
     """torchviz's graph of comp.output, annotated, with backward step `step` highlighted.
 
     `step` counts steps done (0: before backward; None: all of them). With `annotate`, nodes

@@ -106,7 +106,7 @@ target, gradient = G.with_reduction(comp, how)
 problem = G.backward_problem(target, gradient)
 trace = None if problem else G.trace_backward(target, gradient)
 
-code_col, graph_col, step_col = st.columns([1.25, 1.35, 1.25])
+code_col, graph_col, step_col = st.columns([1, 1.7, 1.05])
 with code_col:
     st.subheader("PyTorch code", anchor=False)
     st.code(scenario_code(scenario, comp, how), language="python", wrap_lines=True)

@@ -187,7 +187,8 @@ def test_format_tensor():
     assert G.format_tensor(torch.tensor([[1.0, -0.0], [1 / 3, 2e-7]])) == \
         "[[1, 0],\n [0.3333, 2e-07]]"
     big = G.format_tensor(torch.arange(100.0).reshape(10, 10))
-    assert big.startswith("(10, 10) mean 49.5") and "min 0, max 99" in big
+    assert big == "(10, 10), mean 49.5\nstd 29, min 0, max 99"
+    assert G.format_tensor(torch.arange(8.0)) == "[0, 1, 2, 3, 4, 5,\n 6, 7]"
     assert G.format_tensor(torch.tensor([1, 2])) == "[1, 2]"
 
 
