@@ -542,7 +542,7 @@ def summary(run: LabRun) -> dict:
     p, s = run.problem, run.torch.last
     r2_train = r_squared(p.data.y_train.numpy(), predict(p, s.weights, s.bias, p.data.x_train))
     r2_test = r_squared(p.data.y_test.numpy(), predict(p, s.weights, s.bias, p.data.x_test))
-    text = _r2_text(r2_train) + (" · test " + _r2_text(r2_test) if p.data.has_test else "")
+    text = _r2_text(r2_train) + (" · " + _r2_text(r2_test) if p.data.has_test else "")
     return {
         "step": run.step,
         "epoch": run.step / run.torch_cfg.batches_per_epoch(p.n),

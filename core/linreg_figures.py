@@ -109,7 +109,7 @@ def loss_figure(losses: list[Line], distances: list[Line] = (), log_y: bool = Fa
     )
     if distances:
         layout.update(xaxis2=dict(anchor="y2", matches="x", title=dict(text=x_title)),
-                      yaxis2=dict(domain=[0.0, 0.32], type="log"))
+                      yaxis2=dict(domain=[0.0, 0.32], type="log", dtick="D2"))  # labels 1, 2, 5 only
         layout["annotations"].append(dict(text="Distance of (w, b) to least squares", x=0.5, y=0.32,
                                           xref="paper", yref="paper", xanchor="center",
                                           yanchor="bottom", showarrow=False))
@@ -158,16 +158,16 @@ def landscape_figure(land: Landscape, paths: list[Line], optimum: tuple[float, f
                       ticktext=[f"{10.0**t:.0e}" if abs(t) > 2 else f"{10.0**t:g}" for t in ticks]),
         hovertemplate=f"{w_name}=%{{x:.3g}}<br>{b_name}=%{{y:.3g}}<br>loss=%{{customdata:.4g}}<extra></extra>",
     )]
-    for path in paths:
-        drawn = _line(path)
-        # A white halo under each path keeps it visible on dark and light contours alike.
-        traces.append(dict(drawn, name="", showlegend=False, hoverinfo="skip",
-                           line=dict(color="white", width=path.width + 3)))
-        traces.append(drawn)
-        if drawn["x"].size:
-            traces.append(dict(type="scatter", x=drawn["x"][-1:], y=drawn["y"][-1:], mode="markers",
-                               showlegend=False, hovertemplate=f"{path.name} now<extra></extra>",
-                               marker=dict(color=path.color, size=13, line=dict(color="white", width=2))))
+    drawn = [_line(path) for path in paths]
+    # White halos under all paths first keep them visible on dark and light contours alike,
+    # without one path's halo hiding the path below it.
+    traces += [dict(d, name="", showlegend=False, hoverinfo="skip",
+                    line=dict(color="white", width=p.width + 3)) for d, p in zip(drawn, paths, strict=True)]
+    traces += drawn
+    traces += [dict(type="scatter", x=d["x"][-1:], y=d["y"][-1:], mode="markers", showlegend=False,
+                    hovertemplate=f"{p.name} now<extra></extra>",
+                    marker=dict(color=p.color, size=13, line=dict(color="white", width=2)))
+               for d, p in zip(drawn, paths, strict=True) if d["x"].size]
     traces.append(dict(type="scatter", x=[optimum[0]], y=[optimum[1]], mode="markers", name="least squares",
                        marker=dict(symbol="star", size=18, color=EXACT_COLOR, line=dict(color="white", width=1.5))))
     title = "Loss landscape and the optimizers' paths"
@@ -184,32 +184,37 @@ def landscape_figure(land: Landscape, paths: list[Line], optimum: tuple[float, f
 
 
 def lab_figures(run: LabRun, log_y: bool = False) -> dict[str, go.Figure]:
-    """The page's four figures for `run` as it stands: fit, loss, residuals, landscape."""
+    """The page's four figures for `run` as it stands: fit, loss, residuals, landscape.
+
+    By hand is a wide solid green line, PyTorch a dashed red one on top: where the two
+    trainers agree (plain SGD) both stay visible, at any line width.
+    """
     p, data = run.problem, run.problem.data
     w_star, b_star = run.solution
     hand, pt = run.hand.last, run.torch.last
     x_all = torch.cat([data.x_train, data.x_test])
     grid = torch.linspace(float(x_all.min()), float(x_all.max()), 200, dtype=torch.float64)
+    gx = grid.numpy()
     fit_lines = [
-        Line("least squares (lstsq)", grid.numpy(), linreg.predict(p, w_star, b_star, grid), EXACT_COLOR, "dash", 2.5),
-        Line("by hand", grid.numpy(), linreg.predict(p, hand.weights, hand.bias, grid), HAND_COLOR, width=7),
-        Line("PyTorch", grid.numpy(), linreg.predict(p, pt.weights, pt.bias, grid), TORCH_COLOR, width=3),
+        Line("least squares (lstsq)", gx, linreg.predict(p, w_star, b_star, grid), EXACT_COLOR, "dot", 3),
+        Line(run.hand.name, gx, linreg.predict(p, hand.weights, hand.bias, grid), HAND_COLOR, width=7),
+        Line(run.torch.name, gx, linreg.predict(p, pt.weights, pt.bias, grid), TORCH_COLOR, "dash", 3),
     ]
     steps = {t: np.arange(t.steps + 1) for t in (run.hand, run.torch)}
-    losses = [Line("by hand, train", steps[run.hand], np.asarray(run.hand.train_loss), HAND_COLOR, width=6),
-              Line("PyTorch, train", steps[run.torch], np.asarray(run.torch.train_loss), TORCH_COLOR, width=2.5)]
+    losses = [Line("By hand, train", steps[run.hand], np.asarray(run.hand.train_loss), HAND_COLOR, width=6),
+              Line("PyTorch, train", steps[run.torch], np.asarray(run.torch.train_loss), TORCH_COLOR, "dash", 2.5)]
     if data.has_test:
-        losses += [Line("by hand, test", steps[run.hand], np.asarray(run.hand.test_loss), HAND_COLOR, "dash", 4),
-                   Line("PyTorch, test", steps[run.torch], np.asarray(run.torch.test_loss), TORCH_COLOR, "dot", 2.5)]
-    distances = [Line(t.name, steps[t], run.distance_to_closed_form(t), c, width=wd)
-                 for t, c, wd in ((run.hand, HAND_COLOR, 6), (run.torch, TORCH_COLOR, 2.5))]
+        losses += [Line("By hand, test", steps[run.hand], np.asarray(run.hand.test_loss), HAND_COLOR, "dot", 4),
+                   Line("PyTorch, test", steps[run.torch], np.asarray(run.torch.test_loss), TORCH_COLOR, "dashdot", 2.5)]
+    styles = ((run.hand, HAND_COLOR, "solid", 6), (run.torch, TORCH_COLOR, "dash", 2.5))
+    distances = [Line(t.name, steps[t], run.distance_to_closed_form(t), c, d, wd) for t, c, d, wd in styles]
+    matrices = {t: t.param_matrix() for t, *_ in styles}  # (T, d + 1): w1..wd, b
+    paths = [Line(t.name, matrices[t][:, 0], matrices[t][:, -1], c, d, wd) for t, c, d, wd in styles]
     res_train = data.y_train.numpy() - linreg.predict(p, pt.weights, pt.bias, data.x_train)
     res_test = data.y_test.numpy() - linreg.predict(p, pt.weights, pt.bias, data.x_test)
     w_name = "w" if p.degree == 1 else "w₁ (weight of x)"
     if p.standardise:
         w_name += ", on standardised x"
-    paths = [Line(t.name, t.param_matrix()[:, 0], t.param_matrix()[:, -1], c, width=wd)
-             for t, c, wd in ((run.hand, HAND_COLOR, 6), (run.torch, TORCH_COLOR, 2.5))]
     x_title = "step" if run.torch_cfg.batches_per_epoch(p.n) == 1 else "step (mini-batch updates)"
     return {
         "fit": fit_figure(data.x_train.numpy(), data.y_train.numpy(), data.x_test.numpy(),

@@ -167,8 +167,8 @@ def live_view():
     cols[0].metric(f"Step (epoch {s['epoch']:.3g})", f"{s['step']:,} / {run.target_steps:,}")
     cols[1].metric("Loss by hand", f"{s['hand_loss']:.4g}")
     cols[2].metric("Loss, PyTorch", f"{s['torch_loss']:.4g}")
-    cols[3].metric("R² (PyTorch, train)", s["r2_text"])
-    cols[4].metric("Distance to least squares", f"{s['distance']:.3g}")
+    cols[3].metric("R² PyTorch" + (" (train · test)" if run.problem.data.has_test else ""), s["r2_text"])
+    cols[4].metric("Distance to lstsq", f"{s['distance']:.3g}")
     for names, text in linreg.divergence_messages(run):
         st.error(f"**{names}:** {text}", icon=":material/warning:")
     figs = figures.lab_figures(run, log_y=log_y)

@@ -53,7 +53,7 @@ def test_playing_fits_the_line_and_draws_the_path(streamlit_server, page):
 
     fit, landscape, loss, residuals = plots(page)
     names = [t["name"] for t in fit]
-    assert "least squares (lstsq)" in names and "by hand" in names and "PyTorch" in names
+    assert "least squares (lstsq)" in names and "By hand" in names and "PyTorch" in names
     lstsq = next(t for t in fit if t["name"] == "least squares (lstsq)")
     fitted = next(t for t in fit if t["name"] == "PyTorch")
     # after 60 epochs the PyTorch line lies on the least-squares line

@@ -40,7 +40,7 @@ def test_default_page_steps_resets_and_shows_everything(app_test):
     at.button(key="lin_step100").click().run()
     assert step_text(at) == "100 / 100"
     assert at.button(key="lin_play").disabled  # finished: nothing left to play
-    assert float(metrics(at)["Distance to least squares"]) < 1e-3
+    assert float(metrics(at)["Distance to lstsq"]) < 1e-3
     at.button(key="lin_reset").click().run()
     ok(at)
     assert step_text(at) == "0 / 100"
@@ -77,7 +77,8 @@ def test_a_link_restores_the_whole_experiment(app_test):
     assert (cfg.lr, cfg.batch_size, cfg.optimizer, cfg.init_w) == (0.01, 32, "adam", -3.5)
     assert run.problem.degree == 3 and not run.problem.standardise
     assert run.problem.data.config.noise == 2.5 and run.problem.data.config.n == 200
-    assert run.problem.data.has_test and "test" in metrics(at)["R²"]
+    assert run.problem.data.has_test and " · " in metrics(at)["R² PyTorch"]
+    assert any(m.label == "R² PyTorch (train · test)" for m in at.metric)
     # 140 training points in batches of 32: 5 steps per epoch
     assert step_text(at) == "0 / 250"
     for key, value in query.items():
