@@ -11,6 +11,7 @@ elements so the check stays quick; the result says how many were checked.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,6 +44,7 @@ class GradCheck:
     eps: float
     atol: float
     rtol: float
+    out_of_time: bool = False  # stopped early by the time budget (at least one per tensor ran)
 
     @property
     def worst(self) -> Comparison | None:
@@ -80,12 +82,14 @@ def _float64(inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 def gradient_check(fn: Fn, inputs: dict[str, torch.Tensor], *, eps: float = 1e-6,
                    max_per_tensor: int = 64, seed: int = 0, atol: float = 1e-5,
-                   rtol: float = 1e-4) -> GradCheck:
+                   rtol: float = 1e-4, budget_s: float | None = 3.0) -> GradCheck:
     """Compare autograd with central differences for every input that requires grad.
 
     `fn` maps {name: tensor} to a scalar tensor and must work in float64 (the inputs are
     converted). Tensors with more than `max_per_tensor` elements are sampled (seeded).
-    Exceptions raised by `fn` propagate unchanged.
+    Each element costs two more runs of `fn`; on a shared server `budget_s` caps the wall
+    time (the first element of every tensor is always checked), and the result says when it
+    ran out. Exceptions raised by `fn` propagate unchanged.
     """
     x = _float64(inputs)
     wanted = [n for n, t in x.items() if t.requires_grad]
@@ -94,7 +98,8 @@ def gradient_check(fn: Fn, inputs: dict[str, torch.Tensor], *, eps: float = 1e-6
         raise ValueError(f"the gradient check needs a scalar, got shape {tuple(out.shape)}")
     grads = torch.autograd.grad(out, [x[n] for n in wanted], allow_unused=True) if wanted else ()
     generator = torch.Generator().manual_seed(seed)
-    comparisons, total = [], 0
+    deadline = None if budget_s is None else time.perf_counter() + budget_s
+    comparisons, total, out_of_time = [], 0, False
     for name, grad in zip(wanted, grads, strict=True):
         base = x[name].detach()
         grad = torch.zeros_like(base) if grad is None else grad
@@ -104,11 +109,14 @@ def gradient_check(fn: Fn, inputs: dict[str, torch.Tensor], *, eps: float = 1e-6
         else:
             flat = torch.randperm(base.numel(), generator=generator)[:max_per_tensor].sort().values
             flat = flat.tolist()
-        for i in flat:
+        for n, i in enumerate(flat):
+            if n and deadline is not None and time.perf_counter() > deadline:
+                out_of_time = True
+                break
             numeric = _central_difference(fn, x, name, base, int(i), eps)
             index = tuple(int(v) for v in torch.unravel_index(torch.tensor(int(i)), base.shape))
             comparisons.append(Comparison(name, index, float(grad.reshape(-1)[int(i)]), numeric))
-    return GradCheck(tuple(comparisons), len(comparisons), total, eps, atol, rtol)
+    return GradCheck(tuple(comparisons), len(comparisons), total, eps, atol, rtol, out_of_time)
 
 
 def _central_difference(fn: Fn, x: dict[str, torch.Tensor], name: str, base: torch.Tensor,

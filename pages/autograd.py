@@ -165,7 +165,8 @@ else:
         b.metric("Elements checked", f"{check.checked:,} of {check.total:,}")
         c.metric("Verdict", "agree" if check.passed else "DISAGREE")
         st.caption(f"Central differences in float64, eps = {check.eps:g}: (f(x+eps) - "
-                   f"f(x-eps)) / 2eps for each element. Worst: {worst.name}{list(worst.index)}.")
+                   f"f(x-eps)) / 2eps for each element. Worst: {worst.name}{list(worst.index)}."
+                   + (" Stopped early: the time budget ran out." if check.out_of_time else ""))
         if not check.passed and comp.detached:
             st.info("They disagree because of `.detach()`: finite differences measure how the "
                     "output really changes, while autograd was told to ignore the detached "

@@ -228,7 +228,7 @@ def test_gradient_check_agrees_on_the_examples(label):
     ex = P.EXAMPLES[label]
     sc = P.expression_scenario(ex.leaves, ex.program)
     check = gradient_check(lambda t: G.with_reduction(sc.forward(t), "sum")[0].output,
-                           sc.make_inputs())
+                           sc.make_inputs(), budget_s=None)
     if "detach" in label:  # autograd ignores the detached path on purpose; finite differences don't
         assert not check.passed and check.max_error == pytest.approx(3.0, rel=1e-4)
     else:
@@ -240,7 +240,8 @@ def test_gradient_check_agrees_on_the_examples(label):
 def test_gradient_check_agrees_on_the_model_losses(name):
     preset = P.MODELS[name]
     sc = preset.make(preset.default_n, 0)
-    check = gradient_check(lambda t: sc.forward(t).output, sc.make_inputs(), max_per_tensor=16)
+    check = gradient_check(lambda t: sc.forward(t).output, sc.make_inputs(), max_per_tensor=16,
+                           budget_s=None)
     assert check.passed and check.max_error < 1e-6
     assert check.checked <= 32 and check.total >= 2
 
@@ -264,6 +265,14 @@ def test_gradient_check_catches_a_wrong_gradient():
     assert check.worst.index == (1,) and check.rows()[0]["ok"] is False
     with pytest.raises(ValueError):
         gradient_check(lambda t: t["x"] * 2, {"x": x})
+
+
+def test_gradient_check_keeps_to_its_time_budget():
+    x = torch.randn(50, requires_grad=True)
+    w = torch.randn(50, requires_grad=True)
+    check = gradient_check(lambda t: (t["x"] * t["w"]).sum(), {"x": x, "w": w}, budget_s=0.0)
+    assert check.out_of_time and check.checked == 2 and check.total == 100  # one per tensor
+    assert check.passed
 
 
 # ---- presets and lessons ------------------------------------------------------------------
