@@ -120,6 +120,8 @@ class LogRegConfig:
 
     def __post_init__(self):
         object.__setattr__(self, "features", tuple(f for f in EXTRA_FEATURES if f in self.features))
+        object.__setattr__(self, "lr", float(self.lr))  # a URL's "10" and 10.0 are one setting
+        object.__setattr__(self, "l2", float(self.l2))
         if not 0 <= self.hidden <= MAX_HIDDEN:
             raise ValueError(f"the hidden layer has 0 to {MAX_HIDDEN} units")
         if self.activation not in ACTIVATIONS:
@@ -456,6 +458,24 @@ def confusion_matrix(model: PlaygroundNet, x: torch.Tensor, y: torch.Tensor) -> 
     k = model.n_classes
     pred = model.predict(x)
     return torch.bincount(y * k + pred, minlength=k * k).reshape(k, k).numpy()
+
+
+def learning_rate_advice(rate: float) -> tuple[str, str] | None:
+    """("warning" | "info", text) for a learning rate at either extreme, else None."""
+    if rate >= 3:
+        return "warning", (f"A learning rate of {rate:g} is very large: steps overshoot and "
+                           "training may diverge (it stops and says so).")
+    if rate <= 3e-4:
+        return "info", f"At {rate:g} the boundary barely moves; try 0.1."
+    return None
+
+
+def metric_texts(run: Run) -> dict[str, str]:
+    """The run's headline numbers as display text (a dash when there are no test points)."""
+    m = run.latest()
+    test = "-" if math.isnan(m["test_acc"]) else f"{m['test_acc']:.1%}"
+    return {"Step": f"{run.step:,}", "Train accuracy": f"{m['train_acc']:.1%}",
+            "Test accuracy": test, "Train loss": f"{m['train_loss']:.4f}"}
 
 
 # ---- the model as an equation ----------------------------------------------------------------

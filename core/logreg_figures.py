@@ -16,6 +16,7 @@ from core.logreg import (
     Surface,
     boundary_line,
     linear_boundary,
+    logits,
     probability_surface,
 )
 from core.logreg_data import Dataset
@@ -248,31 +249,36 @@ def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def sigmoid_figure(z: float, logits: np.ndarray | None = None, labels: np.ndarray | None = None,
-                   class_names: tuple[str, ...] = ("0", "1")) -> go.Figure:
-    """sigma(z) = 1 / (1 + e^-z), with the chosen logit marked and, if given, the training
-    points at their own logits (clipped to the plotted range), coloured by their true class."""
+def sigmoid_figure(z: float, model: PlaygroundNet | None = None, data: Dataset | None = None) -> go.Figure:
+    """sigma(z) = 1 / (1 + e^-z) with the chosen logit marked; for a two-class `model`, also
+    the training points at their own logits (clipped to the plotted range), coloured by class."""
     grid = np.linspace(-8, 8, 321)
-    fig = go.Figure(go.Scatter(x=grid, y=_sigmoid(grid), mode="lines", name="σ(z)",
-                               line=dict(color=theme.REFERENCE_COLOR, width=3), hoverinfo="skip"))
-    if logits is not None and labels is not None:
+    traces = [dict(type="scatter", x=grid, y=_sigmoid(grid), mode="lines", name="σ(z)",
+                   line=dict(color=theme.REFERENCE_COLOR, width=3), hoverinfo="skip")]
+    if model is not None and data is not None and model.binary:
+        z_points = logits(model, data.x_train)  # (N,)
+        labels = data.y_train.numpy()
         for c in (0, 1):
-            zc = np.clip(logits[labels == c], -8, 8)
-            fig.add_trace(go.Scatter(
-                x=zc, y=_sigmoid(zc), mode="markers", name=f"class {class_names[c]} points",
+            zc = np.clip(z_points[labels == c], -8, 8)
+            traces.append(dict(
+                type="scatter", x=zc, y=_sigmoid(zc), mode="markers",
+                name=f"class {data.class_names[c]} points",
                 marker=dict(color=theme.class_color(c), symbol=SYMBOLS[c], size=7, opacity=0.55),
                 hovertemplate="z=%{x:.2f}, p=%{y:.2f}<extra></extra>",
             ))
-    fig.add_trace(go.Scatter(x=[z], y=[_sigmoid(z)], mode="markers+text", name="your z",
-                             marker=dict(color=theme.FIT_COLOR, size=14, line=dict(color="white", width=2)),
-                             text=[f"σ({z:g}) = {_sigmoid(z):.3f}"], textposition="middle right",
-                             hoverinfo="skip"))
-    fig.add_hline(y=0.5, line=dict(color=theme.PALETTE[8], dash="dot"))
-    fig.add_vline(x=0, line=dict(color=theme.PALETTE[8], dash="dot"))
-    fig.update_xaxes(title="logit z = w·φ(x) + b", range=[-8.3, 8.3])
-    fig.update_yaxes(title="p = σ(z)", range=[-0.05, 1.05])
-    fig.update_layout(height=320, title="Sigmoid: logit to probability", showlegend=False)
-    return fig
+    traces.append(dict(type="scatter", x=[z], y=[_sigmoid(z)], mode="markers+text", name="your z",
+                       marker=dict(color=theme.FIT_COLOR, size=14, line=dict(color="white", width=2)),
+                       text=[f"σ({z:g}) = {_sigmoid(z):.3f}"], textposition="middle right",
+                       hoverinfo="skip"))
+    guide = dict(color=theme.PALETTE[8], dash="dot")
+    layout = dict(
+        height=320, title=dict(text="Sigmoid: logit to probability"), showlegend=False,
+        xaxis=dict(title=dict(text="logit z = w·φ(x) + b"), range=[-8.3, 8.3]),
+        yaxis=dict(title=dict(text="p = σ(z)"), range=[-0.05, 1.05]),
+        shapes=[dict(type="line", xref="paper", x0=0, x1=1, y0=0.5, y1=0.5, line=guide),
+                dict(type="line", yref="paper", y0=0, y1=1, x0=0, x1=0, line=guide)],
+    )
+    return go.Figure(data=traces, layout=layout)
 
 
 def bce_figure(p: float) -> go.Figure:

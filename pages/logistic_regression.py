@@ -16,8 +16,9 @@ from core.runtime import configure_torch
 from pages import ui
 
 configure_torch()
-LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-L2_VALUES = (0.0, 0.0001, 0.001, 0.01, 0.1, 1.0)
+# Whole numbers as ints: the URL then reads lr_lr=10, not 10.0.
+LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
+L2_VALUES = (0, 0.0001, 0.001, 0.01, 0.1, 1)
 HIDDEN_WIDTHS = (0, 2, 3, 4, 6, 8, 16, 32)
 SPEEDS = (1, 2, 5, 10, 20, 50)  # gradient steps per tick
 TICK_S = 0.35  # a few updates a second: smooth enough, and cheap for a class on one server
@@ -39,8 +40,8 @@ ui.lesson(
     try_this=["Choose **XOR** and predict the best accuracy a straight line can reach. Press Play. "
               "Then add the feature **x1·x2** and predict again.",
               "On **Circles**, which two extra features turn the circle into a straight line?",
-              "Set the learning rate to **10** with the features x1², x2² and press Play: what will "
-              "the loss do?"],
+              "On **XOR** with the features x1² and x2², set the learning rate to **10**. What will "
+              "the loss do when you press Play?"],
 )
 
 
@@ -62,10 +63,9 @@ def data_controls():
                             disabled=kind not in ("blobs", "multiblobs"))
         classes = ui.slider("Classes", "lr_k", 3, 5, 3) if kind == "multiblobs" else 3
     test = ui.slider("Test fraction", "lr_test", 0.0, ld.MAX_TEST_FRACTION, 0.3, step=0.05)
-    seed_col, button_col = st.columns([2, 1], vertical_alignment="bottom")
-    with seed_col:
-        seed = ui.number_input("Seed", "lr_seed", 0, 9999, 0, step=1)
-    button_col.button("New data", icon=":material/refresh:", on_click=_next_seed, key="lr_regen")
+    seed = ui.number_input("Seed (same seed, same points)", "lr_seed", 0, 9999, 0, step=1)
+    st.button("New data (next seed)", icon=":material/refresh:", on_click=_next_seed, key="lr_regen",
+              width="stretch")
     if kind != "csv":
         spec = ld.DataSpec(kind, n, noise, overlap, classes, test, seed)
         return ld.make_dataset(spec), spec
@@ -91,19 +91,16 @@ def model_controls(n_classes: int) -> lr.LogRegConfig:
     hidden = ui.select_slider("Hidden layer units (0 = none)", "lr_hidden", HIDDEN_WIDTHS, 0)
     activation = ui.selectbox("Activation", "lr_act", tuple(lr.ACTIVATIONS), "tanh") if hidden else "tanh"
     rate = ui.select_slider("Learning rate (log scale)", "lr_lr", LEARNING_RATES, 0.1)
-    if rate >= 3:
-        st.warning(f"A learning rate of {rate:g} is very large: steps overshoot and training may "
-                   "diverge (it stops and says so).", icon=":material/warning:")
-    elif rate <= 0.0003:
-        st.info(f"At {rate:g} the boundary barely moves; try 0.1.", icon=":material/hourglass_empty:")
-    optimizer, l2 = "sgd", 0.0
+    if advice := lr.learning_rate_advice(rate):
+        getattr(st, advice[0])(advice[1], icon=":material/speed:")
+    optimizer, l2 = "sgd", 0
     if ui.advanced():
         optimizer = ui.selectbox("Optimizer", "lr_opt", tuple(lr.OPTIMIZERS), "sgd",
                                  format_func=lr.OPTIMIZERS.get)
-        l2 = ui.select_slider("L2 penalty λ", "lr_l2", L2_VALUES, 0.0)
+        l2 = ui.select_slider("L2 penalty λ", "lr_l2", L2_VALUES, 0)
     kind = "logistic" if n_classes == 2 else f"softmax ({n_classes} classes)"
-    st.caption(f"Model: {kind} regression on {', '.join(labels[f] for f in lr.feature_names(features))}"
-               + (f", hidden layer of {hidden}" if hidden else "") + ". Changing a setting restarts.")
+    st.caption(f"{kind.capitalize()} regression on {', '.join(labels[f] for f in lr.feature_names(features))}"
+               f"{f', hidden layer of {hidden}' if hidden else ''}. Any change restarts training.")
     return lr.LogRegConfig(tuple(features), hidden, activation, l2, optimizer, rate, seed=0)
 
 
@@ -111,9 +108,7 @@ def current_run(data, data_key, config) -> lr.Run:
     """This user's run, restarted whenever the data or a setting changes."""
     key = (data_key, config)
     if st.session_state.get(RUN_KEY) != key or RUN not in st.session_state:
-        st.session_state[RUN] = lr.Run(data, config)
-        st.session_state[RUN_KEY] = key
-        st.session_state[PLAYING] = False
+        st.session_state.update({RUN: lr.Run(data, config), RUN_KEY: key, PLAYING: False})
     return st.session_state[RUN]
 
 
@@ -130,8 +125,7 @@ def transport(run: lr.Run) -> None:
                    disabled=playing or run.stopped):
         run.advance(1)
     if reset.button("Reset", key="lr_reset", icon=":material/restart_alt:", width="stretch"):
-        st.session_state[RUN] = lr.Run(run.data, run.config)
-        st.session_state[PLAYING] = False
+        st.session_state.update({RUN: lr.Run(run.data, run.config), PLAYING: False})
         st.rerun()
     with speed_col:
         speed = ui.select_slider("Steps per tick", "lr_speed", SPEEDS, 5)
@@ -146,12 +140,8 @@ def training_view():
     """Everything that changes while training: redrawn alone on every tick."""
     run: lr.Run = st.session_state[RUN]
     transport(run)
-    m = run.latest()
-    cols = st.columns(4)
-    cols[0].metric("Step", f"{run.step:,}")
-    cols[1].metric("Train accuracy", f"{m['train_acc']:.1%}")
-    cols[2].metric("Test accuracy", "-" if m["test_acc"] != m["test_acc"] else f"{m['test_acc']:.1%}")
-    cols[3].metric("Train loss", f"{m['train_loss']:.4f}")
+    for col, (label, value) in zip(st.columns(4), lr.metric_texts(run).items(), strict=True):
+        col.metric(label, value)
     if run.diverged:
         st.error(run.diverged, icon=":material/trending_up:")
     elif run.finished:
@@ -162,7 +152,7 @@ def training_view():
     with t2:
         show_test = ui.toggle("Show test points", "lr_showtest", True, help="Hollow markers.")
     with t3:
-        normal = ui.toggle("Show w", "lr_normal", True, help="Weight vector (plain linear model).")
+        normal = ui.toggle("Show w", "lr_normal", True, help="The weight vector, normal to the line.")
     ui.plotly(lf.surface_figure(run.model, run.data, discretise=discretise, show_test=show_test,
                                 show_normal=normal), key="lr_surface")
     ui.plotly(lf.curves_figure(run.history), key="lr_curves")
@@ -181,18 +171,13 @@ def explainers(run: lr.Run | None) -> None:
     st.subheader("Sigmoid and cross-entropy, up close")
     z = ui.slider("A logit z", "lr_z", -8.0, 8.0, 1.0, step=0.5)
     left, right = st.columns(2)
-    binary = run is not None and run.model.binary
     with left:
-        ui.plotly(lf.sigmoid_figure(z, lr.logits(run.model, run.data.x_train) if binary else None,
-                                    run.data.y_train.numpy() if binary else None,
-                                    run.data.class_names if binary else ("0", "1")))
-        if binary:
-            st.caption("Dots: the training points at their current logits. Points on the wrong side "
-                       "of z = 0 are misclassified; far on the right side, they are confident.")
+        ui.plotly(lf.sigmoid_figure(z, run.model if run else None, run.data if run else None))
+        if run is not None and run.model.binary:
+            st.caption("Dots: training points at their logits. Wrong side of z = 0: misclassified.")
     with right:
         ui.plotly(lf.bce_figure(1 / (1 + 2.718281828459045 ** -z)))
-        st.caption("A confident wrong answer costs a lot: the loss grows without bound as p "
-                   "moves to the wrong end.")
+        st.caption("A confident wrong answer costs the most: the loss has no upper bound.")
 
 
 controls, view = st.columns([1, 2.3], gap="large")
@@ -209,8 +194,7 @@ with view:
         st.fragment(training_view, run_every=TICK_S if playing else None)()
 explainers(run)
 if run is not None:
-    with st.expander("The code of this run", icon=":material/code:"):
-        script = export_script(run.data, run.config, run.step)
-        st.download_button("Download as a Python script", script, file_name="logistic_regression_run.py",
-                           mime="text/x-python", icon=":material/download:", key="lr_download")
-        st.code(script, language="python")
+    with st.expander("The code of this run: a standalone script", icon=":material/code:"):
+        st.download_button("Download as a Python script", lambda: export_script(run.data, run.config, run.step),
+                           "logistic_regression_run.py", "text/x-python", key="lr_download", on_click="ignore")
+        st.code(export_script(run.data, run.config, run.step), language="python")

@@ -284,10 +284,21 @@ def test_curves_and_explainers_draw():
     run = trained(DataSpec("moons", n_points=100), 600)
     fig = lf.curves_figure(run.history, max_points=100)
     assert all(len(t.x) <= 101 for t in fig.data) and fig.data[0].x[-1] == 600
-    sig = lf.sigmoid_figure(2.0, lr.logits(run.model, run.data.x_train), run.data.y_train.numpy())
+    sig = lf.sigmoid_figure(2.0, run.model, run.data)
     assert sig.data[-1].y[0] == pytest.approx(1 / (1 + math.exp(-2.0)))
+    dots = np.concatenate([t.x for t in sig.data[1:3]])
+    assert np.allclose(np.sort(dots), np.sort(np.clip(lr.logits(run.model, run.data.x_train), -8, 8)))
+    assert len(lf.sigmoid_figure(0.0).data) == 2  # without a model: the curve and the marker
     bce = lf.bce_figure(0.25)
     assert list(bce.data[-1].y) == pytest.approx([-math.log(0.25), -math.log(0.75)])
+
+
+def test_learning_rate_advice_and_metric_texts():
+    assert lr.learning_rate_advice(10.0)[0] == "warning"
+    assert lr.learning_rate_advice(0.0001)[0] == "info" and lr.learning_rate_advice(0.1) is None
+    run = trained(DataSpec("blobs", n_points=40, test_fraction=0.0), 3)
+    texts = lr.metric_texts(run)
+    assert texts["Step"] == "3" and texts["Test accuracy"] == "-" and texts["Train accuracy"].endswith("%")
 
 
 def test_equation_shows_the_current_weights():

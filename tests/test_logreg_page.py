@@ -1,0 +1,154 @@
+"""The logistic regression page under AppTest: stepping, playing, URL state, bad links, uploads."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core import logreg as lr
+from core import logreg_data as ld
+
+PAGE = "pages/logistic_regression.py"
+pytestmark = pytest.mark.slow
+
+
+def ok(at):
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def chart_specs(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def surface(at) -> dict:
+    return next(s for s in chart_specs(at) if s["data"][0].get("type") == "heatmap"
+                and s["data"][0].get("name") in ("p(class 1)", "regions"))
+
+
+def test_default_page_shows_the_surface_and_steps(app_test):
+    at = app_test(PAGE)
+    ok(at)
+    assert at.title[0].value.startswith("Logistic regression")
+    assert metrics(at)["Step"] == "0"
+    fig = surface(at)
+    assert {t["name"] for t in fig["data"]} >= {"decision boundary", "class 0 (train)", "class 1 (test)"}
+    assert any(a.get("showarrow") for a in fig["layout"]["annotations"])  # the weight vector
+    assert any(r"\sigma(z)" in x.value for x in at.latex)
+    assert any("STEPS = 0" in c.value for c in at.code)
+    at.button(key="lr_step").click().run()
+    ok(at)
+    assert metrics(at)["Step"] == "1"
+    at.button(key="lr_reset").click().run()
+    assert metrics(at)["Step"] == "0"
+
+
+def test_play_advances_a_chunk_per_tick_and_pause_stops(app_test):
+    at = app_test(PAGE, query={"lr_speed": "20"})
+    at.button(key="lr_play").click().run()
+    ok(at)
+    assert at.session_state["lr_playing"] is True
+    first = at.session_state["lr_run"].step
+    assert 1 <= first <= 20
+    at.run()  # a tick
+    assert at.session_state["lr_run"].step > first
+    at.button(key="lr_play").click().run()  # pause
+    assert at.session_state["lr_playing"] is False
+    paused = at.session_state["lr_run"].step
+    at.run()
+    assert at.session_state["lr_run"].step == paused
+    assert metrics(at)["Step"] == f"{paused:,}"
+
+
+def test_a_link_restores_the_experiment(app_test):
+    query = {"lr_data": "xor", "lr_feat": "x1*x2,sin(x1)", "lr_lr": "0.3", "lr_hidden": "4",
+             "lr_act": "relu", "lr_n": "300", "lr_noise": "0.2", "lr_seed": "5", "lr_test": "0.2",
+             "lr_opt": "adam", "lr_l2": "0.001", "lr_disc": "1", "lr_showtest": "0",
+             "lr_speed": "20", "lr_z": "-2.0"}
+    at = app_test(PAGE, query=query)
+    ok(at)
+    run = at.session_state["lr_run"]
+    assert run.config == lr.LogRegConfig(("x1*x2", "sin(x1)"), 4, "relu", 0.001, "adam", 0.3)
+    assert run.data.spec == ld.DataSpec("xor", 300, 0.2, 0.0, 3, 0.2, 5)
+    assert at.slider(key="lr_z").value == -2.0 and at.toggle(key="lr_disc").value is True
+    assert at.select_slider(key="lr_speed").value == 20
+    heat = surface(at)
+    assert heat["data"][0]["zsmooth"] is False  # discretised
+    assert not any("(test)" in t["name"] for t in heat["data"])  # test points hidden
+    assert all(at.query_params[k] == v for k, v in query.items())  # and the URL keeps them
+
+
+def test_hostile_links_fall_back_to_defaults(app_test):
+    query = {"lr_lr": "1e999", "lr_n": "-3", "lr_data": "<script>alert(1)</script>",
+             "lr_feat": "x1*x2,__import__('os')", "lr_hidden": "7", "lr_seed": "abc",
+             "lr_test": "0.9", "lr_noise": "nan", "lr_k": "99", "lr_speed": "1e9", "lr_z": "inf",
+             "lr_disc": "maybe", "lr_opt": "lbfgs", "lr_l2": "-1", "lr_act": "x" * 5000}
+    at = app_test(PAGE, query=query)
+    ok(at)
+    run = at.session_state["lr_run"]
+    assert run.config == lr.LogRegConfig()
+    assert run.data.spec == ld.DataSpec()
+    assert len(at.toast) >= 5  # each ignored setting is said, not silently dropped
+    assert metrics(at)["Step"] == "0"
+
+
+def test_a_huge_learning_rate_warns_then_diverges_and_stops(app_test):
+    at = app_test(PAGE, query={"lr_data": "xor", "lr_feat": "x1^2,x2^2", "lr_lr": "10",
+                               "lr_speed": "50"})
+    ok(at)
+    assert any("very large" in w.value for w in at.warning)
+    at.button(key="lr_play").click().run()
+    for _ in range(12):
+        if not at.session_state["lr_playing"]:
+            break
+        at.run()
+    ok(at)
+    assert at.session_state["lr_playing"] is False
+    assert any("diverged" in e.value and "learning rate 10" in e.value for e in at.error)
+    assert at.button(key="lr_play").disabled and at.button(key="lr_step").disabled
+
+
+def test_changing_a_setting_restarts_training(app_test):
+    at = app_test(PAGE)
+    at.button(key="lr_step").click().run()
+    assert metrics(at)["Step"] == "1"
+    at.select_slider(key="lr_lr").set_value(0.3).run()
+    ok(at)
+    assert metrics(at)["Step"] == "0" and at.query_params["lr_lr"] == "0.3"
+    at.button(key="lr_regen").click().run()  # new data: the next seed, kept in the URL
+    ok(at)
+    assert at.session_state["lr_run"].data.spec.seed == 1 and at.query_params["lr_seed"] == "1"
+
+
+def test_softmax_regression_on_five_blobs(app_test):
+    at = app_test(PAGE, query={"lr_data": "multiblobs", "lr_k": "5"})
+    ok(at)
+    assert surface(at)["data"][0]["name"] == "regions"
+    confusion = next(s for s in chart_specs(at) if s["layout"].get("title", {}).get("text", "").startswith("Confusion"))
+    assert len(confusion["data"][0]["x"]) == 5
+    assert sum(r"z_{\text" in x.value for x in at.latex) == 5
+
+
+def test_csv_upload_good_and_bad(app_test):
+    at = app_test(PAGE, query={"lr_data": "csv"})
+    ok(at)
+    assert any("Upload a CSV" in i.value for i in at.info) and not at.metric
+    rows = "\n".join(f"{i % 7 - 3},{i % 5 - 2},{int(i % 7 > 3)}" for i in range(40))
+    at.file_uploader(key="lr_csv").set_value(("points.csv", ("x1,x2,label\n" + rows).encode(), "text/csv")).run()
+    ok(at)
+    assert metrics(at)["Step"] == "0" and "points.csv" in at.session_state["lr_run"].data.title
+    bad = "x1,x2,label\n" + "\n".join(f"{i},{i},0.5" for i in range(20))
+    at.file_uploader(key="lr_csv").set_value(("bad.csv", bad.encode(), "text/csv")).run()
+    ok(at)
+    assert any("whole numbers" in e.value for e in at.error) and not at.metric
+
+
+def test_presenter_mode_hides_advanced_controls(app_test):
+    at = app_test(PAGE, query={"presenter": "1"})
+    ok(at)
+    keys = {w.key for w in at.selectbox} | {w.key for w in at.select_slider}
+    assert "lr_opt" not in keys and "lr_l2" not in keys and "lr_lr" in keys
