@@ -93,8 +93,9 @@ def train_live(config: mt.TrainConfig) -> None:
 
     def waiting(position: int) -> None:
         active, waiting_n = queue.snapshot()
-        bar.progress(0.0, text=f":material/hourglass_top: Waiting for a free training slot: you are "
-                               f"number {position} in line ({active} CNN training running). Stop leaves the line.")
+        bar.progress(0.0, text=f":material/hourglass_top: Waiting for a free training slot: you are number "
+                               f"{position} in line ({active} heavy training{'s' * (active != 1)} running on this "
+                               f"server, {waiting_n} waiting). Stop leaves the line.")
 
     slot = queue.slot(on_wait=waiting) if is_heavy(spec) else nullcontext()
     drawn, draws = 0.0, 0

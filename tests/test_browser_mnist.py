@@ -62,3 +62,19 @@ def test_train_linear_model_and_see_templates(streamlit_server, page, tmp_path):
     assert not target.exists()
     real = [e for e in page.console_errors if not any(s in e for s in IGNORED_CONSOLE)]
     assert real == []
+
+
+def test_stop_keeps_the_partly_trained_cnn(streamlit_server, page):
+    query = "mn_model=Small+CNN+%28two+conv+layers%29&mn_epochs=3"
+    browser.open_page(page, streamlit_server, "mnist", query=query, timeout=180)
+    page.get_by_role("button", name="Train").wait_for(timeout=180_000)
+    browser.wait_idle(page, timeout=180)
+    page.get_by_role("button", name="Train").click()
+    page.get_by_text("Epoch 1/3").wait_for(timeout=60_000)  # the progress bar's text
+    assert "examples/s" in page.get_by_text("Epoch 1/3").inner_text()
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Training was stopped").wait_for(timeout=120_000)
+    browser.wait_idle(page, timeout=120)
+    assert browser.exceptions(page) == []
+    assert chart(page, "first-layer filters").count() == 1
+    browser.screenshot(page, "mnist-stopped-cnn")

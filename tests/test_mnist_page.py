@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 import torch
 
@@ -153,3 +156,33 @@ def test_upload_round_trip_and_refusals(app_test, tmp_path):
         assert f"{name} was refused" in texts(at)
     assert not target.exists()
     assert at.session_state["mn_run"].spec.hidden == (32,)  # the good model is still there
+
+
+def test_a_cnn_waits_in_line_while_another_heavy_training_runs(app_test):
+    from core.mnist_queue import heavy_trainings
+
+    queue = heavy_trainings()
+    at = app_test(PAGE, query={"mn_model": "Small CNN (two conv layers)", "mn_n": "1000", "mn_epochs": "1"})
+    holders = [queue.join("another student") for _ in range(queue.limit)]  # every slot taken
+    seen = []
+
+    def release():  # once the page is in line (or after 60 s), let the other training finish
+        deadline = time.monotonic() + 60
+        while queue.snapshot()[1] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the page keeps waiting while the slot is taken
+        seen.append(queue.snapshot())  # (running, waiting)
+        for holder in holders:
+            queue.leave(holder)
+
+    releaser = threading.Thread(target=release)
+    releaser.start()
+    try:
+        at.button(key="mn_train").click().run()
+    finally:
+        releaser.join(70)
+        for holder in holders:
+            queue.leave(holder)
+    assert not at.exception
+    assert seen == [(queue.limit, 1)], "the page did not queue behind the running CNN"
+    assert at.session_state["mn_run"].spec.kind == "cnn" and queue.snapshot() == (0, 0)
