@@ -109,11 +109,18 @@ def loss_figure(losses: list[Line], distances: list[Line] = (), log_y: bool = Fa
     )
     if distances:
         layout.update(xaxis2=dict(anchor="y2", matches="x", title=dict(text=x_title)),
-                      yaxis2=dict(domain=[0.0, 0.32], type="log", dtick="D2"))  # labels 1, 2, 5 only
+                      yaxis2=dict(domain=[0.0, 0.32], type="log", dtick=_log_dtick(distances)))
         layout["annotations"].append(dict(text="Distance of (w, b) to least squares", x=0.5, y=0.32,
                                           xref="paper", yref="paper", xanchor="center",
                                           yanchor="bottom", showarrow=False))
     return go.Figure(data=traces, layout=layout)
+
+
+def _log_dtick(lines: list[Line]) -> int | str:
+    """Tick spacing for a short log axis: powers of ten over several decades, else 1-2-5."""
+    values = np.concatenate([finite(line.y) for line in lines])
+    values = values[np.isfinite(values) & (values > 0)]
+    return 1 if values.size and values.max() > 20 * values.min() else "D2"
 
 
 def residual_figure(x_train, res_train, x_test=(), res_test=(), r2_train: float = np.nan,

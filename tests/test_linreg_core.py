@@ -11,6 +11,11 @@ import torch
 from core import linreg
 from core.linreg import HandConfig, TorchConfig
 from core.linreg_data import Dataset, SyntheticConfig, synthetic
+from core.runtime import configure_torch
+
+# Thread count from EXPLORER_TORCH_THREADS (1 in tests, see conftest): on a shared 2-core
+# machine a second intra-op thread makes 50k-row reductions many times slower, not faster.
+configure_torch()
 
 
 def noiseless(preset: str = "line", n: int = 60) -> Dataset:

@@ -13,6 +13,11 @@ import pytest
 from core import linreg, linreg_export
 from core.linreg import HandConfig, TorchConfig
 from core.linreg_data import SyntheticConfig, dataset_from_csv, synthetic
+from core.runtime import configure_torch
+
+# Thread count from EXPLORER_TORCH_THREADS (1 in tests, see conftest): on a shared 2-core
+# machine a second intra-op thread makes 50k-row reductions many times slower, not faster.
+configure_torch()
 
 
 def make_run(data, degree, standardise, steps, **kw) -> linreg.LabRun:
