@@ -20,6 +20,13 @@ from pages import ui
 
 configure_torch()
 MODES = ["An expression", "A model's loss"]
+KEYS = ("ag_mode", "ag_annot", "ag_saved", "ag_attrs", "ag_example", "ag_leaves", "ag_prog",
+        "ag_model", "ag_n", "ag_seed", "ag_reduce", "ag_step")
+# A widget skipped for a run (refused input stops the page early) loses its value to
+# Streamlit's clean-up unless re-stated each run (Streamlit's documented idiom).
+for key in KEYS:
+    if key in st.session_state:
+        st.session_state[key] = st.session_state[key]
 
 st.title("Autograd & computational graphs")
 ui.lesson("How PyTorch computes gradients", P.LESSON, formulas=P.FORMULAS, try_this=P.TRY_THIS)
@@ -51,7 +58,13 @@ def cached_check(key: tuple, _scenario: P.Scenario, how: str):
     return gradient_check(fn, _scenario.make_inputs())
 
 
-mode = ui.radio("Start from", "ag_mode", MODES, horizontal=True)
+# Graph options first: widgets are rendered on every run, even when the input is refused
+# below (a widget skipped for a run comes back showing its default, not its kept value).
+with st.container(horizontal=True, vertical_alignment="center"):
+    mode = ui.radio("Start from", "ag_mode", MODES, horizontal=True)
+    annotate = ui.toggle("Values and gradients on the nodes", "ag_annot", True)
+    show_saved = ui.toggle("Saved tensors", "ag_saved", False) if ui.advanced() else False
+    show_attrs = ui.toggle("Node attributes", "ag_attrs", False) if ui.advanced() else False
 if mode == MODES[0]:
     example = ui.selectbox("Example", "ag_example", list(P.EXAMPLES), on_change=load_example)
     ex = P.EXAMPLES[example]
@@ -94,10 +107,6 @@ for warning in comp.warnings:
     st.warning(warning, icon=":material/warning:")
 
 how = "none"
-with st.container(horizontal=True, vertical_alignment="bottom"):
-    annotate = ui.toggle("Values and gradients on the nodes", "ag_annot", True)
-    show_saved = ui.toggle("Saved tensors", "ag_saved", False) if ui.advanced() else False
-    show_attrs = ui.toggle("Node attributes", "ag_attrs", False) if ui.advanced() else False
 if comp.output.dim() != 0 and comp.output.requires_grad:
     how = ui.radio(f"`{scenario.output_name}` is not a single number: how should backward() "
                    "start?", "ag_reduce", list(G.REDUCTIONS), format_func=G.REDUCTIONS.get,

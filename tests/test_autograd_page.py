@@ -119,6 +119,17 @@ def test_bad_input_gets_a_clear_message_and_the_app_stays_up(app_test):
     assert not at.error and not at.exception
 
 
+def test_settings_survive_a_refused_input(app_test):
+    at = app_test(PAGE, timeout=180, query={"ag_annot": "0"})
+    at.button(key="ag_prev").click().run()
+    at.button(key="ag_prev").click().run()
+    at.text_area(key="ag_prog").set_value("out = x.__class__").run()  # stops the page early
+    assert at.error and not at.exception
+    at.text_area(key="ag_prog").set_value("out = (x * x).sum()").run()
+    assert at.slider(key="ag_step").value == 3 and at.toggle(key="ag_annot").value is False
+    assert "Step 3 of 3" in texts(at)
+
+
 def test_non_scalar_output_offers_sum_mean_or_gradient(app_test):
     at = app_test(PAGE, timeout=180, query={"ag_prog": "y = x ** 2"})
     assert not at.exception

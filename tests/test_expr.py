@@ -274,7 +274,7 @@ def pipeline(text: str) -> None:
             G.explain_step(target, trace, i)
 
 
-FUZZ = settings(max_examples=250, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
@@ -330,7 +330,7 @@ def _calls_from_the_evaluator(fn) -> set[tuple[str, str]]:
     return seen
 
 
-@settings(max_examples=80, deadline=None, derandomize=True,
+@settings(max_examples=60, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(ANY_TEXT)
 def test_fuzz_nothing_outside_the_whitelist_is_called(text):
