@@ -57,6 +57,9 @@ def _notice(key: str, raw: str, why: str) -> None:
 def _seed(key: str, default: Any, parse: Callable[[str], Any]) -> None:
     """Give widget `key` its starting value: the URL's (if valid), the kept one, or `default`."""
     if key in st.session_state:
+        # Re-store it: Streamlit drops a widget's value after a run that skipped the widget
+        # (say, a page stopped early on bad input), and the value must survive that.
+        st.session_state[key] = st.session_state[key]
         return
     raw = st.query_params.get(key)
     if raw is not None:

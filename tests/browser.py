@@ -141,8 +141,23 @@ def exceptions(page) -> list[str]:
     return page.locator('[data-testid="stException"]').all_inner_texts()
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, max_height: int = 4000) -> Path:
+    """Save the whole page (up to `max_height` px) to test-output/screenshots/NAME.png.
+
+    Streamlit scrolls inside its main area, so a full-page shot of the window alone would
+    show only the first screen: the window is made as tall as the content for the shot.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    size = page.viewport_size
+    height = page.evaluate(
+        "(() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+        " return m ? m.scrollHeight : document.body.scrollHeight; })()")
+    tall = min(max(int(height), size["height"]), max_height)
+    if tall > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": tall})
+        time.sleep(0.8)  # let charts re-lay out at the new size
     page.screenshot(path=str(path), full_page=True)
+    if tall > size["height"]:
+        page.set_viewport_size(size)
     return path

@@ -24,8 +24,9 @@ def test_sidebar_shows_titles_not_file_names(streamlit_server, page):
     for _, path, title, _, _ in PAGES:
         if (browser.ROOT / path).exists():
             assert title in nav
-        assert path.split("/")[-1].removesuffix(".py") not in nav
-    assert "ui" not in nav.split() and "registry" not in nav
+    # Streamlit's legacy pages/ navigation would list the helper modules by file name.
+    lines = {line.strip() for line in nav.splitlines()}
+    assert not lines & {"ui", "registry", "mnist panels", "app"}, lines
 
 
 @pytest.mark.parametrize("entry", PAGES, ids=[p[4] for p in PAGES])
