@@ -481,18 +481,20 @@ def metric_texts(run: Run) -> dict[str, str]:
 # ---- the model as an equation ----------------------------------------------------------------
 
 
-def _linear_combination(weights, names: list[str], bias: float) -> str:
-    """'1.20\\,x_1 - 0.35\\,x_2 + 0.10' from weights, LaTeX names and a bias."""
+TERMS_PER_LINE = 4  # a projector-sized line; longer sums wrap (KaTeX "aligned")
+
+
+def _linear_combination(lead: str, weights, names: list[str], bias: float) -> str:
+    """'lead = 1.20\\,x_1 - 0.35\\,x_2 + 0.10', wrapped every TERMS_PER_LINE terms."""
     terms = [(float(w), f"\\,{name}") for w, name in zip(weights, names, strict=True)]
     terms.append((float(bias), ""))
-    text = ""
-    for i, (value, name) in enumerate(terms):
-        sign = "-" if value < 0 else "+"
-        if i == 0:
-            text = f"{'-' if value < 0 else ''}{abs(value):.2f}{name}"
-        else:
-            text += f" {sign} {abs(value):.2f}{name}"
-    return text
+    pieces = [f"{'-' if v < 0 else ''}{abs(v):.2f}{n}" if i == 0 else f"{'-' if v < 0 else '+'} {abs(v):.2f}{n}"
+              for i, (v, n) in enumerate(terms)]
+    rows = [" ".join(pieces[i:i + TERMS_PER_LINE]) for i in range(0, len(pieces), TERMS_PER_LINE)]
+    if len(rows) == 1:
+        return f"{lead} = {rows[0]}"
+    rest = "".join(rf" \\ &\quad {row}" for row in rows[1:])
+    return rf"\begin{{aligned}} {lead} &= {rows[0]}{rest} \end{{aligned}}"
 
 
 def equation_latex(model: PlaygroundNet, class_names: tuple[str, ...] = ()) -> list[str]:
@@ -504,22 +506,20 @@ def equation_latex(model: PlaygroundNet, class_names: tuple[str, ...] = ()) -> l
     if hidden is not None:
         act = type(model.net[1]).__name__.lower()
         h, f = hidden.weight.shape
-        lines.append(
-            rf"h = \operatorname{{{act}}}\!\left(W_1\,[{', '.join(names)}]^\top + b_1\right),"
-            rf"\quad W_1 \in \mathbb{{R}}^{{{h}\times{f}}}"
-        )
+        lines.append(rf"\varphi = [{', '.join(names)}]")
+        lines.append(rf"h = \operatorname{{{act}}}(W_1 \varphi + b_1),\quad W_1 \in \mathbb{{R}}^{{{h}\times{f}}}")
         names = [f"h_{{{j + 1}}}" for j in range(h)]
     w, b = out.weight.detach(), out.bias.detach()
     if len(names) > 8:  # too many terms to read: show the structure and the size
         lines.append(rf"z = v^\top h + c,\quad \lVert v \rVert = {w.norm():.2f}")
     elif model.binary:
-        lines.append("z = " + _linear_combination(w[0], names, float(b[0])))
+        lines.append(_linear_combination("z", w[0], names, float(b[0])))
     else:
         for k in range(w.shape[0]):
             label = class_names[k] if k < len(class_names) else str(k)
-            lines.append(rf"z_{{\text{{{label}}}}} = " + _linear_combination(w[k], names, float(b[k])))
+            lines.append(_linear_combination(rf"z_{{\text{{{label}}}}}", w[k], names, float(b[k])))
     if model.binary:
         lines.append(r"p(y = 1 \mid x) = \sigma(z) = \dfrac{1}{1 + e^{-z}}")
     else:
-        lines.append(r"p(y = k \mid x) = \operatorname{softmax}(z)_k = \dfrac{e^{z_k}}{\sum_j e^{z_j}}")
+        lines.append(r"p(y = k \mid x) = \operatorname{softmax}(z)_k")
     return lines

@@ -118,17 +118,18 @@ def _binary_layers(model: PlaygroundNet, s: Surface, data: Dataset, bounds, disc
     """Heat map of p(class 1) and the p = 0.5 boundary (exact line, or a contour)."""
     probs = s.probs.astype(np.float32)
     positive = data.class_names[1]
-    # Discretised: two flat colours, the real p kept for the hover text.
-    z = np.where(probs > 0.5, 0.9, 0.1).astype(np.float32) if discretise else probs
-    traces = [dict(
-        type="heatmap", x=s.xs, y=s.ys, z=z, zmin=0, zmax=1, colorscale=_binary_scale(),
-        customdata=probs if discretise else None, zsmooth=False if discretise else "best",
-        name="p(class 1)",
-        colorbar=dict(title=dict(text=f"p({positive})", side="right"), thickness=14, len=0.8,
-                      tickvals=[0, 0.25, 0.5, 0.75, 1]),
-        hovertemplate="x1=%{x:.2f}, x2=%{y:.2f}<br>p(class " + positive
-                      + (")=%{customdata:.3f}" if discretise else ")=%{z:.3f}") + "<extra></extra>",
-    )]
+    heat = dict(type="heatmap", x=s.xs, y=s.ys, colorscale=_binary_scale(), name="p(class 1)",
+                colorbar=dict(title=dict(text=f"p({positive})", side="right"), thickness=14, len=0.8,
+                              tickvals=[0, 0.25, 0.5, 0.75, 1]))
+    if discretise:  # two flat colours: the predicted class as one byte a cell, shown at p = 0.1 / 0.9
+        heat.update(z=(probs > 0.5).astype(np.uint8), zmin=-0.125, zmax=1.125, zsmooth=False,
+                    showscale=False, hovertemplate="x1=%{x:.2f}, x2=%{y:.2f}<br>predicted class %{z}"
+                    + ("" if data.class_names == ("0", "1") else
+                       f" (0 = {data.class_names[0]}, 1 = {positive})") + "<extra></extra>")
+    else:
+        heat.update(z=probs, zmin=0, zmax=1, zsmooth="best", hovertemplate="x1=%{x:.2f}, "
+                    "x2=%{y:.2f}<br>p(class " + positive + ")=%{z:.3f}<extra></extra>")
+    traces = [heat]
     annotations: list[dict] = []
     line = linear_boundary(model)
     if line is not None:
@@ -151,17 +152,23 @@ def _class_regions(s: Surface, data: Dataset, discretise: bool) -> dict:
     """Each point of the plane in the tint of its most probable class, paler where unsure."""
     k = s.probs.shape[0]
     winner = s.probs.argmax(axis=0)  # (R, R)
-    names = np.array(data.class_names, dtype=object)
-    return dict(
+    trace = dict(
         type="heatmap", x=s.xs, y=s.ys, z=region_codes(s.probs, discretise).astype(np.float32),
         zmin=0, zmax=k, colorscale=_class_scale(k), showscale=False, zsmooth=False, name="regions",
-        customdata=s.probs.max(axis=0).astype(np.float32), text=names[winner],
-        hovertemplate="x1=%{x:.2f}, x2=%{y:.2f}<br>most likely: class %{text}"
-                      " (p=%{customdata:.2f})<extra></extra>",
+        customdata=winner.astype(np.uint8),  # 1 byte a cell: this figure is resent on every tick
+        hovertemplate="x1=%{x:.2f}, x2=%{y:.2f}<br>most likely: class %{customdata}<extra></extra>",
     )
+    if data.class_names != tuple(str(c) for c in range(k)):  # an upload's own labels: name them
+        trace["text"] = np.array(data.class_names, dtype=object)[winner]
+        trace["hovertemplate"] = trace["hovertemplate"].replace("%{customdata}", "%{text}")
+    return trace
 
 
-def surface_figure(model: PlaygroundNet, data: Dataset, *, resolution: int = 100,
+SMOOTH_RESOLUTION = 64  # a smoothly interpolated heat map needs few cells (and few bytes per tick)
+SHARP_RESOLUTION = 100  # flat regions are drawn cell by cell: finer, or the edges show steps
+
+
+def surface_figure(model: PlaygroundNet, data: Dataset, *, resolution: int | None = None,
                    discretise: bool = False, show_test: bool = True, show_normal: bool = True,
                    surface: Surface | None = None) -> go.Figure:
     """The probability surface as a heat map with the data on top.
@@ -174,6 +181,9 @@ def surface_figure(model: PlaygroundNet, data: Dataset, *, resolution: int = 100
     Built as plain dicts in one validation pass: it is redrawn on every tick.
     """
     bounds = data.bounds()
+    if resolution is None:
+        smooth = model.binary and not discretise
+        resolution = SMOOTH_RESOLUTION if smooth else SHARP_RESOLUTION
     s = surface or probability_surface(model, bounds, resolution)
     annotations: list[dict] = []
     if model.binary:
@@ -298,5 +308,6 @@ def bce_figure(p: float) -> go.Figure:
     fig.update_xaxes(title="predicted p(class 1)", range=[0, 1])
     fig.update_yaxes(title="loss", range=[0, 7])
     fig.update_layout(height=320, title="Binary cross-entropy against p",
-                      legend=dict(orientation="h", y=1.02, x=0.5, xanchor="center", yanchor="bottom"))
+                      legend=dict(x=0.5, y=0.97, xanchor="center", yanchor="top",
+                                  bgcolor="rgba(255,255,255,0.85)"))
     return fig

@@ -45,10 +45,6 @@ ui.lesson(
 )
 
 
-def _next_seed():
-    st.session_state["lr_seed"] = (int(st.session_state.get("lr_seed", 0)) + 1) % 10_000
-
-
 def data_controls():
     """The data widgets -> (Dataset or None, a key saying which data it is)."""
     kind = ui.selectbox("Data set", "lr_data", ld.KINDS, "blobs", format_func=ld.TITLES.get)
@@ -64,8 +60,8 @@ def data_controls():
         classes = ui.slider("Classes", "lr_k", 3, 5, 3) if kind == "multiblobs" else 3
     test = ui.slider("Test fraction", "lr_test", 0.0, ld.MAX_TEST_FRACTION, 0.3, step=0.05)
     seed = ui.number_input("Seed (same seed, same points)", "lr_seed", 0, 9999, 0, step=1)
-    st.button("New data (next seed)", icon=":material/refresh:", on_click=_next_seed, key="lr_regen",
-              width="stretch")
+    st.button("New data (next seed)", icon=":material/refresh:", key="lr_regen", width="stretch",
+              on_click=lambda: st.session_state.update(lr_seed=(int(seed) + 1) % 10_000))
     if kind != "csv":
         spec = ld.DataSpec(kind, n, noise, overlap, classes, test, seed)
         return ld.make_dataset(spec), spec
@@ -112,34 +108,31 @@ def current_run(data, data_key, config) -> lr.Run:
     return st.session_state[RUN]
 
 
-def transport(run: lr.Run) -> None:
-    """Play/pause, step, reset. Play and pause rerun the whole page so the tick starts or stops."""
+def transport(run: lr.Run) -> int:
+    """Play/pause, step, reset, speed. Outside the fragment: a click reruns the whole page,
+    which starts or stops the tick (a click inside a ticking fragment can be lost). The
+    callbacks run before the page, so every widget below sees the new state."""
     playing = st.session_state.get(PLAYING, False)
     play, step, reset, speed_col = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
-    if play.button("Pause" if playing else "Play", key="lr_play", type="primary", width="stretch",
-                   icon=":material/pause:" if playing else ":material/play_arrow:",
-                   disabled=run.stopped and not playing):
-        st.session_state[PLAYING] = not playing
-        st.rerun()
-    if step.button("Step", key="lr_step", icon=":material/skip_next:", width="stretch",
-                   disabled=playing or run.stopped):
-        run.advance(1)
-    if reset.button("Reset", key="lr_reset", icon=":material/restart_alt:", width="stretch"):
-        st.session_state.update({RUN: lr.Run(run.data, run.config), PLAYING: False})
-        st.rerun()
+    play.button("Pause" if playing else "Play", key="lr_play", type="primary", width="stretch",
+                icon=":material/pause:" if playing else ":material/play_arrow:",
+                disabled=run.stopped and not playing, on_click=lambda: st.session_state.update({PLAYING: not playing}))
+    step.button("Step", key="lr_step", icon=":material/skip_next:", width="stretch",
+                disabled=playing or run.stopped, on_click=lambda: st.session_state[RUN].advance(1))
+    reset.button("Reset", key="lr_reset", icon=":material/restart_alt:", width="stretch",
+                 on_click=lambda: st.session_state.update({RUN: lr.Run(run.data, run.config), PLAYING: False}))
     with speed_col:
-        speed = ui.select_slider("Steps per tick", "lr_speed", SPEEDS, 5)
-    if playing:
+        return ui.select_slider("Steps per tick", "lr_speed", SPEEDS, 5)
+
+
+def training_view(speed: int):
+    """Everything that changes while training: redrawn alone on every tick."""
+    run: lr.Run = st.session_state[RUN]
+    if st.session_state.get(PLAYING, False):
         run.advance(speed, budget_s=TICK_BUDGET_S)
         if run.stopped:  # diverged or at the step limit: stop ticking
             st.session_state[PLAYING] = False
             st.rerun()
-
-
-def training_view():
-    """Everything that changes while training: redrawn alone on every tick."""
-    run: lr.Run = st.session_state[RUN]
-    transport(run)
     for col, (label, value) in zip(st.columns(4), lr.metric_texts(run).items(), strict=True):
         col.metric(label, value)
     if run.diverged:
@@ -152,10 +145,14 @@ def training_view():
     with t2:
         show_test = ui.toggle("Show test points", "lr_showtest", True, help="Hollow markers.")
     with t3:
-        normal = ui.toggle("Show w", "lr_normal", True, help="The weight vector, normal to the line.")
+        normal = ui.toggle("Show w", "lr_normal", True, help="The weight vector, normal to the line "
+                           "(plain linear model).", disabled=lr.linear_boundary(run.model) is None)
     ui.plotly(lf.surface_figure(run.model, run.data, discretise=discretise, show_test=show_test,
                                 show_normal=normal), key="lr_surface")
-    ui.plotly(lf.curves_figure(run.history), key="lr_curves")
+    if run.step:
+        ui.plotly(lf.curves_figure(run.history), key="lr_curves")
+    else:
+        st.caption("Loss and accuracy curves appear here once training starts: press Play or Step.")
     left, right = st.columns(2)
     with left:
         ui.plotly(lf.confusion_figure(lr.confusion_matrix(run.model, run.data.x_train, run.data.y_train),
@@ -190,8 +187,9 @@ with view:
     if run is None:
         st.info("Choose a data set (or upload a valid CSV) to start.", icon=":material/scatter_plot:")
     else:
+        speed = transport(run)
         playing = st.session_state.get(PLAYING, False)
-        st.fragment(training_view, run_every=TICK_S if playing else None)()
+        st.fragment(training_view, run_every=TICK_S if playing else None)(speed)
 explainers(run)
 if run is not None:
     with st.expander("The code of this run: a standalone script", icon=":material/code:"):

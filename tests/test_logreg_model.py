@@ -244,8 +244,8 @@ def test_binary_heat_map_is_the_model_probability():
     assert np.allclose(np.asarray(heat.z), expected, atol=1e-5)
     assert any(t.name == lf.BOUNDARY_NAME and t.type == "contour" for t in fig.data)
     flat = lf.surface_figure(run.model, run.data, resolution=40, discretise=True).data[0]
-    assert np.isclose(np.asarray(flat.z)[:, :, None], [0.1, 0.9]).any(axis=2).all()
-    assert np.array_equal(np.asarray(flat.z) > 0.5, expected > 0.5)
+    assert np.array_equal(np.asarray(flat.z), expected > 0.5)  # the predicted class, cell by cell
+    assert (0 - flat.zmin) / (flat.zmax - flat.zmin) == pytest.approx(0.1)  # drawn at p = 0.1 / 0.9
 
 
 @pytest.mark.parametrize("discretise", [False, True])
@@ -311,4 +311,7 @@ def test_equation_shows_the_current_weights():
                                 ("a", "b", "c", "d"))
     assert len(k_lines) == 5 and r"z_{\text{c}}" in k_lines[2] and "softmax" in k_lines[-1]
     hidden = lr.equation_latex(trained(DataSpec("xor", n_points=60), 1, hidden=16).model)
-    assert r"\mathbb{R}^{16\times2}" in hidden[0] and r"v^\top h" in hidden[1]
+    assert r"\mathbb{R}^{16\times2}" in hidden[1] and r"v^\top h" in hidden[2]
+    wide = lr.equation_latex(trained(DataSpec("xor", n_points=60), 1, features=lr.EXTRA_FEATURES).model)
+    assert wide[0].startswith(r"\begin{aligned} z &=") and wide[0].count(r"\\") == 1  # 8 terms, 2 rows
+    assert r"\sin x_2" in wide[0] and "x_1^2" in wide[0]

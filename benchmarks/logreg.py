@@ -1,0 +1,192 @@
+"""Logistic regression lab: probability surface, training speed, one tick, chart updates per second.
+
+    uv run python -m benchmarks.logreg [--repeats 5] [--json PATH] [--no-browser] [--watch-s 8]
+
+Surface: the model evaluated on a 200 x 200 grid in one vectorised call (what the
+heat map needs), for the plain two-class model, softmax over five classes, and the
+heaviest model the page offers (all five extra features, 32 hidden units).
+Target: < 20 ms each (median).
+
+Training: 500 full-batch epochs on 1,000 points through the page's `Run` (every step's
+train and test metrics recorded), against a bare loop that records nothing.
+Target: < 1 s for the chapter's model (plain logistic regression); the other models
+are reported against the same second.
+
+Tick: server time of one animation tick while playing (a chunk of 20 steps, the three
+figures built and serialised). Throttling (Chromium on a real server): chart updates
+per second while a run plays at top speed stay at a few (target <= 4, > 0).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+
+from benchmarks.common import median_seconds, parser, print_table, write_json
+from core import logreg as lr
+from core import logreg_figures as lf
+from core import theme
+from core.logreg_data import DataSpec, make_dataset
+from core.runtime import configure_torch
+from pages.registry import PAGES
+
+SURFACE_TARGET_S = 0.020
+TRAIN_TARGET_S = 1.0
+TARGET_UPDATES_PER_S = 4.0
+GRID = 200
+EPOCHS, POINTS = 500, 1000
+ALL_FEATURES = lr.EXTRA_FEATURES
+
+# Records every change of the first metric (the step counter), with its time.
+OBSERVER_JS = """
+() => {
+  window.__ticks = [];
+  const read = () => {
+    const el = document.querySelector('[data-testid="stMetricValue"]');
+    return el ? el.innerText : null;
+  };
+  let last = read();
+  new MutationObserver(() => {
+    const now = read();
+    if (now !== null && now !== last) { last = now; window.__ticks.push([performance.now(), now]); }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+def data(kind: str = "xor", classes: int = 3):
+    # All points in training (test_fraction 0) so "1,000 points" is what each step sees.
+    return make_dataset(DataSpec(kind, n_points=POINTS, n_classes=classes, test_fraction=0.0))
+
+
+CASES = {  # name -> (data set, config); the first is the chapter's model and the target
+    "logistic regression (x1, x2)": (lambda: data(), lr.LogRegConfig(lr=0.1)),
+    "softmax regression, 5 classes": (lambda: data("multiblobs", 5), lr.LogRegConfig(lr=0.1)),
+    "all 5 extra features + 32 tanh units, Adam": (
+        lambda: data(), lr.LogRegConfig(features=ALL_FEATURES, hidden=32, optimizer="adam", lr=0.01)),
+}
+
+
+def surface_rows(repeats: int) -> list[dict]:
+    rows = []
+    for name, (make, config) in CASES.items():
+        d = make()
+        model = lr.build_model(d.n_classes, config)
+        bounds = d.bounds()
+        t = median_seconds(lambda m=model, b=bounds: lr.probability_surface(m, b, GRID), repeats=max(repeats, 20))
+        rows.append({"model": name, "grid": f"{GRID}x{GRID}", "median_ms": t * 1000,
+                     "target_<20ms": "PASS" if t < SURFACE_TARGET_S else "FAIL"})
+    return rows
+
+
+def bare_loop(d) -> None:
+    """nn.Linear(2, 1) + BCEWithLogitsLoss + SGD with nothing recorded: the floor."""
+    with lr.one_thread():
+        model = torch.nn.Linear(2, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        loss_fn = torch.nn.BCEWithLogitsLoss()
+        y = d.y_train.float()
+        for _ in range(EPOCHS):
+            loss = loss_fn(model(d.x_train).squeeze(1), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+
+def training_rows(repeats: int) -> list[dict]:
+    base_data = data()
+    base = median_seconds(lambda: bare_loop(base_data), repeats=repeats)
+    rows = [{"case": "bare loop (baseline, records nothing)", "median_s": base,
+             "epochs_per_s": EPOCHS / base, "x_baseline": 1.0, "target_<1s": ""}]
+    for name, (make, config) in CASES.items():
+        d = make()
+        t = median_seconds(lambda d=d, c=config: lr.Run(d, c).advance(EPOCHS), repeats=repeats)
+        rows.append({"case": f"Run: {name}", "median_s": t, "epochs_per_s": EPOCHS / t,
+                     "x_baseline": t / base, "target_<1s": "PASS" if t < TRAIN_TARGET_S else "FAIL"})
+    return rows
+
+
+def tick_cost(repeats: int) -> dict:
+    """One animation tick: 20 steps, then the surface, curves and confusion figures as JSON."""
+    d = make_dataset(DataSpec("moons", n_points=POINTS))
+    run = lr.Run(d, lr.LogRegConfig(features=("x1*x2",), hidden=8, lr=0.1))
+    run.advance(500)  # mid-run: a realistic history length
+
+    def figures():
+        cm = lr.confusion_matrix(run.model, d.x_train, d.y_train)
+        return [lf.surface_figure(run.model, d), lf.curves_figure(run.history),
+                lf.confusion_figure(cm, d.class_names, "Confusion matrix")]
+
+    def tick():
+        run.advance(20)
+        for fig in figures():
+            theme.style(fig).to_json()
+
+    t = median_seconds(tick, repeats=repeats)
+    sizes = [len(theme.style(f).to_json()) for f in figures()]
+    return {"tick_median_s": t, "figure_json_bytes": sizes, "total_bytes": sum(sizes)}
+
+
+def throttle(watch_s: float) -> dict:
+    """Chart updates per second in Chromium while a run plays at top speed."""
+    from tests import browser
+
+    url_path = next(p[4] for p in PAGES if p[1] == "pages/logistic_regression.py")
+    with browser.running_server() as url, browser.launched_chromium() as chrome:
+        page = chrome.new_page(viewport={"width": 1400, "height": 1400})
+        browser.open_page(page, url, url_path, f"lr_speed=50&lr_n={POINTS}&lr_data=moons&lr_hidden=8", 180)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=180_000)
+        browser.wait_idle(page, 120)
+        page.evaluate(OBSERVER_JS)
+        page.get_by_role("button", name="Play").click()
+        page.wait_for_function("window.__ticks.length > 0", timeout=60_000)
+        t0 = page.evaluate("performance.now()")
+        time.sleep(watch_s)
+        ticks = page.evaluate("window.__ticks")
+        page.get_by_role("button", name="Pause").click()
+    inside = [(t, v) for t, v in ticks if t >= t0]
+    steps = [int(v.replace(",", "")) for _, v in inside]
+    gaps = [(b - a) / 1000 for (a, _), (b, _) in zip(inside, inside[1:], strict=False)]
+    return {
+        "watched_s": watch_s,
+        "chart_updates": len(inside),
+        "updates_per_s": len(inside) / watch_s,
+        "training_steps_per_s": (steps[-1] - steps[0]) / watch_s if len(steps) > 1 else 0.0,
+        "min_gap_s": min(gaps) if gaps else None,
+        "median_gap_s": statistics.median(gaps) if gaps else None,
+    }
+
+
+def main() -> None:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--no-browser", action="store_true", help="skip the Chromium throttling measurement")
+    p.add_argument("--watch-s", type=float, default=8.0, help="seconds to watch a playing run")
+    args = p.parse_args()
+    configure_torch()
+    surfaces = surface_rows(args.repeats)
+    print_table(surfaces, "Probability surface, one vectorised call (median; torch on one thread)")
+    training = training_rows(args.repeats)
+    print_table(training, f"{EPOCHS} full-batch epochs on {POINTS} points (median of {args.repeats})")
+    tick = tick_cost(args.repeats)
+    print(f"\nOne animation tick (20 steps + 3 figures to JSON): {tick['tick_median_s'] * 1000:.0f} ms median; "
+          f"{tick['total_bytes'] / 1024:.0f} KiB of figures {tick['figure_json_bytes']}")
+    result = {"surface": surfaces, "training": training, "tick": tick}
+    ok = all(r["target_<20ms"] == "PASS" for r in surfaces) and all(
+        r["target_<1s"] != "FAIL" for r in training)
+    if not args.no_browser:
+        th = throttle(args.watch_s)
+        result["throttle"] = th
+        print_table([th], "Chart updates while playing at top speed (Chromium)")
+        th_ok = 0 < th["updates_per_s"] <= TARGET_UPDATES_PER_S
+        print(f"\nupdates per second {th['updates_per_s']:.2f} (target <= {TARGET_UPDATES_PER_S}, > 0): "
+              f"{'PASS' if th_ok else 'FAIL'}")
+        ok = ok and th_ok
+    print(f"\nall targets: {'PASS' if ok else 'FAIL'}")
+    result["pass"] = ok
+    write_json(args.json, result)
+
+
+if __name__ == "__main__":
+    main()
