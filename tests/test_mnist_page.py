@@ -186,3 +186,11 @@ def test_a_cnn_waits_in_line_while_another_heavy_training_runs(app_test):
     assert not at.exception
     assert seen == [(queue.limit, 1)], "the page did not queue behind the running CNN"
     assert at.session_state["mn_run"].spec.kind == "cnn" and queue.snapshot() == (0, 0)
+
+
+def test_presenter_mode_hides_the_advanced_settings(app_test):
+    at = app_test(PAGE, query={"presenter": "1", "mn_n": "1000"})
+    assert not at.exception
+    assert not any("More settings" in e.label for e in at.expander)
+    assert "mn_n" not in [s.key for s in at.select_slider]  # advanced: not shown on a projector
+    assert at.button(key="mn_train") is not None and at.selectbox(key="mn_model") is not None
