@@ -121,7 +121,7 @@ def comparison_figure(names: Sequence[str], probs: np.ndarray) -> go.Figure:
                                colorscale=theme.SEQUENTIAL, text=text, texttemplate="%{text}",
                                colorbar=dict(title="p", tickformat=".0%"),
                                hovertemplate="%{y}<br>digit %{x}: %{z:.1%}<extra></extra>"))
-    fig.update_layout(title="Every model on this drawing", height=120 + 45 * len(names),
+    fig.update_layout(height=100 + 45 * len(names),
                       xaxis=dict(title="digit", type="category", side="top"),
                       yaxis=dict(autorange="reversed"))
     return fig

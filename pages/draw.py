@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
@@ -16,6 +18,7 @@ SHIPPED = {"Shipped CNN": "cnn", "Shipped MLP": "mlp", "Shipped linear (softmax 
 CANVAS_KEY = "draw_canvas"
 START_KEY = "draw_canvas_start"  # what the canvas (re)starts from: Undo and Clear set it
 # chalkboard? -> (paper colour, the same as RGBA in 0..1 for the ink finder, pen colour)
+SEND_NOW = Path(__file__).resolve().parent.parent / "assets" / "draw_send_now.html"  # skips a 200 ms wait
 COLOURS = {False: ("#FFFFFF", (1.0, 1.0, 1.0, 1.0), "#000000"), True: ("#000000", (0.0, 0.0, 0.0, 1.0), "#FFFFFF")}
 
 st.title("Draw a digit")
@@ -147,11 +150,14 @@ def canvas_and_results(choice: str, pen: int, chalk: bool) -> None:
             (figs.signed_tile(sal, pre.centred), f"Saliency: how the score of {k} changes per pixel of ink")]
     if contrib is not None:
         maps.append((figs.signed_tile(contrib, pre.centred), f"w*x: each pixel's share of the score of {k}"))
-    for col, (img, caption) in zip(st.columns(4), maps, strict=False):
+    cols = st.columns(4)
+    for col, (img, caption) in zip(cols, maps, strict=False):
         col.image(img, caption=caption, width="stretch")
-    st.caption(f"Orange: this pixel pushes the score of {k} up; blue: down; white: no effect. "
-               + ("In w*x even blank pixels vote: after normalisation they are -0.42, not 0." if contrib is not None
-                  else "Saliency is a local, first-order answer: it says what a little more ink would do."))
+    cols[-1].markdown(f":orange[**Orange**]: more ink here would raise the score of {k}; :blue[**blue**]: lower "
+                      "it; white: no effect. " + ("In w*x even blank pixels vote: after normalisation they are "
+                                                   "-0.42, not 0." if contrib is not None else
+                                                   "Saliency is local (first-order): it says what *a little* "
+                                                   "more ink would do, not what the model 'sees'."))
 
     st.subheader("All models on the same drawing", divider="gray")
     names, rows = [], []
@@ -166,3 +172,5 @@ def canvas_and_results(choice: str, pen: int, chalk: bool) -> None:
 
 
 canvas_and_results(choice, pen, chalk)
+if SEND_NOW.exists():
+    st.html(SEND_NOW, unsafe_allow_javascript=True)  # our own constant script, no user input

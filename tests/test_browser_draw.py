@@ -1,0 +1,61 @@
+"""Real Chromium: draw a 1, a 0 and a 7 with the mouse on the real canvas and read the prediction."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import browser
+from tests.draw_browser import (
+    DIGITS,
+    PREDICTION,
+    clear,
+    draw,
+    open_draw_page,
+    read_prediction,
+    wait_for_prediction,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+IGNORED_CONSOLE = ("net::ERR_", "Failed to load resource")
+
+
+@pytest.fixture
+def tall_page(chromium):
+    """A page tall enough that a full screenshot shows every section (Streamlit scrolls inside)."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 2300})
+    pg = context.new_page()
+    pg.console_errors = []
+    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    yield pg
+    context.close()
+
+
+def test_mouse_drawn_digits_are_read_correctly(streamlit_server, tall_page):
+    page = tall_page
+    open_draw_page(page, streamlit_server)
+    assert page.locator(PREDICTION).count() == 0  # an invitation, not a guess
+    for digit in ("1", "0", "7"):
+        draw(page, DIGITS[digit])
+        assert read_prediction(page) == digit, f"drew a {digit}"
+        page.get_by_text("All models on the same drawing").wait_for(timeout=30_000)  # the fragment's last part
+        browser.wait_idle(page)
+        assert page.locator('[data-testid="stImage"]').count() >= 7  # 5 steps + input + saliency
+        browser.screenshot(page, f"draw-{digit}")
+        clear(page)
+        assert page.locator(PREDICTION).count() == 0
+    assert browser.exceptions(page) == []
+    assert [e for e in page.console_errors if not any(s in e for s in IGNORED_CONSOLE)] == []
+
+
+def test_undo_removes_the_last_stroke(streamlit_server, page):
+    open_draw_page(page, streamlit_server, "draw_model=Shipped+MLP")
+    draw(page, DIGITS["1"])
+    assert read_prediction(page) == "1"
+    draw(page, [[(0.22, 0.14), (0.55, 0.12)]])  # a top bar to the left: a 7 now
+    browser.wait_idle(page)
+    page.locator(".st-key-draw_undo button").click()
+    wait_for_prediction(page, "1")
+    page.locator(".st-key-draw_undo button").click()  # the first stroke goes too: an empty canvas
+    page.get_by_text("Draw a digit (0 to 9)").wait_for(timeout=60_000)
+    assert browser.exceptions(page) == []

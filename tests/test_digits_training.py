@@ -1,0 +1,71 @@
+"""The shipped models' training loop (on a small slice of MNIST) and the typeset-digit validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from core import digits_validation
+from core.data import MnistTensors, load_mnist
+from core.digits_training import PretrainConfig, PretrainProgress, train_for_drawing
+from core.models import ModelSpec, load_model, load_pretrained, save_model
+
+
+@pytest.fixture(scope="module")
+def small_mnist() -> MnistTensors:
+    m = load_mnist()
+    return MnistTensors(m.train_x[:1024], m.train_y[:1024], m.test_x[:512], m.test_y[:512],
+                        m.train_images[:1024], m.test_images[:512])
+
+
+def run(cfg: PretrainConfig, data: MnistTensors):
+    steps, gen = [], train_for_drawing(cfg, data)
+    while True:
+        try:
+            steps.append(next(gen))
+        except StopIteration as done:
+            return steps, done.value
+
+
+def test_training_yields_progress_learns_and_records_how(small_mnist):
+    steps, saved = run(PretrainConfig(ModelSpec("mlp", hidden=(32,)), epochs=3, batch_size=64), small_mnist)
+    assert [s.epoch for s in steps] == [1, 2, 3] and all(isinstance(s, PretrainProgress) for s in steps)
+    assert steps[-1].train_loss < steps[0].train_loss
+    assert saved.meta["test_accuracy"] > 0.5  # 1,024 images, 3 epochs: far above chance (0.1)
+    for key in ("augmentation", "seed", "epochs", "augmented_test_accuracy", "train_seconds"):
+        assert key in saved.meta
+    again = load_model(save_model(saved.model, saved.spec, saved.meta))  # plain values only: loads safely
+    assert again.meta["augmentation"]["aspect"] == [0.8, 1.2]
+
+
+def test_training_is_reproducible_for_a_seed(small_mnist):
+    cfg = PretrainConfig(ModelSpec("cnn", channels=(4, 8), fc=16), epochs=1, batch_size=128)
+    _, a = run(cfg, small_mnist)
+    _, b = run(cfg, small_mnist)
+    for (name, pa), pb in zip(a.model.state_dict().items(), b.model.state_dict().values(), strict=True):
+        torch.testing.assert_close(pa, pb, msg=name)
+
+
+def test_typeset_canvas_is_a_large_dark_digit():
+    paths = digits_validation.font_paths()
+    if not paths:
+        pytest.skip("no TrueType fonts on this machine")
+    from PIL import ImageFont
+
+    canvas = digits_validation.typeset_canvas(7, ImageFont.truetype(paths[0], 200), 0)
+    assert canvas.shape == (280, 280, 4) and canvas.dtype == np.uint8
+    dark = canvas[..., 0] < 128
+    rows = np.flatnonzero(dark.any(axis=1))
+    assert 100 < rows[-1] - rows[0] < 260
+
+
+def test_shipped_models_read_typeset_digits():
+    paths = digits_validation.font_paths()
+    if not paths:
+        pytest.skip("no TrueType fonts on this machine")
+    data = digits_validation.typeset_digits(paths[:6], angles=(0,))
+    assert len(data.labels) == 60 and data.x.shape == (60, 1, 28, 28)
+    assert digits_validation.accuracy(load_pretrained("cnn"), data) >= 0.85
+    empty = digits_validation.typeset_digits([])
+    assert digits_validation.accuracy(load_pretrained("cnn"), empty) is None
