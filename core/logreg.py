@@ -481,7 +481,7 @@ def metric_texts(run: Run) -> dict[str, str]:
 # ---- the model as an equation ----------------------------------------------------------------
 
 
-TERMS_PER_LINE = 4  # a projector-sized line; longer sums wrap (KaTeX "aligned")
+TERMS_PER_LINE = 3  # fits half the page, even in presenter mode; longer sums wrap (KaTeX "aligned")
 
 
 def _linear_combination(lead: str, weights, names: list[str], bias: float) -> str:

@@ -211,7 +211,15 @@ def _thin(values: list[float], max_points: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
 
 
-LOSS_TICKS = [m * 10.0**e for e in range(1, -6, -1) for m in (5, 2, 1)]  # 50, 20, 10, 5, ..., 1e-5
+def loss_ticks(values: np.ndarray) -> list[float]:
+    """Log-axis ticks 1-2-5 per decade, or 1-2-3-5-7 when the losses span less than a decade
+    (plotly's own log ticks print bare digits between the powers of ten)."""
+    finite = values[np.isfinite(values) & (values > 0)]
+    narrow = finite.size and finite.max() / finite.min() < 10
+    mantissas = (7, 5, 3, 2, 1) if narrow else (5, 2, 1)
+    return [m * 10.0**e for e in range(2, -7, -1) for m in mantissas]
+
+
 
 
 def curves_figure(history: dict[str, list[float]], max_points: int = 400) -> go.Figure:
@@ -228,10 +236,12 @@ def curves_figure(history: dict[str, list[float]], max_points: int = 400) -> go.
                                legendgroup=split, showlegend=axis == "", xaxis="x" + axis,
                                yaxis="y" + axis, line=dict(color=color, dash=dash, width=2.5)))
     step_axis = dict(title=dict(text="step"))
+    losses = np.asarray(history["train_loss"] + history["test_loss"], dtype=float)
+    ticks = loss_ticks(losses)
     layout = dict(
-        height=330, legend=dict(orientation="h", y=1.18, x=1, xanchor="right"),
+        height=360, legend=dict(orientation="h", y=-0.3, x=0.5, xanchor="center", yanchor="top"),
         xaxis=dict(domain=[0, 0.45], **step_axis), xaxis2=dict(domain=[0.55, 1], anchor="y2", **step_axis),
-        yaxis=dict(type="log", tickvals=LOSS_TICKS, ticktext=[f"{t:g}" for t in LOSS_TICKS]),
+        yaxis=dict(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks]),
         yaxis2=dict(anchor="x2", range=[0, 1.02], tickformat=".0%"),
         annotations=[
             dict(text="Loss (cross-entropy, log scale)", x=0.225, y=1.0, xref="paper", yref="paper",

@@ -293,6 +293,12 @@ def test_curves_and_explainers_draw():
     assert list(bce.data[-1].y) == pytest.approx([-math.log(0.25), -math.log(0.75)])
 
 
+def test_loss_axis_ticks_fit_the_range():
+    assert {0.3, 0.5, 0.7} <= set(np.round(lf.loss_ticks(np.array([0.31, 0.69])), 6))
+    wide = lf.loss_ticks(np.array([0.001, 0.7, np.nan]))
+    assert 0.3 not in np.round(wide, 6) and {0.001, 0.01, 0.1, 0.5} <= set(np.round(wide, 6))
+
+
 def test_learning_rate_advice_and_metric_texts():
     assert lr.learning_rate_advice(10.0)[0] == "warning"
     assert lr.learning_rate_advice(0.0001)[0] == "info" and lr.learning_rate_advice(0.1) is None
