@@ -319,5 +319,5 @@ def test_equation_shows_the_current_weights():
     hidden = lr.equation_latex(trained(DataSpec("xor", n_points=60), 1, hidden=16).model)
     assert r"\mathbb{R}^{16\times2}" in hidden[1] and r"v^\top h" in hidden[2]
     wide = lr.equation_latex(trained(DataSpec("xor", n_points=60), 1, features=lr.EXTRA_FEATURES).model)
-    assert wide[0].startswith(r"\begin{aligned} z &=") and wide[0].count(r"\\") == 1  # 8 terms, 2 rows
+    assert wide[0].startswith(r"\begin{aligned} z &=") and wide[0].count(r"\\") == 2  # 8 terms, 3 rows
     assert r"\sin x_2" in wide[0] and "x_1^2" in wide[0]
