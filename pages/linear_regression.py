@@ -12,7 +12,7 @@ import streamlit as st
 from core import linreg, linreg_data, linreg_export
 from core import linreg_figures as figures
 from core.runtime import configure_torch
-from pages import ui
+from pages import linreg_widgets, ui
 
 RUN, SIGNATURE, PLAYING = "lin_run", "lin_signature", "lin_playing"
 TICK_S = 0.4  # seconds between chart updates while playing: at most 2.5 per second
@@ -45,39 +45,11 @@ def regenerate():
     st.session_state["lin_seed"] = (st.session_state.get("lin_seed", 0) + 1) % 10_000
 
 
-def uploaded_dataset() -> linreg_data.Dataset:
-    """The uploaded CSV's two chosen columns, or a clear error that stops the page here."""
-    upload = st.file_uploader(f"CSV file (at most {linreg_data.csvio.MAX_BYTES // 2**20} MB, "
-                              f"{linreg_data.csvio.MAX_ROWS:,} rows)", type=["csv", "txt", "tsv"],
-                              key="lin_upload")
-    if upload is None:
-        st.info("Upload a CSV with at least two numeric columns; the first row may hold names.",
-                icon=":material/upload_file:")
-        st.stop()
-    try:
-        data = upload.getvalue()
-        columns = linreg_data.read_csv_columns(data)
-        names = list(columns)
-        for key in ("lin_xcol", "lin_ycol"):  # a new file: forget choices it does not have
-            for k in (key, ui._SHADOW + key):
-                if k in st.session_state and st.session_state[k] not in names:
-                    del st.session_state[k]
-        left, right = st.columns(2)
-        with left:
-            x_name = ui.selectbox("x column", "lin_xcol", names, names[0])
-        with right:
-            y_name = ui.selectbox("y column", "lin_ycol", names, names[1])
-        return linreg_data.dataset_from_columns(columns, x_name, y_name, data)
-    except linreg_data.LinRegDataError as err:
-        st.error(str(err), icon=":material/error:")
-        st.stop()
-
-
 data_box, train_box = st.columns(2, border=True)
 with data_box:
     preset = linreg_data.PRESETS[ui.selectbox("Data", "lin_data", list(linreg_data.PRESETS))]
     if preset == "csv":
-        dataset = uploaded_dataset()
+        dataset = linreg_widgets.uploaded_dataset()
     else:
         left, right = st.columns(2)
         with left:
@@ -87,7 +59,7 @@ with data_box:
         with right:
             intercept = ui.slider("True intercept", "lin_icpt", -10.0, 10.0, 1.0, 0.5)
             n = ui.slider("Points", "lin_n", 10, 1000, 100, 10)
-            st.button("New sample", icon=":material/casino:", on_click=regenerate, width="stretch")
+            st.button("New sample", icon=":material/casino:", on_click=linreg_widgets.once(regenerate), width="stretch")
         dataset = linreg_data.synthetic(linreg_data.SyntheticConfig(preset, slope, intercept, noise, n, seed))
     degree = ui.slider("Polynomial degree", "lin_deg", 1, linreg.MAX_DEGREE, 1) if preset in ("curve", "csv") else 1
 
@@ -127,10 +99,12 @@ run: linreg.LabRun = st.session_state[RUN]
 run.set_epochs(epochs)
 
 
+@linreg_widgets.once
 def press_play():
     st.session_state[PLAYING] = not st.session_state.get(PLAYING, False)
 
 
+@linreg_widgets.once
 def press_step(k: int):  # callbacks run before the page, so every widget below sees the new state
     st.session_state[RUN].advance(k)
     st.session_state[PLAYING] = False
@@ -145,7 +119,7 @@ for col, k in zip(controls[1:4], (1, 10, 100), strict=True):
     col.button(f"+{k}", key=f"lin_step{k}", help=f"Train {k} step(s)", width="stretch", disabled=run.done,
                on_click=press_step, args=(k,))
 controls[4].button("Reset", key="lin_reset", icon=":material/restart_alt:", width="stretch",
-                   on_click=lambda: st.session_state.pop(RUN, None))
+                   on_click=linreg_widgets.once(lambda: st.session_state.pop(RUN, None)))
 with controls[5]:
     speed = ui.select_slider("Speed (steps per second)", "lin_speed", SPEEDS, 20)
 interval = max(TICK_S, 1 / speed)
@@ -197,3 +171,4 @@ left.download_button("Learned parameters (JSON)", lambda r=run: linreg_export.pa
 right.download_button("Script that reproduces this run", lambda r=run: linreg_export.reproduction_script(r),
                       file_name="linear_regression_run.py", mime="text/x-python",
                       icon=":material/code:", on_click="ignore", width="stretch")
+linreg_widgets.page_complete()  # last: lets the next click act (see linreg_widgets.once)

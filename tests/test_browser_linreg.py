@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -69,6 +71,30 @@ def test_playing_fits_the_line_and_draws_the_path(streamlit_server, page):
     errors = [e for e in page.console_errors if not any(s in e for s in IGNORED_CONSOLE)]
     assert errors == []
     browser.screenshot(page, "linreg-played")
+
+    # the exports are made when clicked, from the run as it now stands
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Learned parameters (JSON)").click()
+    doc = json.loads(Path(download.value.path()).read_text())
+    assert doc["pytorch"]["steps"] == 60 and doc["pytorch"]["weights"][0] == path["x"][-1]
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Script that reproduces this run").click()
+    assert "train_by_hand(60)" in Path(download.value.path()).read_text()
+
+
+def test_pause_stops_the_updates(streamlit_server, page):
+    open_lab(page, streamlit_server, "lin_epochs=1000&lin_speed=50")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stMetricValue\"]').innerText.startsWith('0 /')",
+        timeout=60_000)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for(timeout=30_000)
+    browser.wait_idle(page, 60)
+    paused_at = page.locator(STEP_METRIC).inner_text()
+    time.sleep(2.5)  # several ticks' worth: the timer must be gone, not just the button
+    assert page.locator(STEP_METRIC).inner_text() == paused_at
+    assert paused_at != "1,000 / 1,000"
 
 
 def test_divergence_shows_its_explanation(streamlit_server, page):

@@ -161,3 +161,30 @@ def test_presenter_mode_hides_the_advanced_controls(app_test):
     ok(at)
     assert not [s for s in at.slider if s.key == "lin_w0"]
     assert step_text(at) == "0 / 100"
+
+
+def test_a_click_delivered_twice_acts_once():
+    """The guard behind the page's buttons: a replayed trigger before the page completes is ignored."""
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import streamlit as st
+
+        from pages import linreg_widgets
+
+        st.session_state.setdefault("acted", 0)
+
+        def bump():
+            st.session_state["acted"] += 1
+
+        click = linreg_widgets.once(bump)
+        click()
+        click()  # the same click again, before the page has completed: ignored
+        st.write(f"acted {st.session_state['acted']}")
+        linreg_widgets.page_complete()
+
+    at = AppTest.from_function(script, default_timeout=60)
+    at.run()
+    assert at.markdown[0].value == "acted 1"
+    at.run()  # a new page run: the next click acts again
+    assert at.markdown[0].value == "acted 2"

@@ -1,0 +1,65 @@
+"""Widgets of the linear regression page that need more than one line: safe buttons, CSV upload.
+
+Kept beside the page (not in `core`) because they are Streamlit code.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import csvio, linreg_data
+from pages import ui
+
+RENDERS, HANDLED = "lin_renders", "lin_handled"  # completed page runs; the run a click acted in
+
+
+def once(action):
+    """A button callback that acts once per rendered page, however often its click arrives.
+
+    Streamlit 1.67 can deliver one click twice while a `run_every` fragment is ticking:
+    the run the click started is interrupted after its callbacks and restarted with the
+    click's trigger still set, so the callback fires again (seen in the server log: Pause
+    acted, then the replay turned it back into Play). A click acts only if a full page
+    run has completed since the last click acted; `page_complete` is the page's last line.
+    Fragment runs must not count: the replay comes after the fragment ran inside the
+    interrupted run.
+    """
+    def callback(*args):
+        renders = st.session_state.get(RENDERS, 0)
+        if st.session_state.get(HANDLED) != renders:
+            st.session_state[HANDLED] = renders
+            action(*args)
+    return callback
+
+
+def page_complete() -> None:
+    """Call as the page's last line: a full page run is done, so the next click may act."""
+    st.session_state[RENDERS] = st.session_state.get(RENDERS, 0) + 1
+
+
+def uploaded_dataset() -> linreg_data.Dataset:
+    """The uploaded CSV's two chosen columns, or a clear error that stops the page here."""
+    upload = st.file_uploader(f"CSV file (at most {csvio.MAX_BYTES // 2**20} MB, "
+                              f"{csvio.MAX_ROWS:,} rows)", type=["csv", "txt", "tsv"],
+                              key="lin_upload")
+    if upload is None:
+        st.info("Upload a CSV with at least two numeric columns; the first row may hold names.",
+                icon=":material/upload_file:")
+        st.stop()
+    try:
+        data = upload.getvalue()
+        columns = linreg_data.read_csv_columns(data)
+        names = list(columns)
+        for key in ("lin_xcol", "lin_ycol"):  # a new file: forget choices it does not have
+            for k in (key, ui._SHADOW + key):
+                if k in st.session_state and st.session_state[k] not in names:
+                    del st.session_state[k]
+        left, right = st.columns(2)
+        with left:
+            x_name = ui.selectbox("x column", "lin_xcol", names, names[0])
+        with right:
+            y_name = ui.selectbox("y column", "lin_ycol", names, names[1])
+        return linreg_data.dataset_from_columns(columns, x_name, y_name, data)
+    except linreg_data.LinRegDataError as err:
+        st.error(str(err), icon=":material/error:")
+        st.stop()
