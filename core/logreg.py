@@ -490,7 +490,8 @@ def _linear_combination(lead: str, weights, names: list[str], bias: float) -> st
     terms.append((float(bias), ""))
     pieces = [f"{'-' if v < 0 else ''}{abs(v):.2f}{n}" if i == 0 else f"{'-' if v < 0 else '+'} {abs(v):.2f}{n}"
               for i, (v, n) in enumerate(terms)]
-    rows = [" ".join(pieces[i:i + TERMS_PER_LINE]) for i in range(0, len(pieces), TERMS_PER_LINE)]
+    per_row = len(pieces) if len(pieces) <= TERMS_PER_LINE + 1 else TERMS_PER_LINE  # no lone bias row
+    rows = [" ".join(pieces[i:i + per_row]) for i in range(0, len(pieces), per_row)]
     if len(rows) == 1:
         return f"{lead} = {rows[0]}"
     rest = "".join(rf" \\ &\quad {row}" for row in rows[1:])

@@ -153,7 +153,7 @@ def training_view(speed: int):
         ui.plotly(lf.curves_figure(run.history), key="lr_curves")
     else:
         st.caption("Loss and accuracy curves appear here once training starts: press Play or Step.")
-    left, right = st.columns(2)
+    left, right = st.columns([2, 3])
     with left:
         ui.plotly(lf.confusion_figure(lr.confusion_matrix(run.model, run.data.x_train, run.data.y_train),
                                       run.data.class_names, "Confusion matrix (training points)"),
