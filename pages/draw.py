@@ -98,6 +98,7 @@ def canvas_and_results(choice: str, pen: int, chalk: bool) -> None:
     side = 364 if ui.presenter() else digits.CANVAS_SIZE
     left, right = st.columns([1, 1.35], gap="large")
     with left:
+        st.caption("Draw one digit, 0 to 9, any size, anywhere.")  # also room for the canvas's hover toolbar
         result = st_canvas(stroke_width=pen, stroke_color=ink, background_color=paper,
                            width=side, height=side, drawing_mode="freedraw", return_image_data=True,
                            key=CANVAS_KEY, initial_drawing=st.session_state.get(START_KEY))
@@ -153,7 +154,7 @@ def canvas_and_results(choice: str, pen: int, chalk: bool) -> None:
     cols = st.columns(4)
     for col, (img, caption) in zip(cols, maps, strict=False):
         col.image(img, caption=caption, width="stretch")
-    cols[-1].markdown(f":orange[**Orange**]: more ink here would raise the score of {k}; :blue[**blue**]: lower "
+    cols[len(maps)].markdown(f":orange[**Orange**]: more ink here would raise the score of {k}; :blue[**blue**]: lower "
                       "it; white: no effect. " + ("In w*x even blank pixels vote: after normalisation they are "
                                                    "-0.42, not 0." if contrib is not None else
                                                    "Saliency is local (first-order): it says what *a little* "
@@ -172,5 +173,8 @@ def canvas_and_results(choice: str, pen: int, chalk: bool) -> None:
 
 
 canvas_and_results(choice, pen, chalk)
+if ui.presenter():  # app.py's presenter rule for markdown <p> also shrinks the metrics' values
+    st.html("<style>[data-testid='stMain'] [data-testid='stMetricValue'] [data-testid='stMarkdownContainer'] p "
+            "{ font-size: 3.4rem !important; line-height: 1.15; }</style>")
 if SEND_NOW.exists():
     st.html(SEND_NOW, unsafe_allow_javascript=True)  # our own constant script, no user input

@@ -126,7 +126,7 @@ def test_linear_contributions_add_up_to_the_score(test_digits):
     for k in range(10):
         contrib = digits.linear_contributions(model, x, k)
         assert contrib.shape == (28, 28)
-        assert float(contrib.sum()) + float(model.linear.bias[k]) == pytest.approx(float(z[k]), abs=1e-4)
+        assert float(contrib.sum()) + float(model.linear.bias[k].detach()) == pytest.approx(float(z[k]), abs=1e-4)
 
 
 def test_linear_contributions_only_for_linear_models():

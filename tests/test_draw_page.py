@@ -135,7 +135,7 @@ def test_students_models_are_offered_and_a_misfit_gets_a_message(app_test):
     assert any("does not fit" in w.value for w in at.warning)
     at.selectbox(key="draw_model").set_value("Yours: my softmax").run()
     assert not at.exception and prediction(at) is not None
-    assert any("w*x" in c.value for c in at.caption)  # linear: per-pixel contributions shown
+    assert any("In w*x even blank pixels vote" in m.value for m in at.markdown)  # linear: w*x map shown
 
 
 def test_presenter_mode_hides_the_colour_switch(app_test):
