@@ -121,6 +121,9 @@ def open_page(page, base_url: str, url_path: str = "", query: str = "", timeout:
     url = f"{base_url}/{url_path}" + (f"?{query}" if query else "")
     page.goto(url)
     wait_for_app_navigation(page, timeout)
+    # Every page opens with a title: until it shows, a busy server may not have started the
+    # script yet, and "no status widget" would look idle.
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout * 1000)
     wait_idle(page, timeout)
 
 
