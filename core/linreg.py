@@ -481,9 +481,16 @@ class Trace:
     def steps(self) -> int:
         return len(self.train_loss) - 1
 
+    # Readers get copies, never views: an `array` that a live numpy view points into
+    # refuses to grow (BufferError), and the page's download buttons read from another thread.
+
     def param_matrix(self) -> np.ndarray:
-        """All parameters so far: (T, d + 1), last column the bias."""
-        return np.frombuffer(self.params, dtype=np.float64).reshape(-1, self.d + 1).copy()
+        """All parameters so far: (T, d + 1), last column the bias (a copy)."""
+        return np.array(self.params, dtype=np.float64).reshape(-1, self.d + 1)
+
+    def series(self, name: str) -> np.ndarray:
+        """A copy of one recorded series: "train_loss", "test_loss" or "batch_loss": (T,)."""
+        return np.array(getattr(self, name), dtype=np.float64)
 
 
 class LabRun:

@@ -208,11 +208,11 @@ def lab_figures(run: LabRun, log_y: bool = False) -> dict[str, go.Figure]:
         Line(run.torch.name, gx, linreg.predict(p, pt.weights, pt.bias, grid), TORCH_COLOR, "dash", 3),
     ]
     steps = {t: np.arange(t.steps + 1) for t in (run.hand, run.torch)}
-    losses = [Line("By hand, train", steps[run.hand], np.asarray(run.hand.train_loss), HAND_COLOR, width=6),
-              Line("PyTorch, train", steps[run.torch], np.asarray(run.torch.train_loss), TORCH_COLOR, "dash", 2.5)]
+    losses = [Line("By hand, train", steps[run.hand], run.hand.series("train_loss"), HAND_COLOR, width=6),
+              Line("PyTorch, train", steps[run.torch], run.torch.series("train_loss"), TORCH_COLOR, "dash", 2.5)]
     if data.has_test:
-        losses += [Line("By hand, test", steps[run.hand], np.asarray(run.hand.test_loss), HAND_COLOR, "dot", 4),
-                   Line("PyTorch, test", steps[run.torch], np.asarray(run.torch.test_loss), TORCH_COLOR, "dashdot", 2.5)]
+        losses += [Line("By hand, test", steps[run.hand], run.hand.series("test_loss"), HAND_COLOR, "dot", 4),
+                   Line("PyTorch, test", steps[run.torch], run.torch.series("test_loss"), TORCH_COLOR, "dashdot", 2.5)]
     styles = ((run.hand, HAND_COLOR, "solid", 6), (run.torch, TORCH_COLOR, "dash", 2.5))
     distances = [Line(t.name, steps[t], run.distance_to_closed_form(t), c, d, wd) for t, c, d, wd in styles]
     matrices = {t: t.param_matrix() for t, *_ in styles}  # (T, d + 1): w1..wd, b

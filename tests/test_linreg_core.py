@@ -271,3 +271,13 @@ def test_lab_run_respects_a_time_budget_and_the_step_cap():
     run = linreg.LabRun(p, HandConfig(epochs=1000, batch_size=4), TorchConfig(epochs=1000, batch_size=4))
     assert run.target_steps == linreg.MAX_STEPS  # 250 steps x 1000 epochs, capped
     assert run.advance(10_000, budget_s=0.0) == 1
+
+
+def test_trace_readers_get_copies_so_training_can_go_on():
+    """A view into the trace's buffers would make the next step fail with BufferError."""
+    p = linreg.make_problem(synthetic(SyntheticConfig()), 1, True)
+    run = linreg.LabRun(p, HandConfig(epochs=50), TorchConfig(epochs=50))
+    run.advance(5)
+    held = [run.hand.param_matrix(), run.hand.series("train_loss"), run.torch.series("test_loss")]
+    assert run.advance(5) == 5 and run.step == 10
+    assert held[0].shape == (6, 2) and held[1].shape == (6,)
