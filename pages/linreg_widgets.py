@@ -11,6 +11,7 @@ from core import csvio, linreg_data
 from pages import ui
 
 RENDERS, HANDLED = "lin_renders", "lin_handled"  # completed page runs; the run a click acted in
+CSV_CACHE = "lin_csv_parsed"  # (upload's file id, its numeric columns or the error they raised)
 
 
 def once(action):
@@ -37,6 +38,20 @@ def page_complete() -> None:
     st.session_state[RENDERS] = st.session_state.get(RENDERS, 0) + 1
 
 
+def parsed_csv(file_id: str, data: bytes) -> dict:
+    """The upload's numeric columns, parsed once per file, not on every rerun (5 MB take seconds)."""
+    cached = st.session_state.get(CSV_CACHE)
+    if cached is None or cached[0] != file_id:
+        try:
+            cached = (file_id, linreg_data.read_csv_columns(data))
+        except linreg_data.LinRegDataError as err:
+            cached = (file_id, err)
+        st.session_state[CSV_CACHE] = cached
+    if isinstance(cached[1], Exception):
+        raise cached[1]
+    return cached[1]
+
+
 def uploaded_dataset() -> linreg_data.Dataset:
     """The uploaded CSV's two chosen columns, or a clear error that stops the page here."""
     upload = st.file_uploader(f"CSV file (at most {csvio.MAX_BYTES // 2**20} MB, "
@@ -48,7 +63,7 @@ def uploaded_dataset() -> linreg_data.Dataset:
         st.stop()
     try:
         data = upload.getvalue()
-        columns = linreg_data.read_csv_columns(data)
+        columns = parsed_csv(upload.file_id, data)
         names = list(columns)
         for key in ("lin_xcol", "lin_ycol"):  # a new file: forget choices it does not have
             for k in (key, ui._SHADOW + key):

@@ -188,3 +188,19 @@ def test_a_click_delivered_twice_acts_once():
     assert at.markdown[0].value == "acted 1"
     at.run()  # a new page run: the next click acts again
     assert at.markdown[0].value == "acted 2"
+
+
+def test_the_largest_allowed_upload_trains_and_one_more_row_is_refused(app_test):
+    rows = b"".join(b"%d,%.1f\n" % (i, 0.002 * i + (i % 7)) for i in range(100_000))
+    at = app_test(PAGE, query={"lin_data": "Upload a CSV"})
+    at.file_uploader(key="lin_upload").set_value(("big.csv", b"x,y\n" + rows + b"1,2\n", "text/csv")).run()
+    ok(at)
+    assert any("the limit is 100,000" in e.value for e in at.error)
+    at.file_uploader(key="lin_upload").set_value(("big.csv", b"x,y\n" + rows, "text/csv")).run()
+    ok(at)
+    assert not at.error
+    at.button(key="lin_step10").click().run()
+    ok(at)
+    assert step_text(at) == "10 / 100"
+    fit = plotly_charts(at)[0].proto.spec
+    assert "2,000 of 100,000 shown" in fit  # the browser gets a sample, not 100,000 points
