@@ -211,15 +211,13 @@ def _thin(values: list[float], max_points: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
 
 
-def loss_ticks(values: np.ndarray) -> list[float]:
-    """Log-axis ticks 1-2-5 per decade, or 1-2-3-5-7 when the losses span less than a decade
-    (plotly's own log ticks print bare digits between the powers of ten)."""
+def loss_ticks(values: np.ndarray) -> list[float] | None:
+    """Log-axis ticks 1-2-5 per decade when the losses span a decade or more (plotly's own log
+    ticks print bare digits between the powers of ten); None lets plotly label a narrow range."""
     finite = values[np.isfinite(values) & (values > 0)]
-    narrow = finite.size and finite.max() / finite.min() < 10
-    mantissas = (7, 5, 3, 2, 1) if narrow else (5, 2, 1)
-    return [m * 10.0**e for e in range(2, -7, -1) for m in mantissas]
-
-
+    if not finite.size or finite.max() / finite.min() < 10:
+        return None
+    return [m * 10.0**e for e in range(2, -7, -1) for m in (5, 2, 1)]
 
 
 def curves_figure(history: dict[str, list[float]], max_points: int = 400) -> go.Figure:
@@ -241,7 +239,7 @@ def curves_figure(history: dict[str, list[float]], max_points: int = 400) -> go.
     layout = dict(
         height=360, legend=dict(orientation="h", y=-0.3, x=0.5, xanchor="center", yanchor="top"),
         xaxis=dict(domain=[0, 0.45], **step_axis), xaxis2=dict(domain=[0.55, 1], anchor="y2", **step_axis),
-        yaxis=dict(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks]),
+        yaxis=dict(type="log", tickvals=ticks, ticktext=None if ticks is None else [f"{t:g}" for t in ticks]),
         yaxis2=dict(anchor="x2", range=[0, 1.02], tickformat=".0%"),
         annotations=[
             dict(text="Loss (cross-entropy, log scale)", x=0.225, y=1.0, xref="paper", yref="paper",
@@ -255,13 +253,13 @@ def curves_figure(history: dict[str, list[float]], max_points: int = 400) -> go.
 
 def confusion_figure(counts: np.ndarray, class_names: tuple[str, ...], title: str) -> go.Figure:
     """Counts as a heat map: row = true class, column = predicted class."""
-    labels = [f"class {n}" for n in class_names]
+    labels = list(class_names)
     trace = dict(type="heatmap", z=counts, x=labels, y=labels, colorscale=theme.SEQUENTIAL,
                  showscale=False, texttemplate="%{z}", textfont=dict(size=16),
-                 hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>")
+                 hovertemplate="true class %{y}, predicted %{x}: %{z}<extra></extra>")
     layout = dict(height=330, title=dict(text=title),
-                  xaxis=dict(title=dict(text="predicted"), side="bottom", type="category"),
-                  yaxis=dict(title=dict(text="true"), autorange="reversed", type="category"))
+                  xaxis=dict(title=dict(text="predicted class"), side="bottom", type="category"),
+                  yaxis=dict(title=dict(text="true class"), autorange="reversed", type="category"))
     return go.Figure(data=[trace], layout=layout)
 
 

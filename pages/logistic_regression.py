@@ -156,7 +156,7 @@ def training_view(speed: int):
     left, right = st.columns([2, 3])
     with left:
         ui.plotly(lf.confusion_figure(lr.confusion_matrix(run.model, run.data.x_train, run.data.y_train),
-                                      run.data.class_names, "Confusion matrix (training points)"),
+                                      run.data.class_names, "Confusion matrix (train)"),
                   key="lr_confusion")
     with right:
         st.markdown("**The model with its current weights**")
