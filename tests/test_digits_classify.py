@@ -64,12 +64,12 @@ def test_pipeline_beats_naive_resize_on_small_off_centre_digits(test_digits):
     images, _, labels = test_digits
     model = load_pretrained("cnn")
     ours, naive = [], []
-    for img in images[:100]:
+    for img in images[:60]:
         canvas = paint(img, scale=3.5, top=170, left=20)  # small, bottom-left
         ours.append(digits.classify(canvas, model).argmax())
         naive.append(digits.probabilities(model, digits.normalise(digits.naive_pixels(canvas)))[0].argmax())
-    ours_acc = (np.array(ours) == labels[:100]).mean()
-    naive_acc = (np.array(naive) == labels[:100]).mean()
+    ours_acc = (np.array(ours) == labels[:60]).mean()
+    naive_acc = (np.array(naive) == labels[:60]).mean()
     assert ours_acc >= 0.9 and ours_acc > naive_acc + 0.3
 
 
