@@ -263,7 +263,8 @@ def confusion_figure(counts: np.ndarray, class_names: tuple[str, ...], title: st
     return go.Figure(data=[trace], layout=layout)
 
 
-def _sigmoid(z):
+def sigmoid(z):
+    """1 / (1 + e^-z), for numbers and arrays."""
     return 1.0 / (1.0 + np.exp(-z))
 
 
@@ -271,7 +272,7 @@ def sigmoid_figure(z: float, model: PlaygroundNet | None = None, data: Dataset |
     """sigma(z) = 1 / (1 + e^-z) with the chosen logit marked; for a two-class `model`, also
     the training points at their own logits (clipped to the plotted range), coloured by class."""
     grid = np.linspace(-8, 8, 321)
-    traces = [dict(type="scatter", x=grid, y=_sigmoid(grid), mode="lines", name="σ(z)",
+    traces = [dict(type="scatter", x=grid, y=sigmoid(grid), mode="lines", name="σ(z)",
                    line=dict(color=theme.REFERENCE_COLOR, width=3), hoverinfo="skip")]
     if model is not None and data is not None and model.binary:
         z_points = logits(model, data.x_train)  # (N,)
@@ -279,14 +280,14 @@ def sigmoid_figure(z: float, model: PlaygroundNet | None = None, data: Dataset |
         for c in (0, 1):
             zc = np.clip(z_points[labels == c], -8, 8)
             traces.append(dict(
-                type="scatter", x=zc, y=_sigmoid(zc), mode="markers",
+                type="scatter", x=zc, y=sigmoid(zc), mode="markers",
                 name=f"class {data.class_names[c]} points",
                 marker=dict(color=theme.class_color(c), symbol=SYMBOLS[c], size=7, opacity=0.55),
                 hovertemplate="z=%{x:.2f}, p=%{y:.2f}<extra></extra>",
             ))
-    traces.append(dict(type="scatter", x=[z], y=[_sigmoid(z)], mode="markers+text", name="your z",
+    traces.append(dict(type="scatter", x=[z], y=[sigmoid(z)], mode="markers+text", name="your z",
                        marker=dict(color=theme.FIT_COLOR, size=14, line=dict(color="white", width=2)),
-                       text=[f"σ({z:g}) = {_sigmoid(z):.3f}"], textposition="middle right",
+                       text=[f"σ({z:g}) = {sigmoid(z):.3f}"], textposition="middle right",
                        hoverinfo="skip"))
     guide = dict(color=theme.PALETTE[8], dash="dot")
     layout = dict(

@@ -173,7 +173,7 @@ def explainers(run: lr.Run | None) -> None:
         if run is not None and run.model.binary:
             st.caption("Dots: training points at their logits. Wrong side of z = 0: misclassified.")
     with right:
-        ui.plotly(lf.bce_figure(1 / (1 + 2.718281828459045 ** -z)))
+        ui.plotly(lf.bce_figure(lf.sigmoid(z)))  # p = sigma(z) of the slider's logit
         st.caption("A confident wrong answer costs the most: the loss has no upper bound.")
 
 
