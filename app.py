@@ -54,7 +54,8 @@ PRESENTER_CSS = """
 [data-testid="stMain"] h2 { font-size: 2.4rem !important; }
 [data-testid="stMain"] h3 { font-size: 1.9rem !important; }
 [data-testid="stMain"] code { font-size: 1.2rem !important; }
-[data-testid="stMetricValue"] { font-size: 3.4rem !important; }
+[data-testid="stMetricValue"],
+[data-testid="stMain"] [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p { font-size: 3.4rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.4rem !important; }
 </style>
 """
