@@ -26,6 +26,7 @@ DIVERGING: list[list[float | str]] = [[0.0, "#0072B2"], [0.5, "#FFFFFF"], [1.0, 
 # Sequential scale for magnitudes and probabilities (perceptually uniform).
 SEQUENTIAL = "Cividis"
 
+GRID = "#EBF0F8"
 TRAIN_COLOR = PALETTE[0]
 TEST_COLOR = PALETTE[1]
 FIT_COLOR = PALETTE[5]
@@ -43,8 +44,14 @@ def style(fig, *, large: bool = False):
     `large` is presenter mode: bigger type and thicker lines for a projector.
     """
     base = 20 if large else 14
+    # The look of plotly's "plotly_white", set directly: assigning the template itself
+    # costs ~20 ms per figure (it is validated anew each time), which a ticking chart pays
+    # several times a second for every student.
+    fig.update_xaxes(gridcolor=GRID, zerolinecolor=GRID, linecolor=GRID)
+    fig.update_yaxes(gridcolor=GRID, zerolinecolor=GRID, linecolor=GRID)
     fig.update_layout(
-        template="plotly_white",
+        paper_bgcolor="white",
+        plot_bgcolor="white",
         colorway=list(PALETTE),
         font=dict(size=base),
         margin=dict(l=10, r=10, t=50 if large else 40, b=10),

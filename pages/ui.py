@@ -107,10 +107,18 @@ def _number_parser(kind: type, lo: float, hi: float) -> Callable[[str], Any]:
 def _choice_parser(options: Sequence[Any]) -> Callable[[str], Any]:
     by_text = {str(o): o for o in options}
 
+    by_number = {}
+    for o in options:
+        if isinstance(o, (int, float)) and not isinstance(o, bool):
+            by_number.setdefault(float(o), o)
+
     def parse(raw: str):
-        if raw not in by_text:
-            raise ValueError("not one of the choices")
-        return by_text[raw]
+        if raw in by_text:
+            return by_text[raw]
+        try:  # a hand-typed "10" for the option 10.0
+            return by_number[float(raw)]
+        except (ValueError, KeyError, OverflowError):
+            raise ValueError("not one of the choices") from None
 
     return parse
 
