@@ -138,7 +138,8 @@ def live_view():
             st.rerun()  # the whole page, so the Play button and the timer reset
     s = linreg.summary(run)
     cols = st.columns(5)
-    cols[0].metric(f"Step (epoch {s['epoch']:.3g})", f"{s['step']:,} / {run.target_steps:,}")
+    epoch = f"{s['epoch']:,.0f}" if float(s["epoch"]).is_integer() else f"{s['epoch']:,.1f}"
+    cols[0].metric(f"Step of {run.target_steps:,} · epoch {epoch}", f"{s['step']:,}")
     cols[1].metric("Loss by hand", f"{s['hand_loss']:.4g}")
     cols[2].metric("Loss, PyTorch", f"{s['torch_loss']:.4g}")
     cols[3].metric("R² PyTorch" + (" (train · test)" if run.problem.data.has_test else ""), s["r2_text"])
