@@ -375,7 +375,7 @@ class Landscape:
     is_slice: bool  # True when degree > 1: other weights held at their closed-form values
 
 
-def landscape_around(problem: Problem, start: tuple[float, float], resolution: int = 61) -> Landscape:
+def landscape_around(problem: Problem, start: tuple[float, float], resolution: int = 51) -> Landscape:
     """The landscape on a square window holding the closed form and the start, with margin."""
     w_star, b_star = closed_form(problem)
     cw, cb = float(w_star[0]), b_star

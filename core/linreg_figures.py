@@ -20,6 +20,7 @@ from core.linreg import LabRun, Landscape
 
 MAX_CURVE_POINTS = 1500
 MAX_SCATTER_POINTS = 2000
+MAX_PATH_POINTS = 500  # per optimizer path on the landscape (drawn twice: halo and line)
 HAND_COLOR = theme.PALETTE[2]  # bluish green: the by-hand trainer everywhere
 TORCH_COLOR = theme.FIT_COLOR  # vermillion: the PyTorch trainer everywhere
 EXACT_COLOR = theme.REFERENCE_COLOR  # black: the closed-form least-squares answer
@@ -63,14 +64,20 @@ def _points(x, y, name: str, color: str, symbol: str = "circle") -> dict:
     x, y = np.asarray(x), np.asarray(y)
     keep = sample(x.size)
     shown = name if keep.size == x.size else f"{name} ({keep.size:,} of {x.size:,} shown)"
-    return dict(type="scatter", x=x[keep], y=y[keep], mode="markers", name=shown,
+    return dict(type="scatter", x=_small(x[keep]), y=_small(finite(y[keep])), mode="markers", name=shown,
                 marker=dict(color=color, size=7, opacity=0.75, symbol=symbol, line=dict(width=0.5, color="white")))
 
 
-def _line(line: Line, **kw) -> dict:
-    keep = thin(np.asarray(line.x).size)
-    return dict(type="scatter", x=np.asarray(line.x)[keep], y=finite(line.y)[keep], mode="lines",
-                name=line.name, line=dict(color=line.color, dash=line.dash, width=line.width), **kw)
+def _small(values: np.ndarray) -> np.ndarray:
+    """float32 for the browser: half the bytes of float64, and finer than any screen pixel."""
+    return np.asarray(values, dtype=np.float32)
+
+
+def _line(line: Line, limit: int = MAX_CURVE_POINTS, **kw) -> dict:
+    keep = thin(np.asarray(line.x).size, limit)
+    return dict(type="scatter", x=_small(np.asarray(line.x)[keep]), y=_small(finite(line.y)[keep]),
+                mode="lines", name=line.name,
+                line=dict(color=line.color, dash=line.dash, width=line.width), **kw)
 
 
 # Figures are built in one go (traces and layout as dicts, one validation pass):
@@ -165,7 +172,7 @@ def landscape_figure(land: Landscape, paths: list[Line], optimum: tuple[float, f
                       ticktext=[f"{10.0**t:.0e}" if abs(t) > 2 else f"{10.0**t:g}" for t in ticks]),
         hovertemplate=f"{w_name}=%{{x:.3g}}<br>{b_name}=%{{y:.3g}}<br>loss=%{{customdata:.4g}}<extra></extra>",
     )]
-    drawn = [_line(path) for path in paths]
+    drawn = [_line(path, MAX_PATH_POINTS) for path in paths]
     # White halos under all paths first keep them visible on dark and light contours alike,
     # without one path's halo hiding the path below it.
     traces += [dict(d, name="", showlegend=False, hoverinfo="skip",

@@ -41,7 +41,7 @@ def test_the_four_figures_show_data_fits_paths_and_residuals():
     w, b = run.torch.last.weights[0], run.torch.last.bias
     # the drawn line is the model's prediction over the data's x range
     x = torch.as_tensor(np.asarray(pytorch.x))
-    np.testing.assert_allclose(pytorch.y, linreg.predict(run.problem, (w,), b, x))
+    np.testing.assert_allclose(pytorch.y, linreg.predict(run.problem, (w,), b, x), rtol=1e-6)  # sent as float32
     land = figs["landscape"]
     assert land.data[0].type == "contour" and land.layout.yaxis.scaleanchor == "x"
     path = next(t for t in land.data if t.name == "PyTorch")
