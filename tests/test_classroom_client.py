@@ -85,7 +85,13 @@ def test_tree_rss_counts_this_process():
 
 
 def _run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 240))
+    """Run `coro` to completion in a thread of its own: Playwright's sync API (used by the
+    browser tests in the same pytest process) keeps an event loop running in this thread,
+    and asyncio.run refuses to start inside one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(coro, 240)).result()
 
 
 async def _first_visit(url: str) -> None:
