@@ -549,7 +549,6 @@ def summary(run: LabRun) -> dict:
     p, s = run.problem, run.torch.last
     r2_train = r_squared(p.data.y_train.numpy(), predict(p, s.weights, s.bias, p.data.x_train))
     r2_test = r_squared(p.data.y_test.numpy(), predict(p, s.weights, s.bias, p.data.x_test))
-    text = _r2_text(r2_train) + (" · " + _r2_text(r2_test) if p.data.has_test else "")
     return {
         "step": run.step,
         "epoch": run.step / run.torch_cfg.batches_per_epoch(p.n),
@@ -557,7 +556,8 @@ def summary(run: LabRun) -> dict:
         "torch_loss": s.train_loss,
         "r2_train": r2_train,
         "r2_test": r2_test,
-        "r2_text": text,
+        "r2_train_text": r2_text(r2_train),
+        "r2_test_text": r2_text(r2_test) if p.data.has_test else None,
         "distance": float(np.linalg.norm(np.append(s.weights, s.bias) - np.append(*run.solution))),
     }
 
@@ -572,7 +572,7 @@ def divergence_messages(run: LabRun) -> list[tuple[str, str]]:
     return [(" and ".join(names), text) for text, names in found.items()]
 
 
-def _r2_text(r2: float) -> str:
+def r2_text(r2: float) -> str:
     """R^2 for a metric: three decimals, or short scientific notation when a fit is far off."""
     if not math.isfinite(r2):
         return "n/a"

@@ -136,17 +136,13 @@ def residual_figure(x_train, res_train, x_test=(), res_test=(), r2_train: float 
     traces = [_points(x_train, finite(res_train), "training residuals", theme.TRAIN_COLOR)]
     if np.asarray(x_test).size:
         traces.append(_points(x_test, finite(res_test), "test residuals", theme.TEST_COLOR, "diamond"))
-    title = f"Residuals (R² train {_r2_text(r2_train)}"
-    title += f", test {_r2_text(r2_test)})" if np.asarray(x_test).size else ")"
+    title = f"Residuals (R² train {linreg.r2_text(r2_train)}"
+    title += f", test {linreg.r2_text(r2_test)})" if np.asarray(x_test).size else ")"
     zero = dict(type="line", xref="paper", x0=0, x1=1, y0=0, y1=0,
                 line=dict(color=EXACT_COLOR, width=1.5, dash="dash"))
     return go.Figure(data=traces, layout=dict(
         title=dict(text=title), xaxis=dict(title=dict(text=x_name)), shapes=[zero], height=440,
         yaxis=dict(title=dict(text="y − prediction")), legend=BOTTOM_LEGEND))
-
-
-def _r2_text(r2: float) -> str:
-    return "n/a" if not np.isfinite(r2) else f"{r2:.3f}" if r2 > -100 else f"{r2:.1e}"
 
 
 def landscape_figure(land: Landscape, paths: list[Line], optimum: tuple[float, float],

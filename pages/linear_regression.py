@@ -142,7 +142,8 @@ def live_view():
     cols[0].metric(f"Step of {run.target_steps:,} · epoch {epoch}", f"{s['step']:,}")
     cols[1].metric("Loss by hand", f"{s['hand_loss']:.4g}")
     cols[2].metric("Loss, PyTorch", f"{s['torch_loss']:.4g}")
-    cols[3].metric("R² PyTorch" + (" (train · test)" if run.problem.data.has_test else ""), s["r2_text"])
+    test_r2 = s["r2_test_text"] and f"test {s['r2_test_text']}"
+    cols[3].metric("R² PyTorch", s["r2_train_text"], test_r2, delta_color="off", delta_arrow="off")
     cols[4].metric("Distance to lstsq", f"{s['distance']:.3g}")
     for names, text in linreg.divergence_messages(run):
         st.error(f"**{names}:** {text}", icon=":material/warning:")

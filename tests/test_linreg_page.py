@@ -80,8 +80,8 @@ def test_a_link_restores_the_whole_experiment(app_test):
     assert (cfg.lr, cfg.batch_size, cfg.optimizer, cfg.init_w) == (0.01, 32, "adam", -3.5)
     assert run.problem.degree == 3 and not run.problem.standardise
     assert run.problem.data.config.noise == 2.5 and run.problem.data.config.n == 200
-    assert run.problem.data.has_test and " · " in metrics(at)["R² PyTorch"]
-    assert any(m.label == "R² PyTorch (train · test)" for m in at.metric)
+    r2 = next(m for m in at.metric if m.label == "R² PyTorch")
+    assert run.problem.data.has_test and r2.delta.startswith("test ")
     # 140 training points in batches of 32: 5 steps per epoch
     assert step_text(at) == "0 / 250"
     for key, value in query.items():
