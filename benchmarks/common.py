@@ -63,3 +63,21 @@ def write_json(path: Path | None, data: dict) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=2))
         print(f"\nwrote {path}")
+
+
+# Chart updates a playing page may push to the browser: "a few per second at most".
+TARGET_UPDATES_PER_S = 4.0
+
+
+def finish(result: dict, ok: bool, throttle: dict | None, title: str, json_path: Path | None) -> None:
+    """Report a playing page's chart-update rate (if measured), the overall verdict, and the JSON."""
+    if throttle is not None:
+        result["throttle"] = throttle
+        print_table([throttle], title)
+        th_ok = 0 < throttle["updates_per_s"] <= TARGET_UPDATES_PER_S
+        print(f"\nupdates per second {throttle['updates_per_s']:.2f} "
+              f"(target <= {TARGET_UPDATES_PER_S}, > 0): {'PASS' if th_ok else 'FAIL'}")
+        ok = ok and th_ok
+    print(f"\nall targets: {'PASS' if ok else 'FAIL'}")
+    result["pass"] = ok
+    write_json(json_path, result)
