@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import csvio, linreg_data
-from pages import ui
+from pages import ui, url_state
 
 RENDERS, HANDLED = "lin_renders", "lin_handled"  # completed page runs; the run a click acted in
 CSV_CACHE = "lin_csv_parsed"  # (upload's file id, its numeric columns or the error they raised)
@@ -66,7 +66,7 @@ def uploaded_dataset() -> linreg_data.Dataset:
         columns = parsed_csv(upload.file_id, data)
         names = list(columns)
         for key in ("lin_xcol", "lin_ycol"):  # a new file: forget choices it does not have
-            for k in (key, ui._SHADOW + key):
+            for k in (key, url_state.SHADOW + key):
                 if k in st.session_state and st.session_state[k] not in names:
                     del st.session_state[k]
         left, right = st.columns(2)
