@@ -65,6 +65,23 @@ def write_json(path: Path | None, data: dict) -> None:
         print(f"\nwrote {path}")
 
 
+# Records every change of the first metric (the step counter), with its time.
+OBSERVER_JS = """
+() => {
+  window.__ticks = [];
+  const read = () => {
+    const el = document.querySelector('[data-testid="stMetricValue"]');
+    return el ? el.innerText : null;
+  };
+  let last = read();
+  new MutationObserver(() => {
+    const now = read();
+    if (now !== null && now !== last) { last = now; window.__ticks.push([performance.now(), now]); }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
 # Chart updates a playing page may push to the browser: "a few per second at most".
 TARGET_UPDATES_PER_S = 4.0
 

@@ -26,7 +26,7 @@ import time
 
 import torch
 
-from benchmarks.common import finish, median_seconds, parser, print_table
+from benchmarks.common import OBSERVER_JS, finish, median_seconds, parser, print_table
 from core import linreg, linreg_figures, theme
 from core.linreg import HandConfig, LabRun, TorchConfig
 from core.linreg_data import SyntheticConfig, synthetic
@@ -36,21 +36,6 @@ from pages.registry import PAGES
 TARGET_S = 1.0
 EPOCHS, POINTS = 1000, 1000
 
-# Records every change of the first metric (the step counter), with its time.
-OBSERVER_JS = """
-() => {
-  window.__ticks = [];
-  const read = () => {
-    const el = document.querySelector('[data-testid="stMetricValue"]');
-    return el ? el.innerText : null;
-  };
-  let last = read();
-  new MutationObserver(() => {
-    const now = read();
-    if (now !== null && now !== last) { last = now; window.__ticks.push([performance.now(), now]); }
-  }).observe(document.body, {subtree: true, childList: true, characterData: true});
-}
-"""
 
 
 def problem():

@@ -24,7 +24,7 @@ import time
 
 import torch
 
-from benchmarks.common import finish, median_seconds, parser, print_table
+from benchmarks.common import OBSERVER_JS, finish, median_seconds, parser, print_table
 from core import logreg as lr
 from core import logreg_figures as lf
 from core import theme
@@ -38,21 +38,6 @@ GRID = 200
 EPOCHS, POINTS = 500, 1000
 ALL_FEATURES = lr.EXTRA_FEATURES
 
-# Records every change of the first metric (the step counter), with its time.
-OBSERVER_JS = """
-() => {
-  window.__ticks = [];
-  const read = () => {
-    const el = document.querySelector('[data-testid="stMetricValue"]');
-    return el ? el.innerText : null;
-  };
-  let last = read();
-  new MutationObserver(() => {
-    const now = read();
-    if (now !== null && now !== last) { last = now; window.__ticks.push([performance.now(), now]); }
-  }).observe(document.body, {subtree: true, childList: true, characterData: true});
-}
-"""
 
 
 def data(kind: str = "xor", classes: int = 3):

@@ -52,12 +52,26 @@ def chromium():
 
 
 @pytest.fixture
-def page(chromium):
-    """A fresh browser context and page; console errors collected on `page.console_errors`."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    pg.console_errors = []
-    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
-    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
-    yield pg
-    context.close()
+def make_page(chromium):
+    """Factory: `make_page(height=1000)` -> a page in a fresh browser context, closed after the
+    test; console errors are collected on `page.console_errors`."""
+    contexts = []
+
+    def make(height: int = 1000):
+        context = chromium.new_context(viewport={"width": 1400, "height": height})
+        contexts.append(context)
+        pg = context.new_page()
+        pg.console_errors = []
+        pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+        pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+        return pg
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(make_page):
+    """A fresh browser page 1400x1000 (see `make_page`)."""
+    return make_page()

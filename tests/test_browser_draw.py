@@ -20,15 +20,9 @@ IGNORED_CONSOLE = ("net::ERR_", "Failed to load resource")
 
 
 @pytest.fixture
-def tall_page(chromium):
+def tall_page(make_page):
     """A page tall enough that a full screenshot shows every section (Streamlit scrolls inside)."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 2300})
-    pg = context.new_page()
-    pg.console_errors = []
-    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
-    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
-    yield pg
-    context.close()
+    return make_page(height=2300)
 
 
 def test_mouse_drawn_digits_are_read_correctly(streamlit_server, tall_page):
