@@ -8,7 +8,6 @@ imports torch: the home page must appear fast, and pages load torch themselves.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -16,7 +15,6 @@ import streamlit as st
 from pages import ui
 from pages.registry import PAGES
 
-ROOT = Path(__file__).resolve().parent
 # One torch thread per server process unless the operator says otherwise: the server's
 # parallelism is its many sessions, and a 2-thread pool per training oversubscribes a 2-core
 # machine (benchmarks.classroom: p95 47 s with 2 threads vs 4.6 s with 1, 30 students).
@@ -25,7 +23,7 @@ os.environ.setdefault("EXPLORER_TORCH_THREADS", "1")
 
 st.set_page_config(
     page_title="PyTorch Linear Models Explorer",
-    page_icon="assets/logo.svg" if (ROOT / "assets/logo.svg").exists() else "🔦",
+    page_icon=":material/insights:",
     layout="wide",
 )
 
@@ -34,8 +32,6 @@ st.set_page_config(
 def navigation() -> dict[str, list]:
     sections: dict[str, list] = {}
     for i, (section, path, title, icon, url) in enumerate(PAGES):
-        if not (ROOT / path).exists():  # a page is listed only once it exists
-            continue
         page = st.Page(path, title=title, icon=icon, url_path=url, default=i == 0)
         sections.setdefault(section, []).append(page)
     return sections
