@@ -46,7 +46,18 @@ def streamlit_server():
 
 @pytest.fixture(scope="session")
 def chromium():
-    """Debian's Chromium, launched headless through Playwright."""
+    """Debian's Chromium, launched headless through Playwright.
+
+    Without it the browser tests are skipped on a developer's machine (with a note on how to
+    install it) but fail in CI, which installs it (.ci/run).
+    """
+    import shutil
+
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        message = "Debian's chromium is not installed (sudo apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     with browser.launched_chromium() as b:
         yield b
 
