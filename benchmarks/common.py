@@ -82,6 +82,23 @@ OBSERVER_JS = """
 """
 
 
+def tick_stats(ticks: list, t0: float, watch_s: float) -> dict:
+    """Summarise the metric changes OBSERVER_JS recorded ([ms, text] pairs) after `t0` ms."""
+    inside = [(t, v) for t, v in ticks if t >= t0]
+    steps = [int(v.replace(",", "")) for _, v in inside]
+    gaps = [(b - a) / 1000 for (a, _), (b, _) in zip(inside, inside[1:], strict=False)]
+    step_jumps = [b - a for a, b in zip(steps, steps[1:], strict=False)]
+    return {
+        "watched_s": watch_s,
+        "chart_updates": len(inside),
+        "updates_per_s": len(inside) / watch_s,
+        "training_steps_per_s": (steps[-1] - steps[0]) / watch_s if len(steps) > 1 else 0.0,
+        "steps_per_update_median": statistics.median(step_jumps) if step_jumps else 0,
+        "min_gap_s": min(gaps) if gaps else None,
+        "median_gap_s": statistics.median(gaps) if gaps else None,
+    }
+
+
 # Chart updates a playing page may push to the browser: "a few per second at most".
 TARGET_UPDATES_PER_S = 4.0
 

@@ -26,7 +26,7 @@ import time
 
 import torch
 
-from benchmarks.common import OBSERVER_JS, finish, median_seconds, parser, print_table
+from benchmarks.common import OBSERVER_JS, finish, median_seconds, parser, print_table, tick_stats
 from core import linreg, linreg_figures, theme
 from core.linreg import HandConfig, LabRun, TorchConfig
 from core.linreg_data import SyntheticConfig, synthetic
@@ -129,20 +129,7 @@ def throttle(watch_s: float) -> dict:
         ticks = page.evaluate("window.__ticks")
         still_playing = page.get_by_role("button", name="Pause").count() == 1
         browser.screenshot(page, "linreg-bench-playing")
-    inside = [(t, v) for t, v in ticks if t >= t0]
-    steps = [int(v.replace(",", "")) for _, v in inside]
-    gaps = [(b - a) / 1000 for (a, _), (b, _) in zip(inside, inside[1:], strict=False)]
-    return {
-        "watched_s": watch_s,
-        "still_playing_at_end": still_playing,
-        "chart_updates": len(inside),
-        "updates_per_s": len(inside) / watch_s,
-        "training_steps_per_s": (steps[-1] - steps[0]) / watch_s if len(steps) > 1 else 0.0,
-        "steps_per_update_median": statistics.median(b - a for a, b in zip(steps, steps[1:], strict=False))
-        if len(steps) > 1 else 0,
-        "min_gap_between_updates_s": min(gaps) if gaps else None,
-        "median_gap_s": statistics.median(gaps) if gaps else None,
-    }
+    return {**tick_stats(ticks, t0, watch_s), "still_playing_at_end": still_playing}
 
 
 def main() -> None:

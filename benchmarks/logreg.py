@@ -19,12 +19,11 @@ per second while a run plays at top speed stay at a few (target <= 4, > 0).
 
 from __future__ import annotations
 
-import statistics
 import time
 
 import torch
 
-from benchmarks.common import OBSERVER_JS, finish, median_seconds, parser, print_table
+from benchmarks.common import OBSERVER_JS, finish, median_seconds, parser, print_table, tick_stats
 from core import logreg as lr
 from core import logreg_figures as lf
 from core import theme
@@ -130,17 +129,7 @@ def throttle(watch_s: float) -> dict:
         time.sleep(watch_s)
         ticks = page.evaluate("window.__ticks")
         page.get_by_role("button", name="Pause").click()
-    inside = [(t, v) for t, v in ticks if t >= t0]
-    steps = [int(v.replace(",", "")) for _, v in inside]
-    gaps = [(b - a) / 1000 for (a, _), (b, _) in zip(inside, inside[1:], strict=False)]
-    return {
-        "watched_s": watch_s,
-        "chart_updates": len(inside),
-        "updates_per_s": len(inside) / watch_s,
-        "training_steps_per_s": (steps[-1] - steps[0]) / watch_s if len(steps) > 1 else 0.0,
-        "min_gap_s": min(gaps) if gaps else None,
-        "median_gap_s": statistics.median(gaps) if gaps else None,
-    }
+    return tick_stats(ticks, t0, watch_s)
 
 
 def main() -> None:
