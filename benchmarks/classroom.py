@@ -79,33 +79,38 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def tree_rss_bytes(pid: int) -> int:
-    """Resident memory of `pid` and all its descendants (sum of RSS, as `ps` would add them up)."""
-    total, todo, page = 0, [pid], os.sysconf("SC_PAGE_SIZE")
+def _tree_sum(pid: int, read_one) -> float:
+    """Sum `read_one(p)` over `pid` and all its descendants (processes gone meanwhile count 0)."""
+    total, todo = 0, [pid]
     while todo:
         p = todo.pop()
         try:
-            with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * page
+            total += read_one(p)
         except OSError:
             continue
         todo += _children(p)
     return total
+
+
+def _rss_bytes(p: int) -> int:
+    with open(f"/proc/{p}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _cpu_seconds(p: int) -> float:
+    with open(f"/proc/{p}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of `pid` and all its descendants (sum of RSS, as `ps` would add them up)."""
+    return int(_tree_sum(pid, _rss_bytes))
 
 
 def tree_cpu_seconds(pid: int) -> float:
     """CPU time (user + system, all threads) used so far by `pid` and its descendants."""
-    total, todo, tick = 0.0, [pid], os.sysconf("SC_CLK_TCK")
-    while todo:
-        p = todo.pop()
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-        except OSError:
-            continue
-        todo += _children(p)
-    return total
+    return float(_tree_sum(pid, _cpu_seconds))
 
 
 class MemoryWatch:
