@@ -7,7 +7,9 @@ proportions, wobble, stroke thickness (pen width, and how much a small or
 large drawing was scaled) and solid rather than soft-edged strokes. So each
 image in a batch gets its own random
 
-1. stroke thickening or thinning (soft grey-scale dilation / erosion),
+0. optionally, the whole digit redrawn along its centre line with a uniform
+   round pen of a random width (core.digits_pen), as the canvas pen draws,
+1. for the others, stroke thickening or thinning (soft grey-scale dilation / erosion),
 2. rotation, shear and aspect change (plus, optionally, a smooth elastic
    wobble after Simard et al., 2003), in one `grid_sample`,
 3. then the page's own normalisation again (bounding box to 20 pixels, centre
@@ -25,6 +27,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
+
+from core.digits_pen import centre_lines, draw_lines
 
 SIDE = 28
 BOX = 20
@@ -48,6 +52,11 @@ class AugmentConfig:
     thin_prob: float = 0.2  # ...or thinner (the rest keep theirs)
     max_thin: float = 0.6  # erosion strength at most (full erosion can delete thin strokes)
     solid_prob: float = 0.3  # share given hard, solid-pen edges
+    # The canvas pen (4..40 of 280 pixels) on a digit drawn 100..260 pixels tall
+    # is 0.3..8 pixels wide in the 20-pixel box; MNIST's own strokes are 1.8..4.6
+    # (5th..95th percentile, core.digits_pen.stroke_width). Off by default.
+    pen_prob: float = 0.0  # share redrawn with a uniform round pen along the centre line...
+    pen_width: tuple[float, float] = (0.8, 4.5)  # ...this many pixels wide (log-uniform)
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -74,11 +83,14 @@ def erode(x: torch.Tensor) -> torch.Tensor:
     return -dilate(-x)
 
 
-def change_thickness(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) -> torch.Tensor:
+def change_thickness(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,
+                     keep: torch.Tensor | None = None) -> torch.Tensor:
     """Per image: thicker (up to `max_thicken` dilations), thinner (towards an erosion) or as is.
 
     x: (N, 1, H, W) ink in [0, 1]. Blends give sub-pixel thickness changes,
     which a 28x28 image needs (one full dilation adds 2 pixels to a stroke).
+    `keep` (N,) bool marks images left as they are (already redrawn with a pen
+    of a chosen width: thickening those would only close their loops).
     """
     n = x.shape[0]
     u = torch.rand(n, 1, 1, 1, generator=g)
@@ -90,7 +102,8 @@ def change_thickness(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) ->
     thin = x + cfg.max_thin * amount * (erode(x) - x)
     is_thick = u < cfg.thicken_prob
     is_thin = (u >= cfg.thicken_prob) & (u < cfg.thicken_prob + cfg.thin_prob)
-    return torch.where(is_thick, thick, torch.where(is_thin, thin, x))
+    changed = torch.where(is_thick, thick, torch.where(is_thin, thin, x))
+    return changed if keep is None else torch.where(keep.view(-1, 1, 1, 1), x, changed)
 
 
 def _smooth_noise(n: int, size: int, cells: int, g: torch.Generator) -> torch.Tensor:
@@ -180,8 +193,41 @@ def solid_pen(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) -> torch.
     return torch.where(chosen, ((x - 0.5) * gain + 0.5).clamp(0, 1), x)
 
 
-def augment_batch(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) -> torch.Tensor:
-    """Drawing-like versions of a batch of ink images (N, 1, 28, 28) in [0, 1]."""
-    x = distort(change_thickness(x, cfg, g), cfg, g).clamp(0.0, 1.0)
+def redraw_some(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,
+                lines: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per image, with probability `pen_prob`: the digit redrawn with a uniform pen (core.digits_pen).
+
+    x: (N, 1, 28, 28). `lines` (N, 1, 56, 56) bool are the digits' centre lines
+    when the caller computed them once for the whole data set (thinning is the
+    slow part); otherwise they are found here. Random numbers are drawn either
+    way, so a seed gives the same batch with or without `lines`. Returns the
+    batch and which images (N,) bool were redrawn.
+    """
+    n = x.shape[0]
+    chosen = torch.rand(n, generator=g) < cfg.pen_prob
+    lo, hi = cfg.pen_width
+    widths = torch.exp(_uniform(n, math.log(lo), math.log(hi), g))
+    if cfg.pen_prob <= 0 or not bool(chosen.any()):
+        return x, chosen
+    if lines is None:
+        lines = centre_lines(x[chosen])
+    else:
+        lines = lines[chosen]
+    out = x.clone()
+    out[chosen] = draw_lines(lines, widths[chosen])
+    return out, chosen
+
+
+def augment_batch(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,
+                  lines: torch.Tensor | None = None) -> torch.Tensor:
+    """Drawing-like versions of a batch of ink images (N, 1, 28, 28) in [0, 1].
+
+    `lines`: the batch's centre lines, precomputed (see `redraw_some`); only
+    used when `cfg.pen_prob` > 0.
+    """
+    redrawn = None
+    if cfg.pen_prob > 0:  # first, so that centre lines found once for the data set still fit
+        x, redrawn = redraw_some(x, cfg, g, lines)
+    x = distort(change_thickness(x, cfg, g, keep=redrawn), cfg, g).clamp(0.0, 1.0)
     x = renormalise(x, g, cfg.centre_jitter_px)
     return solid_pen(x, cfg, g).clamp(0.0, 1.0)
