@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from core.digits_pen import centre_lines, draw_lines
+from core.digits_pen import centre_lines, draw_lines, straighten_batch
 
 SIDE = 28
 BOX = 20
@@ -57,6 +57,10 @@ class AugmentConfig:
     # (5th..95th percentile, core.digits_pen.stroke_width). Off by default.
     pen_prob: float = 0.0  # share redrawn with a uniform round pen along the centre line...
     pen_width: tuple[float, float] = (0.8, 4.5)  # ...this many pixels wide (log-uniform)
+    # Of those, the share drawn in straight segments between points this many pixels
+    # apart along the centre line (core.digits_pen.straighten). Off by default.
+    straight_prob: float = 0.0
+    straight_spacing: tuple[float, float] = (2.0, 7.0)
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -198,10 +202,11 @@ def redraw_some(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,
     """Per image, with probability `pen_prob`: the digit redrawn with a uniform pen (core.digits_pen).
 
     x: (N, 1, 28, 28). `lines` (N, 1, 56, 56) bool are the digits' centre lines
-    when the caller computed them once for the whole data set (thinning is the
-    slow part); otherwise they are found here. Random numbers are drawn either
-    way, so a seed gives the same batch with or without `lines`. Returns the
-    batch and which images (N,) bool were redrawn.
+    (N, 2, 56, 56 with `straight_prob` > 0: smooth, then straightened) when the
+    caller computed them once for the whole data set (`training_lines`:
+    thinning and straightening are the slow part); otherwise they are found
+    here. Without straightening, a seed gives the same batch with or without
+    `lines`. Returns the batch and which images (N,) bool were redrawn.
     """
     n = x.shape[0]
     chosen = torch.rand(n, generator=g) < cfg.pen_prob
@@ -210,12 +215,37 @@ def redraw_some(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,
     if cfg.pen_prob <= 0 or not bool(chosen.any()):
         return x, chosen
     if lines is None:
-        lines = centre_lines(x[chosen])
-    else:
-        lines = lines[chosen]
+        lines = centre_lines(x)
+        if cfg.straight_prob > 0:
+            lines = torch.cat([lines, straighten_batch(lines, straight_spacings(n, cfg, g))], dim=1)
+    if cfg.straight_prob > 0:  # lines: (N, 2, 56, 56), smooth and straightened centre lines
+        straight = torch.rand(n, generator=g) < cfg.straight_prob
+        lines = torch.where(straight.view(-1, 1, 1), lines[:, 1], lines[:, 0]).unsqueeze(1)
+    lines = lines[chosen]
     out = x.clone()
     out[chosen] = draw_lines(lines, widths[chosen])
     return out, chosen
+
+
+def straight_spacings(n: int, cfg: AugmentConfig, g: torch.Generator) -> torch.Tensor:
+    """Per digit, how far apart (in 56x56 centre-line pixels) the points of its straight segments lie."""
+    return _uniform(n, *cfg.straight_spacing, g) * 2
+
+
+def training_lines(pixels: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,
+                   chunk: int = 2000) -> torch.Tensor | None:
+    """The centre lines `augment_batch` needs for a whole data set, found once before training.
+
+    pixels: (N, 1, 28, 28). None without the pen; (N, 1, 56, 56) bool; or, with
+    straightening, (N, 2, 56, 56): each digit straightened once, with its own
+    spacing, for the whole run (per-digit Python: about 0.5 ms a digit).
+    """
+    if cfg.pen_prob <= 0:
+        return None
+    lines = torch.cat([centre_lines(pixels[i:i + chunk]) for i in range(0, len(pixels), chunk)])
+    if cfg.straight_prob > 0:
+        lines = torch.cat([lines, straighten_batch(lines, straight_spacings(len(lines), cfg, g))], dim=1)
+    return lines
 
 
 def augment_batch(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,

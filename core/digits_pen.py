@@ -7,6 +7,9 @@ the digit is drawn: after the page scales the digit into its 20-pixel box,
 that is anything from under 1 to several pixels. So this module
 
 1. finds each digit's centre line (binarise, then Zhang-Suen thinning, batched),
+   (optionally straightened: `straighten` turns it into straight segments
+   between points a few pixels apart, as a hand drawing in straight strokes,
+   or a pen recording sparse points, leaves it),
 2. measures every pixel's distance to that line (a chamfer distance transform),
 3. and inks everything within half a pen width of it, with a one-pixel soft
    edge, at twice MNIST's resolution, then averages back down (anti-aliasing).
@@ -20,8 +23,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image, ImageDraw
 
 UPSCALE = 2  # work at 56x56 so thin pens and sub-pixel widths survive
 INK_THRESHOLD = 0.5  # MNIST grey level taken as "inside the stroke"
@@ -129,3 +134,73 @@ def stroke_width(pixels: torch.Tensor) -> torch.Tensor:
     area = (pixels > INK_THRESHOLD).sum((1, 2, 3)).float()
     length = centre_lines(pixels).sum((1, 2, 3)).float() / UPSCALE
     return area / length.clamp_min(1)
+
+
+# ---- angular strokes: the centre line as straight segments between sparse points ----------
+
+
+def trace_paths(line: np.ndarray) -> list[list[tuple[int, int]]]:
+    """Walk a one-pixel-wide centre line (H, W bool) into connected pixel paths, as a pen would.
+
+    Starts at a line end when there is one; at a fork, one branch is followed to
+    its end and the others start new paths from the fork, so every pixel is on
+    exactly one path and paths stay connected to where they branch off.
+    """
+    todo = {(int(r), int(c)) for r, c in zip(*np.nonzero(line), strict=True)}
+    paths: list[list[tuple[int, int]]] = []
+    visited: set[tuple[int, int]] = set()
+
+    def unvisited_neighbours(p: tuple[int, int]) -> list[tuple[int, int]]:
+        r, c = p
+        near = [(r + dr, c + dc) for dr, dc in _STEPS]
+        return [q for q in near if q in todo and q not in visited]
+
+    def degree(p: tuple[int, int]) -> int:
+        return sum((p[0] + dr, p[1] + dc) in todo for dr, dc in _STEPS)
+
+    starts = sorted(todo, key=lambda p: (degree(p) != 1, p))  # line ends first
+    forks: list[tuple[int, int]] = []
+    while len(visited) < len(todo):
+        start = next((f for f in forks if unvisited_neighbours(f)), None)
+        if start is None:
+            start = next(p for p in starts if p not in visited)
+        path = [start]
+        visited.add(start)
+        while nxt := unvisited_neighbours(path[-1]):
+            if len(nxt) > 1:
+                forks.append(path[-1])
+            path.append(nxt[0])  # orthogonal steps come first in _STEPS: no corner cutting
+            visited.add(nxt[0])
+        paths.append(path)
+    return paths
+
+
+_STEPS = ((-1, 0), (0, 1), (1, 0), (0, -1), (-1, 1), (1, 1), (1, -1), (-1, -1))
+
+
+def straighten(line: np.ndarray, spacing: float) -> np.ndarray:
+    """The centre line redrawn as straight segments through points `spacing` pixels apart along it.
+
+    line: (H, W) bool. What a pen recorded at sparse points, or a hand that
+    draws in straight strokes, leaves: curves become chords, corners stay.
+    Returns (H, W) bool.
+    """
+    out = Image.new("1", (line.shape[1], line.shape[0]), 0)
+    draw = ImageDraw.Draw(out)
+    for path in trace_paths(line):
+        step = max(1, round(spacing))
+        keep = path[::step] + ([path[-1]] if (len(path) - 1) % step else [])
+        xy = [(c, r) for r, c in keep]
+        if len(xy) == 1:
+            draw.point(xy, fill=1)
+        else:
+            draw.line(xy, fill=1, width=1)
+    return np.array(out, dtype=bool)  # a writable copy
+
+
+def straighten_batch(lines: torch.Tensor, spacings: torch.Tensor) -> torch.Tensor:
+    """`straighten` for a batch (N, 1, H, W) bool with one spacing per image (N,). Per-image Python:
+    meant for a one-off pass over a data set before training, not for a training loop."""
+    out = [torch.from_numpy(straighten(one[0].numpy(), float(spacing)))[None]
+           for one, spacing in zip(lines, spacings, strict=True)]
+    return torch.stack(out) if out else lines.clone()

@@ -16,8 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from core.data import MNIST_MEAN, MNIST_STD, MnistTensors
-from core.digits_augment import AugmentConfig, augment_batch
-from core.digits_pen import centre_lines
+from core.digits_augment import AugmentConfig, augment_batch, training_lines
 from core.models import ModelSpec, SavedModel, build_model
 
 
@@ -65,7 +64,7 @@ def train_for_drawing(cfg: PretrainConfig, data: MnistTensors) -> Generator[Pret
     model = build_model(cfg.spec)
     train_px = data.train_images.float().div(255).unsqueeze(1)  # (60000, 1, 28, 28)
     test_px = data.test_images.float().div(255).unsqueeze(1)  # (10000, 1, 28, 28)
-    lines = _all_centre_lines(train_px) if cfg.augment.pen_prob > 0 else None  # (60000, 1, 56, 56) bool
+    lines = training_lines(train_px, cfg.augment, torch.Generator().manual_seed(cfg.seed + 2))  # (60000, 1|2, 56, 56)
     steps_per_epoch = (len(train_px) + cfg.batch_size - 1) // cfg.batch_size
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
@@ -102,11 +101,6 @@ def train_for_drawing(cfg: PretrainConfig, data: MnistTensors) -> Generator[Pret
         "torch": str(torch.__version__),
     }
     return SavedModel(model, cfg.spec, meta)
-
-
-def _all_centre_lines(pixels: torch.Tensor, chunk: int = 2000) -> torch.Tensor:
-    """Centre lines of every training digit, found once: thinning each batch anew would double an epoch."""
-    return torch.cat([centre_lines(pixels[i:i + chunk]) for i in range(0, len(pixels), chunk)])
 
 
 def _augmented_accuracy(model, test_px, test_y, cfg: PretrainConfig) -> float:

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from core import digits_validation
 from core.data import load_mnist
-from core.digits_augment import AugmentConfig, augment_batch, change_thickness
+from core.digits_augment import AugmentConfig, augment_batch, change_thickness, training_lines
 from core.digits_pen import (
     centre_lines,
     distance_to,
     draw_lines,
     pen_redraw,
     skeletonize,
+    straighten,
+    straighten_batch,
     stroke_width,
+    trace_paths,
 )
 
 
@@ -137,3 +141,43 @@ def test_over_distorted_validation_is_seeded_and_distorts_beyond_training(mnist_
     assert float((a.x - plain).abs().mean()) > 0.2  # visibly changed
     cfg = digits_validation.OVER_DISTORTED
     assert cfg.max_rotation_deg > AugmentConfig().max_rotation_deg and cfg.elastic_px > 0
+
+
+def test_tracing_puts_every_centre_line_pixel_on_one_connected_path():
+    yy, xx = torch.meshgrid(torch.arange(40), torch.arange(40), indexing="ij")
+    r = ((yy - 19.5) ** 2 + (xx - 19.5) ** 2).sqrt()
+    shape = ((r > 10) & (r < 14)) | ((xx >= 18) & (xx <= 21) & (yy >= 20))  # a ring with a tail: a 9 or a 6
+    line = skeletonize(shape[None, None])[0, 0].numpy()
+    paths = trace_paths(line)
+    pixels = [p for path in paths for p in path]
+    assert sorted(pixels) == sorted(zip(*line.nonzero(), strict=True)) and len(pixels) == len(set(pixels))
+    for path in paths:  # each step moves to one of the 8 neighbours
+        assert all(max(abs(a[0] - b[0]), abs(a[1] - b[1])) == 1 for a, b in zip(path, path[1:], strict=False))
+    assert trace_paths(np.zeros((5, 5), bool)) == []
+
+
+def test_straightening_turns_an_arc_into_chords():
+    yy, xx = np.mgrid[0:60, 0:60]
+    r = np.hypot(yy - 30, xx - 30)
+    arc = skeletonize(torch.from_numpy((r > 18) & (r < 22) & (yy < 30))[None, None])[0, 0].numpy()
+    fine = straighten(arc, 1)
+    coarse = straighten(arc, 12)
+    assert (fine == arc).mean() > 0.99  # spacing 1 redraws the line itself
+    # chords lie inside the circle: a coarse polygon's pixels are nearer the centre on average
+    assert r[coarse].mean() < r[arc].mean() - 0.5
+    ends = [(p[0], p[1]) for p in trace_paths(arc)[0][::len(trace_paths(arc)[0]) - 1]]
+    assert all(coarse[e] for e in ends)  # the stroke still starts and ends where it did
+    batch = straighten_batch(torch.from_numpy(arc)[None, None].repeat(2, 1, 1, 1), torch.tensor([1.0, 12.0]))
+    assert batch.shape == (2, 1, 60, 60) and torch.equal(batch[1, 0], torch.from_numpy(coarse))
+
+
+def test_training_lines_hold_smooth_and_straightened_centre_lines(mnist_digits):
+    x, _ = mnist_digits
+    assert training_lines(x, AugmentConfig(), torch.Generator()) is None  # no pen: nothing to precompute
+    smooth = training_lines(x[:8], AugmentConfig(pen_prob=0.5), torch.Generator())
+    both = training_lines(x[:8], AugmentConfig(pen_prob=0.5, straight_prob=0.5), torch.Generator().manual_seed(0))
+    assert smooth.shape == (8, 1, 56, 56) and both.shape == (8, 2, 56, 56)
+    assert torch.equal(both[:, :1], smooth) and not torch.equal(both[:, 1], both[:, 0])
+    cfg = AugmentConfig(pen_prob=1.0, straight_prob=1.0)
+    out = augment_batch(x[:8], cfg, torch.Generator().manual_seed(1), both)
+    assert out.shape == (8, 1, 28, 28) and (out.flatten(1).amax(1) > 0.99).all()
