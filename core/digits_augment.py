@@ -8,10 +8,13 @@ large drawing was scaled) and solid rather than soft-edged strokes. So each
 image in a batch gets its own random
 
 0. optionally, the whole digit redrawn along its centre line with a uniform
-   round pen of a random width (core.digits_pen), as the canvas pen draws,
+   round pen of a random width (core.digits_pen), as the canvas pen draws;
+   that line sometimes straightened into chords, or reduced to a sparse pen
+   trajectory of a few points (core.digits_trajectory),
 1. for the others, stroke thickening or thinning (soft grey-scale dilation / erosion),
-2. rotation, shear and aspect change (plus, optionally, a smooth elastic
-   wobble after Simard et al., 2003), in one `grid_sample`,
+2. rotation, shear and aspect change (optionally, for some, the aspect change
+   that fills a square; and a smooth elastic wobble after Simard et al.,
+   2003), in one `grid_sample`,
 3. then the page's own normalisation again (bounding box to 20 pixels, centre
    of mass to the middle, peak to 1) as a second `grid_sample`, so the model
    trains on exactly the kind of input the page gives it,
@@ -29,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from core.digits_pen import centre_lines, draw_lines, straighten_batch
+from core.digits_trajectory import sparse_lines
 
 SIDE = 28
 BOX = 20
@@ -61,6 +65,14 @@ class AugmentConfig:
     # apart along the centre line (core.digits_pen.straighten). Off by default.
     straight_prob: float = 0.0
     straight_spacing: tuple[float, float] = (2.0, 7.0)
+    # Of the pen-drawn ones, the share drawn as a sparse pen trajectory: this many points
+    # spaced evenly along the joined centre line (core.digits_trajectory), as a tablet
+    # that samples sparsely or a fast mouse records a digit. Off by default.
+    sparse_prob: float = 0.0
+    sparse_points: tuple[int, int] = (6, 14)  # inclusive range of point counts
+    # Share stretched to fill a square (bounding box height = width), as digits
+    # scanned and normalised into a fixed square bitmap come. Off by default.
+    fill_prob: float = 0.0
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -126,12 +138,16 @@ def distort(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) -> torch.Te
     """Per image: rotation, shear, aspect change and elastic wobble, by one batched `grid_sample`.
 
     x: (N, 1, H, W). theta (N, 2, 3) maps output to input coordinates in
-    [-1, 1]; the elastic field is added to the sampling grid.
+    [-1, 1]; the elastic field is added to the sampling grid. With `fill_prob`,
+    some images get the aspect change that makes their bounding box square instead.
     """
     n, _, h, w = x.shape
     angle = _uniform(n, -cfg.max_rotation_deg, cfg.max_rotation_deg, g) * math.pi / 180
     shear = _uniform(n, -cfg.max_shear, cfg.max_shear, g)
     aspect = _uniform(n, *cfg.aspect, g)
+    if cfg.fill_prob > 0:
+        fill = torch.rand(n, generator=g) < cfg.fill_prob
+        aspect = torch.where(fill, square_aspect(x), aspect)
     cos, sin = torch.cos(angle), torch.sin(angle)
     sx = 1 / aspect  # sampling the input more densely across = a wider digit
     zero = torch.zeros(n)
@@ -143,6 +159,27 @@ def distort(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) -> torch.Te
     if cfg.elastic_px > 0:
         grid = grid + _smooth_noise(n, h, cfg.elastic_cells, g) * (cfg.elastic_px * 2 / h)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def ink_box(img: torch.Tensor, floor: float = 0.05) -> tuple[torch.Tensor, ...]:
+    """Bounding boxes of the pixels above `floor` in (N, H, W): top, bottom, left, right (N,) and has_ink (N,)."""
+    _, h, w = img.shape
+    inked = img > floor
+    rows, cols = inked.any(2), inked.any(1)  # (N, H), (N, W)
+    idx_h, idx_w = torch.arange(h), torch.arange(w)
+    big = torch.tensor(10**6)
+    top = torch.where(rows, idx_h, big).amin(1)
+    bottom = torch.where(rows, idx_h, -big).amax(1)
+    left = torch.where(cols, idx_w, big).amin(1)
+    right = torch.where(cols, idx_w, -big).amax(1)
+    return top, bottom, left, right, rows.any(1)
+
+
+def square_aspect(x: torch.Tensor, most: float = 6.0) -> torch.Tensor:
+    """The width / height change (N,) that makes each image's ink box square (1 for blank images)."""
+    top, bottom, left, right, has_ink = ink_box(x[:, 0])
+    ratio = (bottom - top + 1).float() / (right - left + 1).float().clamp_min(1)
+    return torch.where(has_ink, ratio.clamp(1 / most, most), torch.ones(len(x)))
 
 
 def renormalise(x: torch.Tensor, g: torch.Generator | None = None, jitter_px: float = 0.0,
@@ -157,16 +194,9 @@ def renormalise(x: torch.Tensor, g: torch.Generator | None = None, jitter_px: fl
     """
     n, _, h, w = x.shape
     img = x[:, 0]  # (N, H, W)
-    inked = img > floor
-    rows, cols = inked.any(2), inked.any(1)  # (N, H), (N, W)
+    top, bottom, left, right, has_ink = ink_box(img, floor)
     idx_h, idx_w = torch.arange(h), torch.arange(w)
-    big = torch.tensor(10**6)
-    top = torch.where(rows, idx_h, big).amin(1)
-    bottom = torch.where(rows, idx_h, -big).amax(1)
-    left = torch.where(cols, idx_w, big).amin(1)
-    right = torch.where(cols, idx_w, -big).amax(1)
     extent = torch.maximum(bottom - top, right - left).float() + 1  # (N,)
-    has_ink = rows.any(1)
     scale = torch.where(has_ink, BOX / extent.clamp_min(1), torch.ones(n))  # output px per input px
     mass = img.sum((1, 2)).clamp_min(1e-6)
     cy = (img.sum(2) * idx_h).sum(1) / mass
@@ -201,12 +231,13 @@ def redraw_some(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,
                 lines: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Per image, with probability `pen_prob`: the digit redrawn with a uniform pen (core.digits_pen).
 
-    x: (N, 1, 28, 28). `lines` (N, 1, 56, 56) bool are the digits' centre lines
-    (N, 2, 56, 56 with `straight_prob` > 0: smooth, then straightened) when the
-    caller computed them once for the whole data set (`training_lines`:
-    thinning and straightening are the slow part); otherwise they are found
-    here. Without straightening, a seed gives the same batch with or without
-    `lines`. Returns the batch and which images (N,) bool were redrawn.
+    x: (N, 1, 28, 28). `lines` (N, V, 56, 56) bool are the digits' centre lines
+    in V variants (smooth; then straightened with `straight_prob` > 0; then as a
+    sparse trajectory with `sparse_prob` > 0) when the caller computed them once
+    for the whole data set (`training_lines`: tracing is the slow part);
+    otherwise they are found here. Without straightening or sparse trajectories,
+    a seed gives the same batch with or without `lines`. Returns the batch and
+    which images (N,) bool were redrawn.
     """
     n = x.shape[0]
     chosen = torch.rand(n, generator=g) < cfg.pen_prob
@@ -215,16 +246,28 @@ def redraw_some(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,
     if cfg.pen_prob <= 0 or not bool(chosen.any()):
         return x, chosen
     if lines is None:
-        lines = centre_lines(x)
-        if cfg.straight_prob > 0:
-            lines = torch.cat([lines, straighten_batch(lines, straight_spacings(n, cfg, g))], dim=1)
-    if cfg.straight_prob > 0:  # lines: (N, 2, 56, 56), smooth and straightened centre lines
-        straight = torch.rand(n, generator=g) < cfg.straight_prob
-        lines = torch.where(straight.view(-1, 1, 1), lines[:, 1], lines[:, 0]).unsqueeze(1)
-    lines = lines[chosen]
+        lines = line_variants(x, cfg, g)
+    variant = torch.zeros(n, dtype=torch.long)  # 0: the smooth centre line
+    if cfg.straight_prob > 0:
+        variant = torch.where(torch.rand(n, generator=g) < cfg.straight_prob, 1, variant)
+    if cfg.sparse_prob > 0:
+        variant = torch.where(torch.rand(n, generator=g) < cfg.sparse_prob, lines.shape[1] - 1, variant)
+    picked = lines[torch.arange(n), variant].unsqueeze(1)  # (N, 1, 56, 56)
     out = x.clone()
-    out[chosen] = draw_lines(lines, widths[chosen])
+    out[chosen] = draw_lines(picked[chosen], widths[chosen])
     return out, chosen
+
+
+def line_variants(pixels: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) -> torch.Tensor:
+    """Centre lines (N, V, 56, 56) bool of `pixels` (N, 1, 28, 28): smooth, [straightened], [sparse]."""
+    smooth = centre_lines(pixels)
+    variants = [smooth]
+    if cfg.straight_prob > 0:
+        variants.append(straighten_batch(smooth, straight_spacings(len(smooth), cfg, g)))
+    if cfg.sparse_prob > 0:
+        lo, hi = cfg.sparse_points
+        variants.append(sparse_lines(smooth, torch.randint(lo, hi + 1, (len(smooth),), generator=g)))
+    return torch.cat(variants, dim=1)
 
 
 def straight_spacings(n: int, cfg: AugmentConfig, g: torch.Generator) -> torch.Tensor:
@@ -236,16 +279,13 @@ def training_lines(pixels: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,
                    chunk: int = 2000) -> torch.Tensor | None:
     """The centre lines `augment_batch` needs for a whole data set, found once before training.
 
-    pixels: (N, 1, 28, 28). None without the pen; (N, 1, 56, 56) bool; or, with
-    straightening, (N, 2, 56, 56): each digit straightened once, with its own
-    spacing, for the whole run (per-digit Python: about 0.5 ms a digit).
+    pixels: (N, 1, 28, 28). None without the pen; else (N, V, 56, 56) bool, as
+    `line_variants`: each digit straightened, or traced, once for the whole run
+    (per-digit Python: about 0.5 ms a digit per variant).
     """
     if cfg.pen_prob <= 0:
         return None
-    lines = torch.cat([centre_lines(pixels[i:i + chunk]) for i in range(0, len(pixels), chunk)])
-    if cfg.straight_prob > 0:
-        lines = torch.cat([lines, straighten_batch(lines, straight_spacings(len(lines), cfg, g))], dim=1)
-    return lines
+    return torch.cat([line_variants(pixels[i:i + chunk], cfg, g) for i in range(0, len(pixels), chunk)])
 
 
 def augment_batch(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,

@@ -14,11 +14,21 @@ with a uniform pen of the widths the page's pen slider gives (core.digits_pen),
 painted onto a 280x280 canvas and put through the page's pipeline. A third
 asks about writers unlike any in MNIST: MNIST test distorted beyond every
 range the training uses (`OVER_DISTORTED`).
+
+Two more imitate, on MNIST *test* digits, the recording formats that the
+evaluation sets' documentation describes (never their data): `sparse_pen_digits`
+keeps 8 points along each digit's joined centre line and draws them with the
+page's pen, as a tablet that samples sparsely records a digit; `box_filled_digits`
+stretches each digit to fill a square and binarises it at 16x16 or 32x32, as
+scanned-and-normalised bitmaps come. Last, `canvas_strokes` are digits drawn
+with the mouse on the page (the browser test's own): a model that misreads
+one of them is not shipped, whatever else it scores (`misread_strokes`).
 """
 
 from __future__ import annotations
 
 import glob
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +39,9 @@ from PIL import Image, ImageDraw, ImageFont
 from core.data import MNIST_MEAN, MNIST_STD
 from core.digits import CANVAS_SIZE, preprocess, probabilities
 from core.digits_augment import AugmentConfig, augment_batch
-from core.digits_pen import pen_redraw
+from core.digits_pen import centre_lines, pen_redraw
+from core.digits_trajectory import trajectory
+from core.handwriting import paint_bitmap, paint_trajectory
 
 FONT_GLOBS = ("/usr/share/fonts/truetype/*/*.ttf", "/usr/share/fonts/TTF/*.ttf", "/Library/Fonts/*.ttf")
 ANGLES = (0, 8, -8)
@@ -102,6 +114,88 @@ def over_distorted_digits(test_images: torch.Tensor, test_labels: torch.Tensor, 
     pixels = test_images.float().div(255).unsqueeze(1)  # (N, 1, 28, 28)
     x = augment_batch(pixels, OVER_DISTORTED, torch.Generator().manual_seed(seed))
     return TypesetDigits((x - MNIST_MEAN) / MNIST_STD, test_labels.numpy().astype(np.int64), 0)
+
+
+def sparse_pen_digits(test_images: torch.Tensor, test_labels: torch.Tensor, n: int = 2000,
+                      n_points: int = 8, seed: int = 0) -> TypesetDigits:
+    """`n` seeded MNIST test digits as `n_points`-point pen trajectories drawn on the canvas.
+
+    Each digit's centre line becomes one joined trajectory (core.digits_trajectory),
+    scaled so its larger side spans 0..100, and is drawn with the page's default
+    pen (core.handwriting.paint_trajectory), then preprocessed like a drawing.
+    """
+    idx = _sample(test_labels, n, seed)
+    lines = centre_lines(test_images[idx].float().div(255).unsqueeze(1))  # (n, 1, 56, 56)
+    xs, labels = [], []
+    for line, label in zip(lines[:, 0].numpy(), test_labels[idx].tolist(), strict=True):
+        pts = trajectory(line, n_points)  # (n_points, 2) x, y with y down
+        if len(pts) == 0:
+            continue
+        pts = pts - pts.min(0)
+        pts = pts * (100 / max(float(pts.max()), 1e-6))
+        pts[:, 1] = 100 - pts[:, 1]  # y up, as pen tablets record it
+        xs.append(preprocess(paint_trajectory(pts)).tensor)
+        labels.append(label)
+    return TypesetDigits(torch.cat(xs), np.array(labels, np.int64), 0)
+
+
+def box_filled_digits(test_images: torch.Tensor, test_labels: torch.Tensor, n: int = 2000,
+                      sides: tuple[int, ...] = (16, 32), seed: int = 0) -> TypesetDigits:
+    """`n` seeded MNIST test digits stretched to fill a square, binarised at each of `sides`, painted.
+
+    The ink's bounding box is scaled (aspect ratio not kept) to side x side,
+    thresholded at half ink and painted blockily onto the canvas
+    (core.handwriting.paint_bitmap), then preprocessed like a drawing.
+    """
+    idx = _sample(test_labels, n, seed)
+    xs, labels = [], []
+    for side in sides:
+        for img, label in zip(test_images[idx].numpy(), test_labels[idx].tolist(), strict=True):
+            rows, cols = np.nonzero(img > 25)
+            crop = img[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+            small = np.asarray(Image.fromarray(crop).resize((side, side), Image.Resampling.BILINEAR))
+            xs.append(preprocess(paint_bitmap(small >= 128)).tensor)
+            labels.append(label)
+    return TypesetDigits(torch.cat(xs), np.array(labels, np.int64), 0)
+
+
+def _sample(labels: torch.Tensor, n: int, seed: int) -> torch.Tensor:
+    return torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))[:n]
+
+
+# Digits as drawn with the mouse on the page, in canvas fractions (0..1), one list
+# of points per stroke: the browser test draws exactly these.
+CANVAS_STROKES: dict[str, list[list[tuple[float, float]]]] = {
+    "1": [[(0.45, 0.18), (0.55, 0.12), (0.55, 0.88)]],
+    "0": [[(0.5 + 0.26 * math.sin(t / 24 * 2 * math.pi), 0.5 - 0.37 * math.cos(t / 24 * 2 * math.pi))
+           for t in range(25)]],
+    "7": [[(0.25, 0.16), (0.75, 0.16), (0.42, 0.88)]],
+}
+CANVAS_PENS = (10, 20, 30)  # pen widths (canvas pixels) the gate draws them with
+
+
+def paint_strokes(strokes: list[list[tuple[float, float]]], pen: int, side: int = CANVAS_SIZE) -> np.ndarray:
+    """Strokes in canvas fractions drawn with a round pen `pen` pixels wide, black on white RGBA."""
+    mask = Image.new("L", (side, side), 0)
+    draw = ImageDraw.Draw(mask)
+    r = pen / 2
+    for stroke in strokes:
+        xy = [(fx * side, fy * side) for fx, fy in stroke]
+        draw.line(xy, fill=255, width=pen, joint="curve")
+        for x, y in (xy[0], xy[-1]):
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+    return _ink_to_rgba(np.asarray(mask, np.float32) / 255)
+
+
+def misread_strokes(model: torch.nn.Module, strokes=CANVAS_STROKES, pens=CANVAS_PENS) -> list[str]:
+    """The canvas drawings `model` misreads, as "digit at pen width -> read as" strings (empty: none)."""
+    wrong = []
+    for digit, digit_strokes in strokes.items():
+        for pen in pens:
+            read = int(probabilities(model, preprocess(paint_strokes(digit_strokes, pen)).tensor).argmax())
+            if str(read) != digit:
+                wrong.append(f"{digit} at pen {pen} -> {read}")
+    return wrong
 
 
 def _ink_to_rgba(ink: np.ndarray) -> np.ndarray:

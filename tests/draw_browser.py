@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import math
 import time
 
+from core.digits_validation import CANVAS_STROKES
 from tests import browser
 
 CANVAS = "canvas.upper-canvas"  # fabric.js's interactive layer, in the page DOM (no iframe)
 PREDICTION = '[data-testid="stMetric"]:has-text("Prediction") [data-testid="stMetricValue"]'
 INVITATION = "Draw a digit (0 to 9)"
 
-# Strokes in canvas fractions (0..1), as a person would draw each digit.
-DIGITS: dict[str, list[list[tuple[float, float]]]] = {
-    "1": [[(0.45, 0.18), (0.55, 0.12), (0.55, 0.88)]],
-    "0": [[(0.5 + 0.26 * math.sin(t / 24 * 2 * math.pi), 0.5 - 0.37 * math.cos(t / 24 * 2 * math.pi))
-           for t in range(25)]],
-    "7": [[(0.25, 0.16), (0.75, 0.16), (0.42, 0.88)]],
-}
+# Strokes in canvas fractions (0..1), as a person would draw each digit; the same drawings
+# gate the shipped models in scripts/train_pretrained.py.
+DIGITS = CANVAS_STROKES
 
 
 def open_draw_page(page, base_url: str, query: str = "") -> None:
