@@ -52,8 +52,9 @@ OVER_DISTORTED = AugmentConfig(max_rotation_deg=25, max_shear=0.45, aspect=(0.6,
 
 
 @dataclass(frozen=True)
-class TypesetDigits:
-    """Model inputs (N, 1, 28, 28) made by the page's pipeline, their labels (N,), and the font count."""
+class ValidationDigits:
+    """One validation set: model inputs (N, 1, 28, 28), normalised as the page normalises a drawing,
+    their labels (N,), and how many fonts made it (typeset digits only; 0 for the others)."""
 
     x: torch.Tensor
     labels: np.ndarray
@@ -73,7 +74,7 @@ def typeset_canvas(digit: int, font: ImageFont.FreeTypeFont, angle: float, side:
     return _ink_to_rgba(np.asarray(im, np.float32) / 255)
 
 
-def typeset_digits(paths: list[str] | None = None, angles=ANGLES) -> TypesetDigits:
+def typeset_digits(paths: list[str] | None = None, angles=ANGLES) -> ValidationDigits:
     """Every digit in every font at each angle, through `core.digits.preprocess`."""
     paths = font_paths() if paths is None else paths
     xs, labels = [], []
@@ -87,11 +88,11 @@ def typeset_digits(paths: list[str] | None = None, angles=ANGLES) -> TypesetDigi
                 xs.append(preprocess(typeset_canvas(digit, font, angle)).tensor)
                 labels.append(digit)
     x = torch.cat(xs) if xs else torch.zeros(0, 1, 28, 28)
-    return TypesetDigits(x, np.array(labels, np.int64), len(paths))
+    return ValidationDigits(x, np.array(labels, np.int64), len(paths))
 
 
 def pen_drawn_digits(test_images: torch.Tensor, test_labels: torch.Tensor, n: int = 2000,
-                     widths: tuple[float, ...] = PEN_WIDTHS, seed: int = 0) -> TypesetDigits:
+                     widths: tuple[float, ...] = PEN_WIDTHS, seed: int = 0) -> ValidationDigits:
     """`n` seeded MNIST test digits, each redrawn with every pen width, through the page's pipeline.
 
     test_images: (N, 28, 28) uint8, test_labels (N,). The redrawn 28x28 digit is
@@ -106,18 +107,18 @@ def pen_drawn_digits(test_images: torch.Tensor, test_labels: torch.Tensor, n: in
         for ink, label in zip(canvas[:, 0].clamp(0, 1).numpy(), test_labels[idx].tolist(), strict=True):
             xs.append(preprocess(_ink_to_rgba(ink)).tensor)
             labels.append(label)
-    return TypesetDigits(torch.cat(xs), np.array(labels, np.int64), 0)
+    return ValidationDigits(torch.cat(xs), np.array(labels, np.int64), 0)
 
 
-def over_distorted_digits(test_images: torch.Tensor, test_labels: torch.Tensor, seed: int = 123) -> TypesetDigits:
+def over_distorted_digits(test_images: torch.Tensor, test_labels: torch.Tensor, seed: int = 123) -> ValidationDigits:
     """All MNIST test digits with one seeded draw of `OVER_DISTORTED`, normalised like the training data."""
     pixels = test_images.float().div(255).unsqueeze(1)  # (N, 1, 28, 28)
     x = augment_batch(pixels, OVER_DISTORTED, torch.Generator().manual_seed(seed))
-    return TypesetDigits((x - MNIST_MEAN) / MNIST_STD, test_labels.numpy().astype(np.int64), 0)
+    return ValidationDigits((x - MNIST_MEAN) / MNIST_STD, test_labels.numpy().astype(np.int64), 0)
 
 
 def sparse_pen_digits(test_images: torch.Tensor, test_labels: torch.Tensor, n: int = 2000,
-                      n_points: int = 8, seed: int = 0) -> TypesetDigits:
+                      n_points: int = 8, seed: int = 0) -> ValidationDigits:
     """`n` seeded MNIST test digits as `n_points`-point pen trajectories drawn on the canvas.
 
     Each digit's centre line becomes one joined trajectory (core.digits_trajectory),
@@ -136,11 +137,11 @@ def sparse_pen_digits(test_images: torch.Tensor, test_labels: torch.Tensor, n: i
         pts[:, 1] = 100 - pts[:, 1]  # y up, as pen tablets record it
         xs.append(preprocess(paint_trajectory(pts)).tensor)
         labels.append(label)
-    return TypesetDigits(torch.cat(xs), np.array(labels, np.int64), 0)
+    return ValidationDigits(torch.cat(xs), np.array(labels, np.int64), 0)
 
 
 def box_filled_digits(test_images: torch.Tensor, test_labels: torch.Tensor, n: int = 2000,
-                      sides: tuple[int, ...] = (16, 32), seed: int = 0) -> TypesetDigits:
+                      sides: tuple[int, ...] = (16, 32), seed: int = 0) -> ValidationDigits:
     """`n` seeded MNIST test digits stretched to fill a square, binarised at each of `sides`, painted.
 
     The ink's bounding box is scaled (aspect ratio not kept) to side x side,
@@ -156,7 +157,7 @@ def box_filled_digits(test_images: torch.Tensor, test_labels: torch.Tensor, n: i
             small = np.asarray(Image.fromarray(crop).resize((side, side), Image.Resampling.BILINEAR))
             xs.append(preprocess(paint_bitmap(small >= 128)).tensor)
             labels.append(label)
-    return TypesetDigits(torch.cat(xs), np.array(labels, np.int64), 0)
+    return ValidationDigits(torch.cat(xs), np.array(labels, np.int64), 0)
 
 
 def _sample(labels: torch.Tensor, n: int, seed: int) -> torch.Tensor:
@@ -204,8 +205,8 @@ def _ink_to_rgba(ink: np.ndarray) -> np.ndarray:
     return np.concatenate([paper, np.full(ink.shape + (1,), 255.0)], axis=2).round().astype(np.uint8)
 
 
-def accuracy(model: torch.nn.Module, data: TypesetDigits) -> float | None:
-    """Share of the typeset digits `model` reads correctly; None when no font was found."""
+def accuracy(model: torch.nn.Module, data: ValidationDigits) -> float | None:
+    """Share of a validation set `model` reads correctly; None for an empty set (no font found)."""
     if len(data.labels) == 0:
         return None
     return float((probabilities(model, data.x).argmax(1) == data.labels).mean())

@@ -69,3 +69,34 @@ def test_shipped_models_read_typeset_digits():
     assert digits_validation.accuracy(load_pretrained("cnn"), data) >= 0.85
     empty = digits_validation.typeset_digits([])
     assert digits_validation.accuracy(load_pretrained("cnn"), empty) is None
+
+
+def _tiny_sets(data: MnistTensors) -> dict:
+    return {
+        "typeset_accuracy": digits_validation.ValidationDigits(torch.zeros(0, 1, 28, 28), np.zeros(0, np.int64), 0),
+        "pen_drawn_accuracy": digits_validation.pen_drawn_digits(data.test_images, data.test_y, n=20),
+        "over_distorted_accuracy": digits_validation.over_distorted_digits(data.test_images[:20], data.test_y[:20]),
+        "sparse_pen_accuracy": digits_validation.sparse_pen_digits(data.test_images, data.test_y, n=20),
+        "box_filled_accuracy": digits_validation.box_filled_digits(data.test_images, data.test_y, n=20),
+    }
+
+
+def test_the_training_script_records_validation_and_refuses_a_model_that_misreads_drawings(
+        small_mnist, tmp_path, monkeypatch):
+    from scripts import train_pretrained as script
+
+    tiny = PretrainConfig(ModelSpec("linear"), epochs=1, augment=script.NO_AUGMENT)
+    monkeypatch.setattr(script, "CONFIGS", {"linear": tiny})
+    monkeypatch.setattr(script, "load_mnist", lambda progress=None: small_mnist)
+    monkeypatch.setattr(script, "validation_sets", _tiny_sets)
+    monkeypatch.setattr(script, "misread_strokes", lambda model: [])
+    assert script.main(["--only", "linear", "--out", str(tmp_path / "ok")]) == 0
+    meta = load_model((tmp_path / "ok" / "linear.pt").read_bytes()).meta
+    assert meta["typeset_accuracy"] is None and meta["misread_canvas_drawings"] == []
+    for key in ("pen_drawn_accuracy", "over_distorted_accuracy", "sparse_pen_accuracy", "box_filled_accuracy"):
+        assert 0.0 <= meta[key] <= 1.0, key
+    # the gate: a model that reads the browser test's 1 as a 7 is not written
+    monkeypatch.setattr(script, "misread_strokes", lambda model: ["1 at pen 20 -> 7"])
+    assert script.main(["--only", "linear", "--out", str(tmp_path / "gated")]) == 1
+    assert not (tmp_path / "gated" / "linear.pt").exists()
+
