@@ -99,6 +99,25 @@ def tick_stats(ticks: list, t0: float, watch_s: float) -> dict:
     }
 
 
+def play_and_watch(page, base_url: str, url_path: str, query: str, watch_s: float) -> dict:
+    """Open a lab page with `query`, press Play, watch its step metric for `watch_s` seconds.
+
+    Returns `tick_stats` of what the browser showed; the page is left playing,
+    for the caller to look at or pause.
+    """
+    from tests import browser
+
+    browser.open_page(page, base_url, url_path, query, 180)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=180_000)
+    browser.wait_idle(page, 120)
+    page.evaluate(OBSERVER_JS)
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("window.__ticks.length > 0", timeout=60_000)
+    t0 = page.evaluate("performance.now()")
+    time.sleep(watch_s)
+    return tick_stats(page.evaluate("window.__ticks"), t0, watch_s)
+
+
 # Chart updates a playing page may push to the browser: "a few per second at most".
 TARGET_UPDATES_PER_S = 4.0
 

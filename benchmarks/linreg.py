@@ -26,7 +26,7 @@ import time
 
 import torch
 
-from benchmarks.common import OBSERVER_JS, finish, median_seconds, parser, print_table, tick_stats
+from benchmarks.common import finish, median_seconds, parser, play_and_watch, print_table
 from core import linreg, linreg_figures, theme
 from core.linreg import HandConfig, LabRun, TorchConfig
 from core.linreg_data import SyntheticConfig, synthetic
@@ -118,18 +118,10 @@ def throttle(watch_s: float) -> dict:
         url_path = next(p[4] for p in PAGES if p[1] == "pages/linear_regression.py")
         # mini-batches of 8: 125 steps per epoch, so the run (capped at MAX_STEPS) outlasts the watch
         query = f"lin_epochs={EPOCHS}&lin_speed=1000&lin_n={POINTS}&lin_batch=Mini-batch&lin_bs=8"
-        browser.open_page(page, url, url_path, query, 180)
-        page.locator(".js-plotly-plot").first.wait_for(timeout=180_000)
-        browser.wait_idle(page, 120)
-        page.evaluate(OBSERVER_JS)
-        page.get_by_role("button", name="Play").click()
-        page.wait_for_function("window.__ticks.length > 0", timeout=60_000)
-        t0 = page.evaluate("performance.now()")
-        time.sleep(watch_s)
-        ticks = page.evaluate("window.__ticks")
+        stats = play_and_watch(page, url, url_path, query, watch_s)
         still_playing = page.get_by_role("button", name="Pause").count() == 1
         browser.screenshot(page, "linreg-bench-playing")
-    return {**tick_stats(ticks, t0, watch_s), "still_playing_at_end": still_playing}
+    return {**stats, "still_playing_at_end": still_playing}
 
 
 def main() -> None:

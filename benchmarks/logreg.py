@@ -19,11 +19,9 @@ per second while a run plays at top speed stay at a few (target <= 4, > 0).
 
 from __future__ import annotations
 
-import time
-
 import torch
 
-from benchmarks.common import OBSERVER_JS, finish, median_seconds, parser, print_table, tick_stats
+from benchmarks.common import finish, median_seconds, parser, play_and_watch, print_table
 from core import logreg as lr
 from core import logreg_figures as lf
 from core import theme
@@ -119,17 +117,9 @@ def throttle(watch_s: float) -> dict:
     url_path = next(p[4] for p in PAGES if p[1] == "pages/logistic_regression.py")
     with browser.running_server() as url, browser.launched_chromium() as chrome:
         page = chrome.new_page(viewport={"width": 1400, "height": 1400})
-        browser.open_page(page, url, url_path, f"lr_speed=50&lr_n={POINTS}&lr_data=moons&lr_hidden=8", 180)
-        page.locator(".js-plotly-plot").first.wait_for(timeout=180_000)
-        browser.wait_idle(page, 120)
-        page.evaluate(OBSERVER_JS)
-        page.get_by_role("button", name="Play").click()
-        page.wait_for_function("window.__ticks.length > 0", timeout=60_000)
-        t0 = page.evaluate("performance.now()")
-        time.sleep(watch_s)
-        ticks = page.evaluate("window.__ticks")
+        stats = play_and_watch(page, url, url_path, f"lr_speed=50&lr_n={POINTS}&lr_data=moons&lr_hidden=8", watch_s)
         page.get_by_role("button", name="Pause").click()
-    return tick_stats(ticks, t0, watch_s)
+    return stats
 
 
 def main() -> None:
