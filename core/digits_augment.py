@@ -70,6 +70,7 @@ class AugmentConfig:
     # that samples sparsely or a fast mouse records a digit. Off by default.
     sparse_prob: float = 0.0
     sparse_points: tuple[int, int] = (6, 14)  # inclusive range of point counts
+    sparse_reorder_prob: float = 0.0  # of those, the share written in another stroke order (cut, swapped)
     # Share stretched to fill a square (bounding box height = width), as digits
     # scanned and normalised into a fixed square bitmap come. Off by default.
     fill_prob: float = 0.0
@@ -266,7 +267,12 @@ def line_variants(pixels: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) 
         variants.append(straighten_batch(smooth, straight_spacings(len(smooth), cfg, g)))
     if cfg.sparse_prob > 0:
         lo, hi = cfg.sparse_points
-        variants.append(sparse_lines(smooth, torch.randint(lo, hi + 1, (len(smooth),), generator=g)))
+        n_points = torch.randint(lo, hi + 1, (len(smooth),), generator=g)
+        cuts = None
+        if cfg.sparse_reorder_prob > 0:  # a cut in (0.15, 0.85) of the path, for the chosen share
+            reorder = torch.rand(len(smooth), generator=g) < cfg.sparse_reorder_prob
+            cuts = torch.where(reorder, _uniform(len(smooth), 0.15, 0.85, g), torch.zeros(len(smooth)))
+        variants.append(sparse_lines(smooth, n_points, cuts))
     return torch.cat(variants, dim=1)
 
 

@@ -27,17 +27,23 @@ from PIL import Image, ImageDraw
 from core.digits_pen import trace_paths
 
 
-def trajectory(line: np.ndarray, n_points: int) -> np.ndarray:
+def trajectory(line: np.ndarray, n_points: int, cut: float | None = None) -> np.ndarray:
     """The centre line (H, W bool) as `n_points` (x, y) points evenly spaced along one joined pen path.
 
     Returns (n_points, 2) float, in pixel coordinates of `line`; (0, 2) when
     the line is empty. Jumps between paths count towards the length, as a
-    recorder without pen-up does.
+    recorder without pen-up does. `cut` (a fraction in (0, 1)) splits the
+    joined path there and writes its second part first, as a writer who draws
+    a digit in another stroke order (a 5's bar last, say) does: the jump back
+    to the first part's start becomes part of the line.
     """
     paths = trace_paths(line)
     if not paths:
         return np.zeros((0, 2))
     pts = np.array([(c, r) for path in paths for r, c in path], dtype=np.float64)  # (P, 2) x, y
+    if cut is not None and 0 < cut < 1:
+        k = int(cut * len(pts))
+        pts = np.concatenate([pts[k:], pts[:k]])
     return resample(pts, n_points)
 
 
@@ -63,13 +69,17 @@ def draw_polyline(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.array(out, dtype=bool)
 
 
-def sparse_line(line: np.ndarray, n_points: int) -> np.ndarray:
-    """The centre line (H, W bool) redrawn as its `n_points`-point trajectory, same shape, bool."""
-    return draw_polyline(trajectory(line, n_points), line.shape)
+def sparse_line(line: np.ndarray, n_points: int, cut: float | None = None) -> np.ndarray:
+    """The centre line (H, W bool) redrawn as its `n_points`-point trajectory (see `trajectory`), bool."""
+    return draw_polyline(trajectory(line, n_points, cut), line.shape)
 
 
-def sparse_lines(lines: torch.Tensor, n_points: torch.Tensor) -> torch.Tensor:
-    """`sparse_line` for a batch (N, 1, H, W) bool, with a point count per image (N,) int."""
-    out = [torch.from_numpy(sparse_line(one[0].numpy(), int(k)))[None]
-           for one, k in zip(lines, n_points, strict=True)]
+def sparse_lines(lines: torch.Tensor, n_points: torch.Tensor, cuts: torch.Tensor | None = None) -> torch.Tensor:
+    """`sparse_line` for a batch (N, 1, H, W) bool: a point count (N,) int and optionally a cut (N,) per image.
+
+    A cut outside (0, 1) keeps that image's stroke order.
+    """
+    cuts = torch.zeros(len(lines)) if cuts is None else cuts
+    out = [torch.from_numpy(sparse_line(one[0].numpy(), int(k), float(c)))[None]
+           for one, k, c in zip(lines, n_points, cuts, strict=True)]
     return torch.stack(out) if out else lines.clone()

@@ -121,3 +121,17 @@ def test_the_canvas_gate_passes_the_shipped_models_and_catches_a_wrong_one():
     assert "1 at pen 20 -> 7" in wrong and not any(w.startswith("7 ") for w in wrong)
     canvas = digits_validation.paint_strokes(digits_validation.CANVAS_STROKES["1"], 20)
     assert canvas.shape == (280, 280, 4) and (canvas[..., 0] < 128).sum() > 1000  # a visible stroke
+
+
+def test_another_stroke_order_adds_the_jump_back_to_the_start():
+    line = np.zeros((30, 30), bool)
+    line[5, 5:25] = True  # an L: across the top...
+    line[5:25, 24] = True  # ...then down the right
+    in_order = sparse_line(line, 20)
+    reordered = sparse_line(line, 20, cut=0.5)  # the down stroke first, then back to the top left
+    assert not in_order[14, 14] and reordered[14, 14]  # the jump cuts diagonally across the inside
+    assert reordered[5, 5:24].sum() >= 15 and reordered[6:24, 24].sum() >= 15  # both strokes still drawn
+    assert np.array_equal(sparse_line(line, 20, cut=0.0), in_order)  # no cut: same order
+    cuts = torch.tensor([0.0, 0.5])
+    batch = sparse_lines(torch.from_numpy(line)[None, None].repeat(2, 1, 1, 1), torch.tensor([20, 20]), cuts)
+    assert torch.equal(batch[1, 0], torch.from_numpy(reordered)) and torch.equal(batch[0, 0], torch.from_numpy(in_order))
