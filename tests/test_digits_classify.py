@@ -34,7 +34,9 @@ def test_digits():
 def test_load_pretrained_gives_a_small_trained_model(kind):
     model = load_pretrained(kind)
     assert isinstance(model, nn.Module) and not model.training
-    assert pretrained_path(kind).stat().st_size < 600 * 1024
+    # small enough for a git repository and Streamlit Community Cloud: the CNN (about
+    # 420,000 float32 parameters) is the largest at 1.7 MB
+    assert pretrained_path(kind).stat().st_size < 2 * 1024 * 1024
     meta = load_pretrained_saved(kind).meta
     assert meta["test_accuracy"] >= MIN_TEST_ACCURACY[kind]
     assert "augmentation" in meta and meta["seed"] == 0
