@@ -15,10 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def parser(description: str) -> argparse.ArgumentParser:
+def parser(description: str, watch: bool = False) -> argparse.ArgumentParser:
+    """The benchmarks' common options; `watch` adds those of a page watched playing (`play_and_watch`)."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--json", type=Path, help="also write the results to this JSON file")
     p.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement")
+    if watch:
+        p.add_argument("--no-browser", action="store_true", help="skip the Chromium throttling measurement")
+        p.add_argument("--watch-s", type=float, default=8.0, help="seconds to watch a playing run")
     return p
 
 

@@ -123,10 +123,7 @@ def throttle(watch_s: float) -> dict:
 
 
 def main() -> None:
-    p = parser(__doc__.splitlines()[0])
-    p.add_argument("--no-browser", action="store_true", help="skip the Chromium throttling measurement")
-    p.add_argument("--watch-s", type=float, default=8.0, help="seconds to watch a playing run")
-    args = p.parse_args()
+    args = parser(__doc__.splitlines()[0], watch=True).parse_args()
     configure_torch()
     surfaces = surface_rows(args.repeats)
     print_table(surfaces, "Probability surface, one vectorised call (median; torch on one thread)")

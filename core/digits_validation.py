@@ -41,7 +41,7 @@ from core.digits import CANVAS_SIZE, preprocess, probabilities
 from core.digits_augment import AugmentConfig, augment_batch
 from core.digits_pen import centre_lines, pen_redraw
 from core.digits_trajectory import trajectory
-from core.handwriting import paint_bitmap, paint_trajectory
+from core.handwriting import ink_on_paper, paint_bitmap, paint_trajectory
 
 FONT_GLOBS = ("/usr/share/fonts/truetype/*/*.ttf", "/usr/share/fonts/TTF/*.ttf", "/Library/Fonts/*.ttf")
 ANGLES = (0, 8, -8)
@@ -71,7 +71,7 @@ def typeset_canvas(digit: int, font: ImageFont.FreeTypeFont, angle: float, side:
     im = Image.new("L", (big, big), 0)
     ImageDraw.Draw(im).text((big // 2, big // 2), str(digit), fill=255, font=font, anchor="mm")
     im = im.rotate(angle, resample=Image.Resampling.BILINEAR).crop((60, 60, 60 + side, 60 + side))
-    return _ink_to_rgba(np.asarray(im, np.float32) / 255)
+    return ink_on_paper(np.asarray(im, np.float32) / 255)
 
 
 def typeset_digits(paths: list[str] | None = None, angles=ANGLES) -> ValidationDigits:
@@ -98,14 +98,14 @@ def pen_drawn_digits(test_images: torch.Tensor, test_labels: torch.Tensor, n: in
     test_images: (N, 28, 28) uint8, test_labels (N,). The redrawn 28x28 digit is
     scaled up bilinearly onto the canvas, as if drawn there, then preprocessed.
     """
-    idx = torch.randperm(len(test_labels), generator=torch.Generator().manual_seed(seed))[:n]
+    idx = _sample(test_labels, n, seed)
     pixels = test_images[idx].float().div(255).unsqueeze(1)  # (n, 1, 28, 28)
     xs, labels = [], []
     for width in widths:
         drawn = pen_redraw(pixels, torch.full((len(idx),), width))  # (n, 1, 28, 28)
         canvas = F.interpolate(drawn, size=(CANVAS_SIZE, CANVAS_SIZE), mode="bilinear", align_corners=False)
         for ink, label in zip(canvas[:, 0].clamp(0, 1).numpy(), test_labels[idx].tolist(), strict=True):
-            xs.append(preprocess(_ink_to_rgba(ink)).tensor)
+            xs.append(preprocess(ink_on_paper(ink)).tensor)
             labels.append(label)
     return ValidationDigits(torch.cat(xs), np.array(labels, np.int64), 0)
 
@@ -200,7 +200,7 @@ def paint_strokes(strokes: list[list[tuple[float, float]]], pen: int, side: int 
         draw.line(xy, fill=255, width=pen, joint="curve")
         for x, y in (xy[0], xy[-1]):
             draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
-    return _ink_to_rgba(np.asarray(mask, np.float32) / 255)
+    return ink_on_paper(np.asarray(mask, np.float32) / 255)
 
 
 def misread_strokes(model: torch.nn.Module, strokes=CANVAS_STROKES, pens=CANVAS_PENS) -> list[str]:
@@ -214,12 +214,6 @@ def misread_strokes(model: torch.nn.Module, strokes=CANVAS_STROKES, pens=CANVAS_
             if str(read) != digit[-1]:
                 wrong.append(f"{digit} at pen {pen} -> {read}")
     return wrong
-
-
-def _ink_to_rgba(ink: np.ndarray) -> np.ndarray:
-    """(H, W) ink in [0, 1] -> black ink on an opaque white RGBA canvas."""
-    paper = np.repeat((255 * (1 - ink))[..., None], 3, axis=2)
-    return np.concatenate([paper, np.full(ink.shape + (1,), 255.0)], axis=2).round().astype(np.uint8)
 
 
 def accuracy(model: torch.nn.Module, data: ValidationDigits) -> float | None:

@@ -111,7 +111,12 @@ def paint_trajectory(points: np.ndarray, side: int = CANVAS_SIZE, stroke: int = 
 
 def _ink_on_paper(mask: Image.Image) -> np.ndarray:
     """An ink mask (L, 255 = ink) -> (H, W, 4) uint8 RGBA, black ink on opaque white."""
-    m = np.asarray(mask, np.float32)[..., None] / 255.0  # (H, W, 1)
+    return ink_on_paper(np.asarray(mask, np.float32) / 255.0)
+
+
+def ink_on_paper(ink: np.ndarray) -> np.ndarray:
+    """(H, W) ink in [0, 1] -> (H, W, 4) uint8 RGBA, black ink on opaque white: a canvas as the page gets it."""
+    m = ink[..., None]  # (H, W, 1)
     rgba = np.array(PAPER, np.float32) * (1 - m) + np.array(INK, np.float32) * m
     return rgba.round().astype(np.uint8)
 

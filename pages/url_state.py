@@ -116,24 +116,22 @@ def _bool_dump(value: bool) -> str:
 
 def slider(label: str, key: str, min_value, max_value, default, step=None, **kw):
     """`st.slider` whose value lives in the URL under `key`."""
-    kind = float if isinstance(default, float) else int
-    _seed(key, default, _number_parser(kind, min_value, max_value))
-    current = st.session_state.get(key)
-    _fit(key, lambda v: isinstance(v, (int, float)) and min_value <= v <= max_value,
-         _clamp(current, min_value, max_value))
-    value = st.slider(label, min_value, max_value, step=step, key=key, **kw)
-    _publish(key, value, default)
-    return value
+    return _number(st.slider, label, key, min_value, max_value, default, step, **kw)
 
 
 def number_input(label: str, key: str, min_value, max_value, default, step=None, **kw):
     """`st.number_input` whose value lives in the URL under `key`."""
+    return _number(st.number_input, label, key, min_value, max_value, default, step, **kw)
+
+
+def _number(widget, label: str, key: str, min_value, max_value, default, step, **kw):
+    """A numeric `widget` (slider, number input) whose value lives in the URL, kept within its range."""
     kind = float if isinstance(default, float) else int
     _seed(key, default, _number_parser(kind, min_value, max_value))
     current = st.session_state.get(key)
     _fit(key, lambda v: isinstance(v, (int, float)) and min_value <= v <= max_value,
          _clamp(current, min_value, max_value))
-    value = st.number_input(label, min_value, max_value, step=step, key=key, **kw)
+    value = widget(label, min_value, max_value, step=step, key=key, **kw)
     _publish(key, value, default)
     return value
 
@@ -149,20 +147,20 @@ def select_slider(label: str, key: str, options: Sequence[Any], default, **kw):
 
 def selectbox(label: str, key: str, options: Sequence[Any], default=None, **kw):
     """`st.selectbox` whose choice lives in the URL (as the option's text)."""
-    default = options[0] if default is None else default
-    _seed(key, default, _choice_parser(options))
-    _fit(key, lambda v: v in options, default if default in options else options[0])
-    value = st.selectbox(label, list(options), key=key, **kw)
-    _publish(key, value, default)
-    return value
+    return _one_of(st.selectbox, label, key, options, default, **kw)
 
 
 def radio(label: str, key: str, options: Sequence[Any], default=None, **kw):
     """`st.radio` whose choice lives in the URL."""
+    return _one_of(st.radio, label, key, options, default, **kw)
+
+
+def _one_of(widget, label: str, key: str, options: Sequence[Any], default, **kw):
+    """A pick-one `widget` (selectbox, radio) over `options` whose choice lives in the URL."""
     default = options[0] if default is None else default
     _seed(key, default, _choice_parser(options))
     _fit(key, lambda v: v in options, default if default in options else options[0])
-    value = st.radio(label, list(options), key=key, **kw)
+    value = widget(label, list(options), key=key, **kw)
     _publish(key, value, default)
     return value
 
