@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from core.data import MNIST_MEAN, MNIST_STD, MnistTensors
 from core.digits_augment import AugmentConfig, augment_batch, training_lines
+from core.digits_strokes import stroke_digits
 from core.models import ModelSpec, SavedModel, build_model
 
 
@@ -31,6 +32,9 @@ class PretrainConfig:
     weight_decay: float = 1e-4
     seed: int = 0
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    # Extra training digits written from pen templates in people's stroke orders
+    # (core.digits_strokes.stroke_digits), added to MNIST train. Off by default.
+    stroke_digits: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,12 @@ def train_for_drawing(cfg: PretrainConfig, data: MnistTensors) -> Generator[Pret
     g = torch.Generator().manual_seed(cfg.seed)  # shuffling and augmentation
     model = build_model(cfg.spec)
     train_px = data.train_images.float().div(255).unsqueeze(1)  # (60000, 1, 28, 28)
+    train_y = data.train_y
+    if cfg.stroke_digits:
+        extra_px, extra_y = stroke_digits(cfg.stroke_digits, seed=cfg.seed + 3)  # (S, 1, 28, 28), (S,)
+        train_px, train_y = torch.cat([train_px, extra_px]), torch.cat([train_y, extra_y])
     test_px = data.test_images.float().div(255).unsqueeze(1)  # (10000, 1, 28, 28)
-    lines = training_lines(train_px, cfg.augment, torch.Generator().manual_seed(cfg.seed + 2))  # (60000, 1|2, 56, 56)
+    lines = training_lines(train_px, cfg.augment, torch.Generator().manual_seed(cfg.seed + 2))  # (N, 1|2, 56, 56)
     steps_per_epoch = (len(train_px) + cfg.batch_size - 1) // cfg.batch_size
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
@@ -77,7 +85,7 @@ def train_for_drawing(cfg: PretrainConfig, data: MnistTensors) -> Generator[Pret
             idx = order[i:i + cfg.batch_size]
             batch_lines = None if lines is None else lines[idx]
             x = _normalise(augment_batch(train_px[idx], cfg.augment, g, batch_lines))  # (B, 1, 28, 28)
-            loss = F.cross_entropy(model(x), data.train_y[idx])
+            loss = F.cross_entropy(model(x), train_y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -88,7 +96,8 @@ def train_for_drawing(cfg: PretrainConfig, data: MnistTensors) -> Generator[Pret
     model.eval()
     meta = {
         "description": cfg.spec.describe(),
-        "trained_on": "MNIST train (60,000 images) with drawing-like augmentation",
+        "trained_on": "MNIST train (60,000 images) with drawing-like augmentation"
+                      + (f", plus {cfg.stroke_digits:,} digits written from pen templates" if cfg.stroke_digits else ""),
         "test_accuracy": accuracy(model, test_px, data.test_y),
         "augmented_test_accuracy": _augmented_accuracy(model, test_px, data.test_y, cfg),
         "epochs": cfg.epochs,
@@ -100,6 +109,8 @@ def train_for_drawing(cfg: PretrainConfig, data: MnistTensors) -> Generator[Pret
         "train_seconds": round(time.perf_counter() - start, 1),
         "torch": str(torch.__version__),
     }
+    if cfg.stroke_digits:
+        meta["stroke_digits"] = cfg.stroke_digits
     return SavedModel(model, cfg.spec, meta)
 
 

@@ -20,9 +20,17 @@ evaluation sets' documentation describes (never their data): `sparse_pen_digits`
 keeps 8 points along each digit's joined centre line and draws them with the
 page's pen, as a tablet that samples sparsely records a digit; `box_filled_digits`
 stretches each digit to fill a square and binarises it at 16x16 or 32x32, as
-scanned-and-normalised bitmaps come. Last, `canvas_strokes` are digits drawn
+scanned-and-normalised bitmaps come. Last, `CANVAS_STROKES` are digits drawn
 with the mouse on the page (the browser test's own): a model that misreads
 one of them is not shipped, whatever else it scores (`misread_strokes`).
+
+MNIST digits keep no stroke order, so the sparse and square sets above show
+the recording formats on MNIST's writers only. `tablet_digits` and
+`tablet_box_digits` vary the canvas drawings as many writers would
+(core.digits_strokes.vary), in their own stroke orders, then record them as a
+sparse joined trajectory (pen-up jumps drawn) or as a square 16x16 bitmap.
+Training's stroke templates (core.digits_strokes.PEN_TEMPLATES) are other
+drawings, so these sets ask whether a model reads writing it never saw.
 """
 
 from __future__ import annotations
@@ -37,9 +45,10 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 
 from core.data import MNIST_MEAN, MNIST_STD
-from core.digits import CANVAS_SIZE, preprocess, probabilities
+from core.digits import CANVAS_SIZE, DEFAULT_STROKE, preprocess, probabilities
 from core.digits_augment import AugmentConfig, augment_batch
 from core.digits_pen import centre_lines, pen_redraw
+from core.digits_strokes import joined_points, on_canvas, paint_strokes, vary
 from core.digits_trajectory import trajectory
 from core.handwriting import ink_on_paper, paint_bitmap, paint_trajectory
 
@@ -152,12 +161,17 @@ def box_filled_digits(test_images: torch.Tensor, test_labels: torch.Tensor, n: i
     xs, labels = [], []
     for side in sides:
         for img, label in zip(test_images[idx].numpy(), test_labels[idx].tolist(), strict=True):
-            rows, cols = np.nonzero(img > 25)
-            crop = img[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-            small = np.asarray(Image.fromarray(crop).resize((side, side), Image.Resampling.BILINEAR))
-            xs.append(preprocess(paint_bitmap(small >= 128)).tensor)
+            xs.append(preprocess(box_filled(img, side)).tensor)
             labels.append(label)
     return ValidationDigits(torch.cat(xs), np.array(labels, np.int64), 0)
+
+
+def box_filled(ink: np.ndarray, side: int) -> np.ndarray:
+    """Ink (H, W) uint8, 255 = full, stretched from its bounding box to side x side, binarised, painted (RGBA)."""
+    rows, cols = np.nonzero(ink > 25)
+    crop = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    small = np.asarray(Image.fromarray(crop).resize((side, side), Image.Resampling.BILINEAR))
+    return paint_bitmap(small >= 128)
 
 
 def _sample(labels: torch.Tensor, n: int, seed: int) -> torch.Tensor:
@@ -190,19 +204,6 @@ CANVAS_STROKES: dict[str, list[list[tuple[float, float]]]] = {
 CANVAS_PENS = (10, 20, 30)  # pen widths (canvas pixels) the gate draws them with
 
 
-def paint_strokes(strokes: list[list[tuple[float, float]]], pen: int, side: int = CANVAS_SIZE) -> np.ndarray:
-    """Strokes in canvas fractions drawn with a round pen `pen` pixels wide, black on white RGBA."""
-    mask = Image.new("L", (side, side), 0)
-    draw = ImageDraw.Draw(mask)
-    r = pen / 2
-    for stroke in strokes:
-        xy = [(fx * side, fy * side) for fx, fy in stroke]
-        draw.line(xy, fill=255, width=pen, joint="curve")
-        for x, y in (xy[0], xy[-1]):
-            draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
-    return ink_on_paper(np.asarray(mask, np.float32) / 255)
-
-
 def misread_strokes(model: torch.nn.Module, strokes=CANVAS_STROKES, pens=CANVAS_PENS) -> list[str]:
     """The canvas drawings `model` misreads, as "name at pen width -> read as" strings (empty: none).
 
@@ -221,3 +222,36 @@ def accuracy(model: torch.nn.Module, data: ValidationDigits) -> float | None:
     if len(data.labels) == 0:
         return None
     return float((probabilities(model, data.x).argmax(1) == data.labels).mean())
+
+
+def _varied_drawings(per_drawing: int, seed: int, drawings) -> list[tuple[list[np.ndarray], int]]:
+    """Each drawing varied `per_drawing` times (core.digits_strokes.vary), with its digit."""
+    rng = np.random.default_rng(seed)
+    return [(vary(strokes, rng), int(name[-1])) for name, strokes in drawings.items() for _ in range(per_drawing)]
+
+
+def tablet_digits(per_drawing: int = 100, n_points: int = 8, seed: int = 0,
+                  drawings=CANVAS_STROKES) -> ValidationDigits:
+    """The canvas gate's drawings as many writers would write them, recorded as a sparse tablet does.
+
+    Each drawing (`CANVAS_STROKES`: multi-stroke ones included, in their writing
+    order) is varied `per_drawing` times, joined into one `n_points`-point
+    trajectory with its pen-up jumps drawn (core.digits_strokes.joined_points),
+    drawn with the page's default pen and preprocessed. Training never sees
+    these drawings (core.digits_strokes.PEN_TEMPLATES are others).
+    """
+    varied = _varied_drawings(per_drawing, seed, drawings)
+    xs = [preprocess(paint_trajectory(joined_points(strokes, n_points))).tensor for strokes, _ in varied]
+    return ValidationDigits(torch.cat(xs), np.array([d for _, d in varied], np.int64), 0)
+
+
+def tablet_box_digits(per_drawing: int = 100, side: int = 16, seed: int = 1,
+                      drawings=CANVAS_STROKES) -> ValidationDigits:
+    """The canvas gate's drawings, varied as in `tablet_digits`, painted with the page's pen, then
+    stretched into a square `side` x `side` bitmap (`box_filled`) as scanned-and-normalised digits come."""
+    varied = _varied_drawings(per_drawing, seed, drawings)
+    xs = []
+    for strokes, _ in varied:
+        ink = 255 - paint_strokes(on_canvas(strokes), DEFAULT_STROKE)[..., 0]  # (280, 280) uint8, 255 = ink
+        xs.append(preprocess(box_filled(ink, side)).tensor)
+    return ValidationDigits(torch.cat(xs), np.array([d for _, d in varied], np.int64), 0)

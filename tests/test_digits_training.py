@@ -39,6 +39,16 @@ def test_training_yields_progress_learns_and_records_how(small_mnist):
     assert again.meta["augmentation"]["aspect"] == [0.8, 1.2]
 
 
+def test_template_digits_join_the_training_data_and_are_recorded(small_mnist):
+    cfg = PretrainConfig(ModelSpec("mlp", hidden=(16,)), epochs=1, batch_size=256, stroke_digits=300)
+    steps, saved = run(cfg, small_mnist)
+    assert saved.meta["stroke_digits"] == 300 and "plus 300 digits written from pen templates" in saved.meta["trained_on"]
+    _, plain = run(PretrainConfig(ModelSpec("mlp", hidden=(16,)), epochs=1, batch_size=256), small_mnist)
+    assert "stroke_digits" not in plain.meta and "templates" not in plain.meta["trained_on"]
+    # 1,324 images instead of 1,024 at 256 a batch: one more step, so different weights
+    assert not torch.equal(saved.model.state_dict()["net.0.weight"], plain.model.state_dict()["net.0.weight"])
+
+
 def test_training_is_reproducible_for_a_seed(small_mnist):
     cfg = PretrainConfig(ModelSpec("cnn", channels=(4, 8), fc=16), epochs=1, batch_size=128)
     _, a = run(cfg, small_mnist)
@@ -78,6 +88,8 @@ def _tiny_sets(data: MnistTensors) -> dict:
         "over_distorted_accuracy": digits_validation.over_distorted_digits(data.test_images[:20], data.test_y[:20]),
         "sparse_pen_accuracy": digits_validation.sparse_pen_digits(data.test_images, data.test_y, n=20),
         "box_filled_accuracy": digits_validation.box_filled_digits(data.test_images, data.test_y, n=20),
+        "tablet_accuracy": digits_validation.tablet_digits(per_drawing=2),
+        "tablet_box_accuracy": digits_validation.tablet_box_digits(per_drawing=2),
     }
 
 
@@ -93,7 +105,8 @@ def test_the_training_script_records_validation_and_refuses_a_model_that_misread
     assert script.main(["--only", "linear", "--out", str(tmp_path / "ok")]) == 0
     meta = load_model((tmp_path / "ok" / "linear.pt").read_bytes()).meta
     assert meta["typeset_accuracy"] is None and meta["misread_canvas_drawings"] == []
-    for key in ("pen_drawn_accuracy", "over_distorted_accuracy", "sparse_pen_accuracy", "box_filled_accuracy"):
+    for key in ("pen_drawn_accuracy", "over_distorted_accuracy", "sparse_pen_accuracy", "box_filled_accuracy",
+                "tablet_accuracy", "tablet_box_accuracy"):
         assert 0.0 <= meta[key] <= 1.0, key
     # the gate: a model that reads the browser test's 1 as a 7 is not written
     monkeypatch.setattr(script, "misread_strokes", lambda model: ["1 at pen 20 -> 7"])
