@@ -140,8 +140,12 @@ def joined_points(strokes, n_points: int) -> np.ndarray:
     Points spaced evenly along the joined line, scaled so the larger side spans
     0..100 (aspect kept), y up. Returns (n_points, 2).
     """
-    pts = resample(np.concatenate([np.asarray(s, np.float64) for s in strokes]), n_points)
-    pts = pts - pts.min(0)
+    return in_pen_box(resample(np.concatenate([np.asarray(s, np.float64) for s in strokes]), n_points))
+
+
+def in_pen_box(points: np.ndarray) -> np.ndarray:
+    """Points (K, 2) x, y (y down) moved and scaled so the larger side spans 0..100, aspect kept, y up."""
+    pts = points - points.min(0)
     pts = pts * (100 / max(float(pts.max()), 1e-6))
     pts[:, 1] = 100 - pts[:, 1]
     return pts

@@ -48,7 +48,7 @@ from core.data import MNIST_MEAN, MNIST_STD
 from core.digits import CANVAS_SIZE, DEFAULT_STROKE, preprocess, probabilities
 from core.digits_augment import AugmentConfig, augment_batch
 from core.digits_pen import centre_lines, pen_redraw
-from core.digits_strokes import joined_points, on_canvas, paint_strokes, vary
+from core.digits_strokes import in_pen_box, joined_points, on_canvas, paint_strokes, vary
 from core.digits_trajectory import trajectory
 from core.handwriting import ink_on_paper, paint_bitmap, paint_trajectory
 
@@ -141,10 +141,7 @@ def sparse_pen_digits(test_images: torch.Tensor, test_labels: torch.Tensor, n: i
         pts = trajectory(line, n_points)  # (n_points, 2) x, y with y down
         if len(pts) == 0:
             continue
-        pts = pts - pts.min(0)
-        pts = pts * (100 / max(float(pts.max()), 1e-6))
-        pts[:, 1] = 100 - pts[:, 1]  # y up, as pen tablets record it
-        xs.append(preprocess(paint_trajectory(pts)).tensor)
+        xs.append(preprocess(paint_trajectory(in_pen_box(pts))).tensor)  # y up, as pen tablets record it
         labels.append(label)
     return ValidationDigits(torch.cat(xs), np.array(labels, np.int64), 0)
 
