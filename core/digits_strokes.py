@@ -160,8 +160,8 @@ def on_canvas(strokes, height: float = 0.7, centre: tuple[float, float] = (0.5, 
     return [(np.asarray(s) - mid) * scale + np.array(centre) for s in strokes]
 
 
-def paint_strokes(strokes, pen: int, side: int = CANVAS_SIZE) -> np.ndarray:
-    """Strokes in canvas fractions drawn with a round pen `pen` pixels wide, black on white RGBA."""
+def stroke_mask(strokes, pen: int, side: int = CANVAS_SIZE) -> np.ndarray:
+    """Strokes in canvas fractions drawn with a round pen `pen` pixels wide: (side, side) uint8, 255 = ink."""
     mask = Image.new("L", (side, side), 0)
     draw = ImageDraw.Draw(mask)
     r = pen / 2
@@ -170,7 +170,12 @@ def paint_strokes(strokes, pen: int, side: int = CANVAS_SIZE) -> np.ndarray:
         draw.line(xy, fill=255, width=pen, joint="curve")
         for x, y in (xy[0], xy[-1]):
             draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
-    return ink_on_paper(np.asarray(mask, np.float32) / 255)
+    return np.asarray(mask)
+
+
+def paint_strokes(strokes, pen: int, side: int = CANVAS_SIZE) -> np.ndarray:
+    """`stroke_mask` as the page gets a drawing: black ink on white RGBA (side, side, 4) uint8."""
+    return ink_on_paper(stroke_mask(strokes, pen, side).astype(np.float32) / 255)
 
 
 # ---- a training set ---------------------------------------------------------

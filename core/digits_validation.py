@@ -48,7 +48,14 @@ from core.data import MNIST_MEAN, MNIST_STD
 from core.digits import CANVAS_SIZE, DEFAULT_STROKE, preprocess, probabilities
 from core.digits_augment import AugmentConfig, augment_batch
 from core.digits_pen import centre_lines, pen_redraw
-from core.digits_strokes import in_pen_box, joined_points, on_canvas, paint_strokes, vary
+from core.digits_strokes import (
+    in_pen_box,
+    joined_points,
+    on_canvas,
+    paint_strokes,
+    stroke_mask,
+    vary,
+)
 from core.digits_trajectory import trajectory
 from core.handwriting import ink_on_paper, paint_bitmap, paint_trajectory
 
@@ -249,6 +256,5 @@ def tablet_box_digits(per_drawing: int = 100, side: int = 16, seed: int = 1,
     varied = _varied_drawings(per_drawing, seed, drawings)
     xs = []
     for strokes, _ in varied:
-        ink = 255 - paint_strokes(on_canvas(strokes), DEFAULT_STROKE)[..., 0]  # (280, 280) uint8, 255 = ink
-        xs.append(preprocess(box_filled(ink, side)).tensor)
+        xs.append(preprocess(box_filled(stroke_mask(on_canvas(strokes), DEFAULT_STROKE), side)).tensor)
     return ValidationDigits(torch.cat(xs), np.array([d for _, d in varied], np.int64), 0)
