@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from pages import ui
+from pages import ui, url_state
 from pages.registry import PAGES
 
 # One torch thread per server process unless the operator says otherwise: the server's
@@ -68,5 +68,5 @@ page.run()
 with st.sidebar:
     with st.popover("Share this experiment", icon=":material/link:", width="stretch"):
         st.caption("Everyone who opens this link sees the same settings.")
-        query = urlencode(st.query_params.to_dict())
+        query = urlencode(url_state.shared_query())
         st.code((st.context.url or "") + ("?" + query if query else ""), language=None)

@@ -17,6 +17,7 @@ import numpy as np
 
 from core import linreg, linreg_data
 from core.linreg import LabRun, TorchConfig
+from core.untrusted import py_comment
 
 OPTIMIZER_CODE = {
     "sgd": "torch.optim.SGD(\n        model.parameters(), lr=LR)",
@@ -100,7 +101,7 @@ def _data_code(run: LabRun) -> str:
         return linreg_data.synthetic_source(data.config)
     xs = ", ".join(repr(float(v)) for v in data.x_train.tolist())
     ys = ", ".join(repr(float(v)) for v in data.y_train.tolist())
-    return (f"# {data.source}\n"
+    return (f"# {py_comment(data.source)}\n"
             f"x_train = torch.tensor([{xs}], dtype=torch.float64)\n"
             f"y_train = torch.tensor([{ys}], dtype=torch.float64)\n")
 
@@ -109,11 +110,13 @@ def reproduction_script(run: LabRun) -> str:
     """A standalone Python script (torch only) that redoes `run` and prints its parameters."""
     p = run.problem
     parts = [
+        # The docstring holds no user text: column names go only into comments and literals.
         f'"""Reproduces a run of the linear regression lab (PyTorch Linear Models Explorer).\n\n'
-        f"Data: {p.data.source}.\nModel: polynomial of degree {p.degree}"
+        f"Model: polynomial of degree {p.degree}"
         f"{', standardised features' if p.standardise else ''}; "
         f"{run.hand.steps} steps by hand, {run.torch.steps} the PyTorch way.\n"
-        f'Run it with `python thisfile.py`; it needs only torch and prints the learned parameters.\n"""\n',
+        f'Run it with `python thisfile.py`; it needs only torch and prints the learned parameters.\n"""\n'
+        f"# Data: {py_comment(p.data.source)}\n",
         "import itertools\nimport json\n\nimport torch\nfrom torch import nn\n",
         "# ---- data " + "-" * 60,
         _data_code(run),

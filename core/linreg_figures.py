@@ -17,6 +17,7 @@ import torch
 
 from core import linreg, theme
 from core.linreg import LabRun, Landscape
+from core.untrusted import plot_text
 
 MAX_CURVE_POINTS = 1500
 MAX_SCATTER_POINTS = 2000
@@ -97,8 +98,8 @@ def fit_figure(x_train, y_train, x_test, y_test, lines: list[Line], x_name: str 
     pad = 0.15 * (hi - lo or 1.0)
     # The y range follows the data, not the lines: a diverging fit must not squash the points.
     return go.Figure(data=traces, layout=dict(
-        title=dict(text=title), xaxis=dict(title=dict(text=x_name)), height=440, legend=BOTTOM_LEGEND,
-        yaxis=dict(title=dict(text=y_name), range=[lo - pad, hi + pad])))
+        title=dict(text=title), xaxis=dict(title=dict(text=plot_text(x_name))), height=440, legend=BOTTOM_LEGEND,
+        yaxis=dict(title=dict(text=plot_text(y_name)), range=[lo - pad, hi + pad])))
 
 
 def loss_figure(losses: list[Line], distances: list[Line] = (), log_y: bool = False,
@@ -141,7 +142,7 @@ def residual_figure(x_train, res_train, x_test=(), res_test=(), r2_train: float 
     zero = dict(type="line", xref="paper", x0=0, x1=1, y0=0, y1=0,
                 line=dict(color=EXACT_COLOR, width=1.5, dash="dash"))
     return go.Figure(data=traces, layout=dict(
-        title=dict(text=title), xaxis=dict(title=dict(text=x_name)), shapes=[zero], height=440,
+        title=dict(text=title), xaxis=dict(title=dict(text=plot_text(x_name))), shapes=[zero], height=440,
         yaxis=dict(title=dict(text="y − prediction")), legend=BOTTOM_LEGEND))
 
 

@@ -14,14 +14,12 @@ message a student can act on.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from core.csvio import CsvError, finite_columns, read_numeric_csv
+from core.csvio import CsvError, finite_columns, read_table
 
 MIN_POINTS = 10
 MAX_POINTS = 2000  # trains live several times a second on a shared 2-core server
@@ -239,18 +237,6 @@ REQUIRED = ("x1", "x2", "label")
 RESCALE_ABOVE = 20.0  # coordinates beyond this make x^2 features explode: standardise them
 
 
-def _header_cells(data: bytes) -> list[str]:
-    """The first row's cells, lower-cased (to tell a text column from a missing one)."""
-    text = data[:65536].decode("utf-8-sig", errors="replace")
-    first = text.splitlines()[0] if text.splitlines() else ""
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(first), dialect))
-    return [c.strip().lower() for c in rows[0]] if rows else []
-
-
 def _pick_columns(columns: dict[str, np.ndarray], header: list[str]) -> tuple[list[str], list[str]]:
     """The names of the (x1, x2, label) columns, and notes on how they were chosen."""
     by_lower = {name.lower(): name for name in columns}
@@ -308,8 +294,10 @@ def _standardised(x: np.ndarray) -> np.ndarray:
 
 def dataset_from_csv(data: bytes, test_fraction: float = 0.3, seed: int = 0, name: str = "upload") -> Dataset:
     """A data set from CSV bytes with columns x1, x2, label, or a `CsvError` saying what is wrong."""
-    columns = read_numeric_csv(data)
-    (c1, c2, cl), notes = _pick_columns(columns, _header_cells(data))
+    table = read_table(data)
+    columns = table.columns
+    header = [name.lower() for name in table.header] if table.has_header else []
+    (c1, c2, cl), notes = _pick_columns(columns, header)
     finite_columns(columns, [c1, c2, cl])
     n = len(columns[c1])
     if n > MAX_POINTS:

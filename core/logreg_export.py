@@ -16,6 +16,7 @@ import torch
 
 from core.logreg import FEATURE_CODE, OPTIMIZERS, LogRegConfig, feature_names
 from core.logreg_data import GENERATORS, TITLES, Dataset, stratified_split
+from core.untrusted import py_comment
 
 ACTIVATION_CODE = {"tanh": "nn.Tanh()", "relu": "nn.ReLU()", "sigmoid": "nn.Sigmoid()"}
 
@@ -97,7 +98,7 @@ def export_script(data: Dataset, config: LogRegConfig, steps: int) -> str:
                       "def predict(logits):\n    return logits.argmax(dim=1)\n")
     penalty = (f"loss = loss + {config.l2!r} * sum((m.weight**2).sum() for m in model.modules() "
                "if isinstance(m, nn.Linear))" if config.l2 else "# (no L2 penalty)")
-    header = "\n".join("# " + line for line in _describe(data, config).splitlines())
+    header = "\n".join("# " + py_comment(line) for line in _describe(data, config).split("\n"))
     return f'''"""Logistic-regression run exported from the PyTorch Linear Models Explorer.
 
 Run it with `python this_file.py` (needs torch and numpy). It repeats the

@@ -20,6 +20,7 @@ from core.logreg import (
     probability_surface,
 )
 from core.logreg_data import Dataset
+from core.untrusted import plot_text
 
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "pentagon",
            "hexagon", "triangle-down")
@@ -195,7 +196,7 @@ def surface_figure(model: PlaygroundNet, data: Dataset, *, resolution: int | Non
         traces += _points(data.x_test.numpy(), data.y_test.numpy(), data.class_names, test=True)
     axis = dict(constrain="domain", showgrid=False, zeroline=False)
     layout = dict(
-        height=600, title=dict(text=data.title), annotations=annotations,
+        height=600, title=dict(text=plot_text(data.title)), annotations=annotations,
         legend=dict(orientation="h", y=-0.12, x=0),
         xaxis=dict(range=list(bounds[0]), title=dict(text="x1"), **axis),
         yaxis=dict(range=list(bounds[1]), title=dict(text="x2"), scaleanchor="x", scaleratio=1, **axis),

@@ -70,23 +70,42 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, d: object) -> ModelSpec:
-        """Rebuild a spec from untrusted data, refusing anything unexpected."""
+        """Rebuild a spec from untrusted data, refusing anything unexpected before building.
+
+        Every field must have exactly the expected type (whole numbers as `int`, not
+        floats, booleans or strings) and lie within this app's bounds, so a file cannot
+        ask for an infinite, negative or enormous layer.
+        """
         if not isinstance(d, dict):
             raise ModelFileError("the architecture description is not a mapping")
+        if not all(isinstance(k, str) for k in d):
+            raise ModelFileError("the architecture description has a field that is not named")
         unknown = set(d) - {"kind", "hidden", "channels", "fc"}
         if unknown:
-            raise ModelFileError(f"unexpected architecture fields: {sorted(unknown)}")
-        try:
-            return cls(
-                kind=str(d.get("kind", "")),
-                hidden=tuple(d.get("hidden", ())),
-                channels=tuple(d.get("channels", (16, 32))),
-                fc=int(d.get("fc", 64)),
-            )
-        except (TypeError, ValueError) as err:
-            if isinstance(err, ModelFileError):
-                raise
-            raise ModelFileError(f"bad architecture description: {err}") from None
+            raise ModelFileError(f"unexpected architecture fields: {sorted(unknown)[:5]}")
+        kind = d.get("kind")
+        if not isinstance(kind, str) or kind not in KINDS:
+            raise ModelFileError(f"unknown model kind; expected one of {KINDS}")
+        hidden = _sizes(d.get("hidden", ()), "hidden", MAX_HIDDEN_LAYERS)
+        channels = _sizes(d.get("channels", (16, 32)), "channels", 2)
+        fc = d.get("fc", 64)
+        if not _whole(fc):
+            raise ModelFileError("the architecture's 'fc' must be a whole number")
+        return cls(kind=kind, hidden=hidden, channels=channels, fc=fc)
+
+
+def _whole(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _sizes(value: object, field_name: str, most: int) -> tuple[int, ...]:
+    """A short list of whole numbers from untrusted data (bounds are checked by `validate`)."""
+    if not isinstance(value, (list, tuple)) or len(value) > most:
+        raise ModelFileError(f"the architecture's {field_name!r} must be a list of at most "
+                             f"{most} whole numbers")
+    if not all(_whole(v) for v in value):
+        raise ModelFileError(f"the architecture's {field_name!r} must hold whole numbers only")
+    return tuple(value)
 
 
 class SoftmaxRegression(nn.Module):
@@ -170,9 +189,13 @@ def save_model(model: nn.Module, spec: ModelSpec, meta: dict | None = None) -> b
 def load_model(data: bytes) -> SavedModel:
     """Rebuild a model from untrusted bytes, or raise `ModelFileError` saying why.
 
-    Uses `torch.load(weights_only=True)`, which refuses pickled code, then
-    checks the format tag, the architecture and every tensor's name and shape.
+    Uses `torch.load(weights_only=True)`, which refuses pickled code, then checks the
+    format tag and the architecture (`ModelSpec.from_dict`) before building anything, and
+    every weight's name, layout (dense), type (floating point), shape and values (finite)
+    before loading it. Metadata keeps plain values only (`clean_meta`).
     """
+    if not isinstance(data, (bytes, bytearray)):
+        raise ModelFileError("the upload is not a file")
     if len(data) > MAX_FILE_BYTES:
         raise ModelFileError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
     try:
@@ -186,7 +209,11 @@ def load_model(data: bytes) -> SavedModel:
         raise ModelFileError("not a model saved by this explorer (missing format tag)")
     spec = ModelSpec.from_dict(payload.get("spec"))
     state = payload.get("state_dict")
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+    if not isinstance(state, dict) or not state:
+        raise ModelFileError("the file holds no usable weights")
+    if not all(isinstance(k, str) for k in state):
+        raise ModelFileError("the file's weights are not named")
+    if not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ModelFileError("the file holds no usable weights")
     model = build_model(spec)
     expected = model.state_dict()
@@ -196,16 +223,65 @@ def load_model(data: bytes) -> SavedModel:
             f"(missing {sorted(set(expected) - set(state))[:3]}, extra {sorted(set(state) - set(expected))[:3]})"
         )
     for name, tensor in state.items():
-        if tensor.shape != expected[name].shape:
-            raise ModelFileError(
-                f"weight {name!r} has shape {tuple(tensor.shape)}, expected {tuple(expected[name].shape)}"
-            )
-        if not torch.isfinite(tensor).all():
-            raise ModelFileError(f"weight {name!r} contains NaN or infinity")
+        _check_weight(name, tensor, tuple(expected[name].shape))
     model.load_state_dict(state)
     model.eval()
-    meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
-    return SavedModel(model, spec, meta)
+    return SavedModel(model, spec, clean_meta(payload.get("meta")))
+
+
+def _check_weight(name: str, tensor: torch.Tensor, shape: tuple[int, ...]) -> None:
+    """Refuse a weight that is not a dense, finite, floating-point tensor of `shape`."""
+    if tensor.layout != torch.strided or tensor.is_quantized or tensor.is_nested:
+        raise ModelFileError(f"weight {name!r} is not a dense tensor ({tensor.layout})")
+    if tensor.device.type != "cpu" or tensor.is_meta:
+        raise ModelFileError(f"weight {name!r} holds no data")
+    if tensor.dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
+        raise ModelFileError(f"weight {name!r} is {tensor.dtype}, not floating point")
+    if tuple(tensor.shape) != shape:
+        raise ModelFileError(f"weight {name!r} has shape {tuple(tensor.shape)}, expected {shape}")
+    if not torch.isfinite(tensor).all():
+        raise ModelFileError(f"weight {name!r} contains NaN or infinity")
+
+
+MAX_META_ITEMS = 200
+MAX_META_TEXT = 1000
+
+
+def clean_meta(meta: object, depth: int = 0) -> dict:
+    """The plain values of an untrusted metadata mapping: str keys; numbers, text, lists, dicts.
+
+    Anything else (tensors, huge text, deep nesting) is dropped: metadata is descriptive
+    only, and an upload must not make the server hold or show more than that.
+    """
+    if not isinstance(meta, dict) or depth > 3:
+        return {}
+    clean: dict = {}
+    for key, value in list(meta.items())[:MAX_META_ITEMS]:
+        if isinstance(key, str) and len(key) <= 100:
+            kept = _plain(value, depth)
+            if kept is not _DROP:
+                clean[key] = kept
+    return clean
+
+
+_DROP = object()
+
+
+def _plain(value: object, depth: int):
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 2**63 else _DROP
+    if isinstance(value, float):
+        return value
+    if isinstance(value, str):
+        return value if len(value) <= MAX_META_TEXT else _DROP
+    if isinstance(value, (list, tuple)) and depth < 3:
+        items = [_plain(v, depth + 1) for v in list(value)[:MAX_META_ITEMS]]
+        return [v for v in items if v is not _DROP]
+    if isinstance(value, dict):
+        return clean_meta(value, depth + 1)
+    return _DROP
 
 
 def pretrained_path(name: str) -> Path:

@@ -33,10 +33,10 @@ ui.lesson("How PyTorch computes gradients", P.LESSON, formulas=P.FORMULAS, try_t
 
 
 def show_error(err: ExpressionError) -> None:
-    """The refusal in bold (markdown characters escaped), the line with a caret under it."""
-    text = re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~$])", r"\\\1", str(err))
+    """The refusal in bold (as literal text), the line with a caret under it in a code block."""
     pointer = err.pointer()
-    st.error(f"**{text}**" + (f"\n\n```\n{pointer}\n```" if pointer else ""),
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", pointer or "")), default=0))
+    st.error(f"**{ui.text(err, limit=500)}**" + (f"\n\n{fence}\n{pointer}\n{fence}" if pointer else ""),
              icon=":material/error:")
 
 

@@ -74,7 +74,7 @@ def clear() -> None:
 
 models, problems = available_models()
 for problem in problems:
-    st.error(f"A shipped model could not be loaded. {problem}", icon=":material/error:")
+    st.error(f"A shipped model could not be loaded. {ui.text(problem)}", icon=":material/error:")
 if not models:
     st.stop()
 labels = list(models)
@@ -116,7 +116,8 @@ def canvas_and_results(choice: str, pen: int, chalk: bool) -> None:
         try:
             probs = digits.probabilities(model, pre.tensor)[0]
         except digits.ModelMismatch as err:
-            st.warning(f"**{choice}** does not fit this page: {err}. Pick another model.", icon=":material/block:")
+            st.warning(f"**{ui.text(choice)}** does not fit this page: {ui.text(err)}. Pick another model.",
+                       icon=":material/block:")
             return
         k = int(probs.argmax())
         runner = int(np.argsort(probs)[-2])
@@ -167,7 +168,7 @@ def canvas_and_results(choice: str, pen: int, chalk: bool) -> None:
             rows.append(digits.probabilities(model_of(saved), pre.tensor)[0])
             names.append(label)
         except digits.ModelMismatch as err:
-            st.warning(f"**{label}** does not fit this page: {err}.", icon=":material/block:")
+            st.warning(f"**{ui.text(label)}** does not fit this page: {ui.text(err)}.", icon=":material/block:")
     if rows:
         ui.plotly(figs.comparison_figure(names, np.stack(rows)))
 

@@ -56,7 +56,7 @@ def uploaded_dataset() -> linreg_data.Dataset:
     """The uploaded CSV's two chosen columns, or a clear error that stops the page here."""
     upload = st.file_uploader(f"CSV file (at most {csvio.MAX_BYTES // 2**20} MB, "
                               f"{csvio.MAX_ROWS:,} rows)", type=["csv", "txt", "tsv"],
-                              key="lin_upload")
+                              key="lin_upload", max_upload_size=csvio.MAX_BYTES // 2**20)
     if upload is None:
         st.info("Upload a CSV with at least two numeric columns; the first row may hold names.",
                 icon=":material/upload_file:")
@@ -76,5 +76,5 @@ def uploaded_dataset() -> linreg_data.Dataset:
             y_name = ui.selectbox("y column", "lin_ycol", names, names[1])
         return linreg_data.dataset_from_columns(columns, x_name, y_name, data)
     except linreg_data.LinRegDataError as err:
-        st.error(str(err), icon=":material/error:")
+        st.error(ui.text(err), icon=":material/error:")
         st.stop()

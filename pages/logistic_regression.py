@@ -7,6 +7,7 @@ times a second while playing advances it a chunk per tick.
 
 import streamlit as st
 
+from core import csvio
 from core import logreg as lr
 from core import logreg_data as ld
 from core import logreg_figures as lf
@@ -51,7 +52,7 @@ def data_controls():
     upload = None
     if kind == "csv":
         upload = st.file_uploader("CSV with columns x1, x2, label", type=["csv", "txt"],
-                                  key="lr_csv", max_upload_size=5)
+                                  key="lr_csv", max_upload_size=csvio.MAX_BYTES // 2**20)
     else:
         n = ui.slider("Points", "lr_n", ld.MIN_POINTS, ld.MAX_POINTS, 200, step=10)
         noise = ui.slider("Noise", "lr_noise", 0.0, 1.0, 0.1, step=0.05)
@@ -72,10 +73,10 @@ def data_controls():
     try:
         data = ld.dataset_from_csv(upload.getvalue(), test, seed, name=upload.name)
     except CsvError as err:
-        st.error(f"Cannot use this file: {err}", icon=":material/error:")
+        st.error(f"Cannot use this file: {ui.text(err)}", icon=":material/error:")
         return None, None
     for note in data.notes:
-        st.warning(note, icon=":material/info:")
+        st.warning(ui.text(note), icon=":material/info:")
     return data, ("csv", upload.file_id, test, seed)
 
 

@@ -120,7 +120,7 @@ def results(run: mt.TrainedRun, data) -> None:
     cols[1].metric("Training time", f"{run.train_seconds:.1f} s", help=f"on {run.device}")
     cols[2].metric("Epochs", f"{run.epochs_done:.2f}")
     cols[3].metric("Parameters", f"{mt.parameter_count(run.model):,}")
-    st.caption(f"{run.source.capitalize()}: " + (run.config.describe() if run.config else run.spec.describe()))
+    st.caption(f"{ui.text(run.source.capitalize())}: " + (run.config.describe() if run.config else run.spec.describe()))
     if run.history:
         ui.plotly(figs.training_curves(run.history, run.config.train_size))
     left, right = st.columns([1, 1])
@@ -176,7 +176,7 @@ def model_files(data, run: mt.TrainedRun | None) -> None:
         try:
             saved = load_model(upload.getvalue())
         except ModelFileError as err:
-            st.session_state["mn_upload_msg"] = f"{upload.name} was refused: {err}."
+            st.session_state["mn_upload_msg"] = f"{ui.text(upload.name)} was refused: {ui.text(err)}."
         else:
             st.session_state["mn_upload_msg"] = ""
             st.session_state["mn_run"] = mt.run_from_model(saved.model, saved.spec, data.test_x, data.test_y,
@@ -186,4 +186,4 @@ def model_files(data, run: mt.TrainedRun | None) -> None:
     if st.session_state.get("mn_upload_msg"):
         right.error(st.session_state["mn_upload_msg"], icon=":material/gpp_bad:")
     else:
-        right.success(f"Loaded {upload.name}: its results are shown above.", icon=":material/check_circle:")
+        right.success(f"Loaded {ui.text(upload.name)}: its results are shown above.", icon=":material/check_circle:")

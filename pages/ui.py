@@ -22,6 +22,7 @@ from pages.url_state import (  # noqa: F401  (re-exported: pages call ui.slider(
     text_input,
     toggle,
 )
+from pages.user_text import text  # noqa: F401  (re-exported: ui.text(...))
 
 
 def leave_legacy_navigation() -> None:

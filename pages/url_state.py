@@ -16,12 +16,16 @@ from typing import Any
 
 import streamlit as st
 
+from pages.user_text import text
+
 SHADOW = "_keep_"  # session-state prefix of the copy that survives page switches
+PUBLISHED = "_url_keys"  # session-state set of the keys this session's widgets publish
+REFUSED = (ValueError, TypeError, OverflowError)  # what a parser raises for a value it refuses
 
 
 def _notice(key: str, raw: str, why: str) -> None:
-    shown = raw if len(raw) <= 40 else raw[:40] + "..."
-    st.toast(f"Ignored the link's setting {key}={shown!r}: {why}. Using the default.", icon=":material/warning:")
+    st.toast(f"Ignored the link's setting {key} = “{text(raw, limit=40)}”: {text(why)}. Using the "
+             "default.", icon=":material/warning:")
 
 
 def _seed(key: str, default: Any, parse: Callable[[str], Any]) -> None:
@@ -36,7 +40,7 @@ def _seed(key: str, default: Any, parse: Callable[[str], Any]) -> None:
         try:
             st.session_state[key] = parse(raw)
             return
-        except (ValueError, TypeError, OverflowError) as err:
+        except REFUSED as err:
             _notice(key, raw, str(err) or "not a valid value")
     st.session_state[key] = st.session_state.get(SHADOW + key, default)
 
@@ -57,6 +61,7 @@ def _clamp(value, lo, hi):
 def _publish(key: str, value: Any, default: Any, dump: Callable[[Any], str] = str) -> None:
     """Mirror `value` into the URL (omitted when it is the default) and the shadow copy."""
     st.session_state[SHADOW + key] = value
+    st.session_state.setdefault(PUBLISHED, set()).add(key)
     if value == default:
         if key in st.query_params:
             del st.query_params[key]
@@ -212,3 +217,13 @@ def text_area(label: str, key: str, default: str = "", max_chars: int = 2000, **
     value = st.text_area(label, key=key, max_chars=max_chars, **kw)
     _publish(key, value, default)
     return value
+
+
+def shared_query() -> dict[str, str]:
+    """The URL's settings that this app's widgets made: what a share link carries.
+
+    Anything else a link brought along (an unknown or hostile parameter) is left out, so a
+    crafted link does not spread further through "Share this experiment".
+    """
+    known = st.session_state.get(PUBLISHED, set())
+    return {k: v for k, v in st.query_params.to_dict().items() if k in known}
