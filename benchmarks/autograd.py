@@ -19,8 +19,8 @@ import time
 import torch
 
 from benchmarks.common import median_seconds, parser, print_table, write_json
-from core import autograd_graph as G
-from core import expr
+from core.autograd import expr
+from core.autograd import graph as G
 from core.runtime import configure_torch
 
 TARGET_SECONDS = 0.200

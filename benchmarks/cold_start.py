@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from benchmarks.common import parser, print_table, write_json
-from pages.registry import PAGES
 from tests import browser
+from ui.registry import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 1.3

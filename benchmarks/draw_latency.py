@@ -2,7 +2,7 @@
 
     uv run python -m benchmarks.draw_latency [--json PATH] [--repeats N] [--strokes N] [--no-browser]
 
-1. Library: preprocessing (core.digits.preprocess) plus inference by all three
+1. Library: preprocessing (core.digits.pipeline.preprocess) plus inference by all three
    shipped models, per drawing (MNIST test digits painted onto a 280x280
    canvas); median over drawings. Target < 20 ms. Also reported: everything the
    page computes for a stroke (adds the naive pipeline, saliency and figures).
@@ -21,10 +21,10 @@ import numpy as np
 import torch
 
 from benchmarks.common import parser, print_table, write_json
-from core import digits
-from core import digits_figures as figs
-from core.data import load_mnist
-from core.models import KINDS, load_pretrained
+from core.digits import figures as figs
+from core.digits import pipeline as digits
+from core.mnist.data import load_mnist
+from core.mnist.models import KINDS, load_pretrained
 from tests.digits_helpers import paint
 
 LIBRARY_TARGET_S = 0.020

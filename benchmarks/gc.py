@@ -23,8 +23,8 @@ from benchmarks.common import median_seconds
 import streamlit
 if sys.argv[1] == 'full':
     import torch, torchvision, torchviz, plotly.graph_objects
-    from core.models import ModelSpec, build_model
-    from core.data import load_mnist
+    from core.mnist.models import ModelSpec, build_model
+    from core.mnist.data import load_mnist
     models = [build_model(ModelSpec(k, hidden=(128,) if k == 'mlp' else ())) for k in ('linear', 'mlp', 'cnn')]
     data = load_mnist()
     figs = [plotly.graph_objects.Figure(plotly.graph_objects.Scatter(y=list(range(1000)))) for _ in range(20)]

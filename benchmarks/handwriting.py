@@ -3,8 +3,8 @@
     uv run python -m benchmarks.handwriting [--json PATH] [--limit N] [--models-dir DIR]
 
 Each digit of the evaluation-only sets (Semeion, optdigits, pendigits; see
-core.handwriting) is painted onto a 280x280 canvas, then classified twice in
-the same run: through the MNIST pipeline the page uses (core.digits.preprocess)
+pretrain.handwriting) is painted onto a 280x280 canvas, then classified twice in
+the same run: through the MNIST pipeline the page uses (core.digits.pipeline.preprocess)
 and through the naive pipeline most canvas demos use (resize the whole canvas
 to 28x28). Targets for the shipped CNN: Semeion >= 90%, optdigits >= 96%,
 pendigits >= 80% (MNIST pipeline). Nothing here trains or tunes anything.
@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from benchmarks.common import parser, print_table, write_json
-from core.digits import naive_pixels, normalise, preprocess, probabilities
-from core.handwriting import HandwritingSet, load_all
-from core.models import KINDS, load_model, load_pretrained_saved
+from core.digits.pipeline import naive_pixels, normalise, preprocess, probabilities
+from core.mnist.models import KINDS, load_model, load_pretrained_saved
+from pretrain.handwriting import HandwritingSet, load_all
 
 TARGETS = {"semeion": 0.90, "optdigits": 0.96, "pendigits": 0.80}  # shipped CNN, MNIST pipeline
 

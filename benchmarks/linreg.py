@@ -27,11 +27,13 @@ import time
 import torch
 
 from benchmarks.common import finish, median_seconds, parser, play_and_watch, print_table
-from core import linreg, linreg_figures, theme
-from core.linreg import HandConfig, LabRun, TorchConfig
-from core.linreg_data import SyntheticConfig, synthetic
+from core import theme
+from core.linreg import figures as linreg_figures
+from core.linreg import lab as linreg
+from core.linreg.data import SyntheticConfig, synthetic
+from core.linreg.lab import HandConfig, LabRun, TorchConfig
 from core.runtime import configure_torch
-from pages.registry import PAGES
+from ui.registry import PAGES
 
 TARGET_S = 1.0
 EPOCHS, POINTS = 1000, 1000

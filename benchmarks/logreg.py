@@ -22,12 +22,12 @@ from __future__ import annotations
 import torch
 
 from benchmarks.common import finish, median_seconds, parser, play_and_watch, print_table
-from core import logreg as lr
-from core import logreg_figures as lf
 from core import theme
-from core.logreg_data import DataSpec, make_dataset
+from core.logreg import figures as lf
+from core.logreg import lab as lr
+from core.logreg.data import DataSpec, make_dataset
 from core.runtime import configure_torch
-from pages.registry import PAGES
+from ui.registry import PAGES
 
 SURFACE_TARGET_S = 0.020
 TRAIN_TARGET_S = 1.0

@@ -1,7 +1,7 @@
 """MNIST training speed and accuracy: `uv run python -m benchmarks.mnist [--json PATH]`.
 
 Trains each model (softmax regression, MLP, small CNN) with its recipe from
-`core.mnist_train.RECIPES` on all 60,000 training images through the fast
+`core.mnist.train.RECIPES` on all 60,000 training images through the fast
 in-memory path, evaluates it on the 10,000 test images, and in the same run
 times one epoch of the book's path for the softmax model:
 `torchvision.datasets.MNIST` with `ToTensor()` + `Normalize()` applied per
@@ -22,8 +22,8 @@ from dataclasses import replace
 import torch
 
 from benchmarks.common import parser, print_table, write_json
-from core.data import MNIST_MEAN, MNIST_STD, data_dir, load_mnist
-from core.mnist_train import RECIPES, accuracy, device_label, pick_device, train
+from core.mnist.data import MNIST_MEAN, MNIST_STD, data_dir, load_mnist
+from core.mnist.train import RECIPES, accuracy, device_label, pick_device, train
 
 TARGETS = {"linear": (0.920, 3.0), "mlp": (0.975, 15.0), "cnn": (0.990, 60.0)}  # (accuracy, seconds)
 MIN_SPEEDUP = 10.0
@@ -34,7 +34,7 @@ def book_dataloader_epoch(seed: int = 0) -> float:
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
 
-    from core.models import SoftmaxRegression
+    from core.mnist.models import SoftmaxRegression
 
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
     dataset = datasets.MNIST(str(data_dir()), train=True, download=False, transform=transform)

@@ -12,7 +12,7 @@ interpreted uses one of these:
   exactly as written;
 - `file_stem` into a download's file name: letters, digits, `-` and `_` only.
 
-The Markdown of the pages is escaped by the page helpers (`pages.ui.text`).
+The Markdown of the pages is escaped by the page helpers (`ui.text`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Autograd & computational graphs: type an expression (or pick a model), see its graph, values, gradients.
 
-Thin page: every setting is URL state through pages/ui.py; parsing, graphs, the traced
+Thin page: every setting is URL state through ui/page.py; parsing, graphs, the traced
 backward pass, lessons and the code panel live in core/ (expr, autograd_*, gradcheck).
 """
 
@@ -8,15 +8,15 @@ import re
 
 import streamlit as st
 
-from core import autograd_graph as G
-from core import autograd_lessons as lessons
-from core import autograd_presets as P
-from core.autograd_code import scenario_code
-from core.data import missing_mnist_files
-from core.expr import ExpressionError
-from core.gradcheck import gradient_check
+import ui
+from core.autograd import graph as G
+from core.autograd import lessons
+from core.autograd import scenarios as P
+from core.autograd.code import scenario_code
+from core.autograd.expr import ExpressionError
+from core.autograd.gradcheck import gradient_check
+from core.mnist.data import missing_mnist_files
 from core.runtime import configure_torch
-from pages import ui
 
 configure_torch()
 MODES = ["An expression", "A model's loss"]

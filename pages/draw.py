@@ -8,11 +8,11 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from core import digits
-from core import digits_figures as figs
-from core.models import ModelFileError
+import ui
+from core.digits import figures as figs
+from core.digits import pipeline as digits
+from core.mnist.models import ModelFileError
 from core.runtime import configure_torch
-from pages import ui
 
 SHIPPED = {"Shipped CNN": "cnn", "Shipped MLP": "mlp", "Shipped linear (softmax regression)": "linear"}
 CANVAS_KEY = "draw_canvas"

@@ -2,8 +2,6 @@
 
 import streamlit as st
 
-from pages import ui  # noqa: F401  (importing it keeps a first deep link inside app.py's navigation)
-
 st.title("PyTorch Linear Models Explorer")
 st.markdown(
     "#### Touch the ideas behind PyTorch's linear models: watch autograd build a graph, "

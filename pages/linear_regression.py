@@ -1,6 +1,6 @@
 """Linear regression lab: gradient descent by hand beside nn.Linear + torch.optim, on the same data.
 
-Thin page: data, trainers, figures and exports live in `core.linreg*`. The run (both trainers,
+Thin page: data, trainers, figures and exports live in `core.linreg.lab*`. The run (both trainers,
 their histories) is this user's, in session state; playing advances it a chunk per tick of a
 `run_every` fragment, so charts update a few times a second at most however fast training is.
 """
@@ -9,10 +9,13 @@ from dataclasses import replace
 
 import streamlit as st
 
-from core import linreg, linreg_data, linreg_export
-from core import linreg_figures as figures
+import ui
+from core.linreg import data as linreg_data
+from core.linreg import export as linreg_export
+from core.linreg import figures
+from core.linreg import lab as linreg
 from core.runtime import configure_torch
-from pages import linreg_widgets, ui
+from ui import clicks, csv_upload
 
 RUN, SIGNATURE, PLAYING = "lin_run", "lin_signature", "lin_playing"
 TICK_S = 0.4  # seconds between chart updates while playing: at most 2.5 per second
@@ -49,7 +52,7 @@ data_box, train_box = st.columns(2, border=True)
 with data_box:
     preset = linreg_data.PRESETS[ui.selectbox("Data", "lin_data", list(linreg_data.PRESETS))]
     if preset == "csv":
-        dataset = linreg_widgets.uploaded_dataset()
+        dataset = csv_upload.uploaded_dataset()
     else:
         left, right = st.columns(2)
         with left:
@@ -59,7 +62,7 @@ with data_box:
         with right:
             intercept = ui.slider("True intercept", "lin_icpt", -10.0, 10.0, 1.0, 0.5)
             n = ui.slider("Points", "lin_n", 10, 1000, 100, 10)
-            st.button("New sample", icon=":material/casino:", on_click=linreg_widgets.once(regenerate), width="stretch")
+            st.button("New sample", icon=":material/casino:", on_click=clicks.once(regenerate), width="stretch")
         dataset = linreg_data.synthetic(linreg_data.SyntheticConfig(preset, slope, intercept, noise, n, seed))
     degree = ui.slider("Polynomial degree", "lin_deg", 1, linreg.MAX_DEGREE, 1) if preset in ("curve", "csv") else 1
 
@@ -99,12 +102,12 @@ run: linreg.LabRun = st.session_state[RUN]
 run.set_epochs(epochs)
 
 
-@linreg_widgets.once
+@clicks.once
 def press_play():
     st.session_state[PLAYING] = not st.session_state.get(PLAYING, False)
 
 
-@linreg_widgets.once
+@clicks.once
 def press_step(k: int):  # callbacks run before the page, so every widget below sees the new state
     st.session_state[RUN].advance(k)
     st.session_state[PLAYING] = False
@@ -119,7 +122,7 @@ for col, k in zip(controls[1:4], (1, 10, 100), strict=True):
     col.button(f"+{k}", key=f"lin_step{k}", help=f"Train {k} step(s)", width="stretch", disabled=run.done,
                on_click=press_step, args=(k,))
 controls[4].button("Reset", key="lin_reset", icon=":material/restart_alt:", width="stretch",
-                   on_click=linreg_widgets.once(lambda: st.session_state.pop(RUN, None)))
+                   on_click=clicks.once(lambda: st.session_state.pop(RUN, None)))
 with controls[5]:
     speed = ui.select_slider("Speed (steps per second)", "lin_speed", SPEEDS, 20)
 interval = max(TICK_S, 1 / speed)
@@ -173,4 +176,4 @@ left.download_button("Learned parameters (JSON)", lambda r=run: linreg_export.pa
 right.download_button("Script that reproduces this run", lambda r=run: linreg_export.reproduction_script(r),
                       file_name="linear_regression_run.py", mime="text/x-python",
                       icon=":material/code:", on_click="ignore", width="stretch")
-linreg_widgets.page_complete()  # last: lets the next click act (see linreg_widgets.once)
+clicks.page_complete()  # last: lets the next click act (see clicks.once)

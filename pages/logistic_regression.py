@@ -1,20 +1,20 @@
 """Logistic regression lab: a 2D playground where decision boundaries form as you watch.
 
-Thin page: widgets (all URL state) -> `core.logreg*` -> figures. Training state
-(`core.logreg.Run`) lives in this user's session; a fragment that reruns a few
+Thin page: widgets (all URL state) -> `core.logreg.lab*` -> figures. Training state
+(`core.logreg.lab.Run`) lives in this user's session; a fragment that reruns a few
 times a second while playing advances it a chunk per tick.
 """
 
 import streamlit as st
 
+import ui
 from core import csvio
-from core import logreg as lr
-from core import logreg_data as ld
-from core import logreg_figures as lf
 from core.csvio import CsvError
-from core.logreg_export import export_script
+from core.logreg import data as ld
+from core.logreg import figures as lf
+from core.logreg import lab as lr
+from core.logreg.export import export_script
 from core.runtime import configure_torch
-from pages import ui
 
 configure_torch()
 # Whole numbers as ints: the URL then reads lr_lr=10, not 10.0.

@@ -5,12 +5,12 @@ from contextlib import closing, nullcontext
 
 import streamlit as st
 
-from core import mnist_train as mt
-from core.mnist_queue import heavy_trainings, is_heavy
-from core.models import ModelSpec
+import ui
+from core.mnist import train as mt
+from core.mnist.models import ModelSpec
+from core.mnist.queue import heavy_trainings, is_heavy
 from core.runtime import configure_torch
-from pages import mnist_panels as panels
-from pages import ui
+from ui import mnist_panels as panels
 
 MODELS, OPTIMIZERS, SCHEDULES = panels.MODELS, panels.OPTIMIZERS, panels.SCHEDULES
 D = mt.TrainConfig()  # the defaults

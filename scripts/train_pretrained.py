@@ -3,12 +3,12 @@
     uv run python -m scripts.train_pretrained            # all three, a few minutes on 2 cores
     uv run python -m scripts.train_pretrained --only cnn --out /tmp/models
 
-MNIST train, with drawing-like augmentation (core.digits_augment), seeded; the
+MNIST train, with drawing-like augmentation (pretrain.augment), seeded; the
 CNN also learns from digits written from hand-authored pen templates in people's
-stroke orders (core.digits_strokes), never from any handwriting data set.
-Each file (core.models.save_model) records in its metadata how it was trained,
+stroke orders (pretrain.strokes), never from any handwriting data set.
+Each file (core.mnist.models.save_model) records in its metadata how it was trained,
 its MNIST test accuracy, and its accuracy on the validation sets of
-core.digits_validation (digits typeset in this machine's fonts; MNIST test
+pretrain.validation (digits typeset in this machine's fonts; MNIST test
 redrawn with thin pens, distorted beyond the training ranges, recorded as a
 sparse 8-point pen trajectory, stretched into square 16x16 and 32x32 bitmaps;
 the canvas drawings varied as many writers would and recorded as a sparse
@@ -25,10 +25,11 @@ from pathlib import Path
 
 import torch
 
-from core.data import load_mnist
-from core.digits_augment import AugmentConfig
-from core.digits_training import PretrainConfig, train_for_drawing
-from core.digits_validation import (
+from core.mnist.data import load_mnist
+from core.mnist.models import ASSETS, ModelSpec, SavedModel, save_model
+from pretrain.augment import AugmentConfig
+from pretrain.training import PretrainConfig, train_for_drawing
+from pretrain.validation import (
     ValidationDigits,
     box_filled_digits,
     misread_strokes,
@@ -39,8 +40,7 @@ from core.digits_validation import (
     tablet_digits,
     typeset_digits,
 )
-from core.digits_validation import accuracy as validation_accuracy
-from core.models import ASSETS, ModelSpec, SavedModel, save_model
+from pretrain.validation import accuracy as validation_accuracy
 
 # A single linear layer has one template per class: distortions only blur its
 # templates. On the typeset-digit validation it read 75% plain, 68% with thicker
@@ -52,7 +52,7 @@ CONFIGS = {
     "mlp": PretrainConfig(ModelSpec("mlp", hidden=(128,)), epochs=5),
     # Chosen on validation only (see the table below): canvas-like pen strokes, some
     # straightened, some reduced to a sparse pen trajectory; some stretched to a square;
-    # plus digits written from pen templates in people's stroke orders (core.digits_strokes).
+    # plus digits written from pen templates in people's stroke orders (pretrain.strokes).
     "cnn": PretrainConfig(ModelSpec("cnn", channels=(32, 64), fc=128), epochs=12, stroke_digits=30_000,
                           augment=AugmentConfig(pen_prob=0.6, straight_prob=0.3, sparse_prob=0.5,
                                                 fill_prob=0.25, aspect=(0.7, 1.45))),
@@ -62,7 +62,7 @@ CONFIGS = {
 # 8-point pen trajectory / stretched into square bitmaps / the canvas drawings varied and
 # recorded as an 8-point trajectory / the same stretched into a square 16x16 bitmap, in %
 # ("-": not measured; the last two sets came in Nov 2026); then how the canvas gate's
-# drawings read (core.digits_validation.misread_strokes; "1 -> 7": the flagged 1 at pen 20).
+# drawings read (pretrain.validation.misread_strokes; "1 -> 7": the flagged 1 at pen 20).
 #   conv16-32-fc64, 6 epochs, default augmentation (shipped until Nov 2026)
 #                                         99.20 / 99.9 / 97.6 / 75.7 / 87.6 / 94.5 /  -   /  -    all read
 #   the same + uniform-pen redrawing (pen_prob=0.5)

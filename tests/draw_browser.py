@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from core.digits_validation import CANVAS_STROKES
+from pretrain.validation import CANVAS_STROKES
 from tests import browser
 
 CANVAS = "canvas.upper-canvas"  # fabric.js's interactive layer, in the page DOM (no iframe)

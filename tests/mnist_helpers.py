@@ -11,12 +11,12 @@ import torch
 
 @lru_cache(maxsize=1)
 def mnist():
-    """All of MNIST (`core.data.MnistTensors`), loaded once per pytest process.
+    """All of MNIST (`core.mnist.data.MnistTensors`), loaded once per pytest process.
 
     Goes through the app's own `st.cache_resource` loader, so AppTests in the
     same process reuse these tensors instead of loading MNIST a second time.
     """
-    from pages.ui import _mnist_cached
+    from ui.shared import _mnist_cached
 
     return _mnist_cached()
 

@@ -12,11 +12,11 @@ import graphviz
 import pytest
 import torch
 
-from core import autograd_graph as G
-from core import autograd_lessons as lessons
-from core import autograd_presets as P
-from core.autograd_code import scenario_code
-from core.gradcheck import gradient_check
+from core.autograd import graph as G
+from core.autograd import lessons
+from core.autograd import scenarios as P
+from core.autograd.code import scenario_code
+from core.autograd.gradcheck import gradient_check
 
 CHAPTER = P.EXAMPLES[P.DEFAULT_EXAMPLE]
 BRANCHING = ("a = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)\n"

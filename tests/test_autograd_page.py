@@ -6,11 +6,6 @@ import re
 
 import pytest
 
-# Imported here, outside any script run: pages/ui.py switches Streamlit's legacy pages/ mode
-# off on import, and when that first happens inside an AppTest run it asks the (absent)
-# browser to reload and stops the run, leaving the page empty.
-from pages import ui  # noqa: F401
-
 PAGE = "pages/autograd.py"
 
 

@@ -12,7 +12,7 @@ from tests import browser
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 GRAPH = '[data-testid="stGraphVizChart"] svg'
-CURRENT = 'svg polygon[fill="#FAF3B0" i]'  # core.autograd_graph.CURRENT_FILL
+CURRENT = 'svg polygon[fill="#FAF3B0" i]'  # core.autograd.graph.CURRENT_FILL
 IGNORED_CONSOLE = ("net::ERR_", "Failed to load resource")
 
 

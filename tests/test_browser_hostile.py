@@ -13,10 +13,10 @@ from urllib.parse import urlencode, urlparse
 
 import pytest
 
-from pages.registry import PAGES
 from tests import browser
 from tests.test_hostile_pages import PAGES as PAGE_FILES
 from tests.test_hostile_pages import url_keys
+from ui.registry import PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 HOST = "example.invalid"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pages.registry import PAGES
 from tests import browser
+from ui.registry import PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 URL_PATH = next(p[4] for p in PAGES if p[1] == "pages/linear_regression.py")

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from pages.registry import PAGES
 from tests import browser
+from ui.registry import PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pages.registry import PAGES
 from tests.conftest import ROOT
+from ui.registry import PAGES
 
 pytestmark = pytest.mark.slow
 

@@ -21,7 +21,7 @@ from PIL import Image
 from benchmarks import classroom
 from benchmarks.classroom_drawings import STROKES, canvas_states, cleared_state
 from benchmarks.st_client import StreamlitSession, fetch_xsrf_cookie, json_value
-from pages.registry import PAGES
+from ui.registry import PAGES
 
 ROOT = classroom.ROOT
 CANVAS = {"canvasWidth": 280, "canvasHeight": 280, "strokeWidth": 18, "strokeColor": "#ffffff",

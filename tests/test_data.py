@@ -1,4 +1,4 @@
-"""core.data: the data directory, downloads with progress, the offline message, in-memory MNIST."""
+"""core.mnist.data: the data directory, downloads with progress, the offline message, in-memory MNIST."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core import data
+from core.mnist import data
 
 NAMES = [n for n, _ in data.MNIST_RESOURCES]
 

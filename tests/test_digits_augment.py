@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core import digits
-from core.digits_augment import (
+from core.digits import pipeline as digits
+from pretrain.augment import (
     AugmentConfig,
     augment_batch,
     change_thickness,
@@ -55,7 +55,7 @@ def test_no_distortion_is_the_identity():
 
 
 def test_renormalise_matches_the_page_pipeline():
-    """The batched grid_sample version lands digits where core.digits.preprocess does."""
+    """The batched grid_sample version lands digits where core.digits.pipeline.preprocess does."""
     x = digit_batch()
     out = renormalise(x)
     for i in range(len(x)):

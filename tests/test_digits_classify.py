@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from core import digits
-from core.data import MNIST_STD, load_mnist
-from core.models import (
+from core.digits import pipeline as digits
+from core.mnist.data import MNIST_STD, load_mnist
+from core.mnist.models import (
     KINDS,
     SoftmaxRegression,
     load_pretrained,

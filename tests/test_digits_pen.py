@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from core import digits_validation
-from core.data import load_mnist
-from core.digits_augment import AugmentConfig, augment_batch, change_thickness, training_lines
-from core.digits_pen import (
+from core.mnist.data import load_mnist
+from pretrain import validation as digits_validation
+from pretrain.augment import AugmentConfig, augment_batch, change_thickness, training_lines
+from pretrain.pen import (
     centre_lines,
     distance_to,
     draw_lines,

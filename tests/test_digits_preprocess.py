@@ -8,8 +8,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import digits
-from core.data import MNIST_MEAN, MNIST_STD, load_mnist
+from core.digits import pipeline as digits
+from core.mnist.data import MNIST_MEAN, MNIST_STD, load_mnist
 from tests.digits_helpers import compose, disc, paint
 
 BLANK = (0.0 - MNIST_MEAN) / MNIST_STD

@@ -1,4 +1,4 @@
-"""Digits as pen strokes (core.digits_strokes) and the validation sets built from the canvas drawings."""
+"""Digits as pen strokes (pretrain.strokes) and the validation sets built from the canvas drawings."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from core import digits_validation
-from core.digits_strokes import (
+from core.mnist.models import load_pretrained
+from pretrain import validation as digits_validation
+from pretrain.strokes import (
     PEN_TEMPLATES,
     densify,
     joined_points,
@@ -16,7 +17,6 @@ from core.digits_strokes import (
     stroke_digits,
     vary,
 )
-from core.models import load_pretrained
 
 
 def test_every_digit_has_templates_in_the_unit_box():
@@ -94,7 +94,7 @@ def test_stroke_digits_are_preprocessed_centred_and_seeded():
 def test_stroke_digits_are_readable_digits():
     """A model trained on MNIST reads most of them: the templates and their variation make real digits."""
     x, y = stroke_digits(300, seed=11)
-    from core.digits import normalise
+    from core.digits.pipeline import normalise
 
     model = load_pretrained("cnn")
     with torch.no_grad():

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from core import digits_validation
-from core.data import MnistTensors, load_mnist
-from core.digits_training import PretrainConfig, PretrainProgress, train_for_drawing
-from core.models import ModelSpec, load_model, load_pretrained, save_model
+from core.mnist.data import MnistTensors, load_mnist
+from core.mnist.models import ModelSpec, load_model, load_pretrained, save_model
+from pretrain import validation as digits_validation
+from pretrain.training import PretrainConfig, PretrainProgress, train_for_drawing
 
 
 @pytest.fixture(scope="module")

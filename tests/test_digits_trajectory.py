@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from core import digits_validation
-from core.data import load_mnist
-from core.digits_augment import AugmentConfig, augment_batch, ink_box, square_aspect, training_lines
-from core.digits_pen import centre_lines, skeletonize
-from core.digits_trajectory import draw_polyline, resample, sparse_line, sparse_lines, trajectory
-from core.models import load_pretrained
+from core.mnist.data import load_mnist
+from core.mnist.models import load_pretrained
+from pretrain import validation as digits_validation
+from pretrain.augment import AugmentConfig, augment_batch, ink_box, square_aspect, training_lines
+from pretrain.pen import centre_lines, skeletonize
+from pretrain.trajectory import draw_polyline, resample, sparse_line, sparse_lines, trajectory
 
 
 def _ring(side: int = 60, inner: float = 18, outer: float = 22) -> np.ndarray:

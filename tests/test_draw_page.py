@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from torch import nn
 
-from core.models import ModelSpec, SavedModel, build_model
+from core.mnist.models import ModelSpec, SavedModel, build_model
 from tests.digits_helpers import compose, disc
 
 PAGE = "pages/draw.py"

@@ -14,9 +14,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import autograd_graph as G
-from core import expr
-from core.expr import ExpressionError
+from core.autograd import expr
+from core.autograd import graph as G
+from core.autograd.expr import ExpressionError
 
 LEAVES_TEXT = ("x = torch.tensor([[1., 2., 3.], [4., 5., 6.]], requires_grad=True)\n"
                "w = torch.randn(3, 2, seed=0, requires_grad=True)\n"
@@ -309,7 +309,7 @@ PLUMBING_MODULES = ("builtins", "_operator", "math", "dict", "list", "str", "set
 
 
 def _calls_from_the_evaluator(fn) -> set[tuple[str, str]]:
-    """(module, name) of everything core/expr.py's own code calls while `fn()` runs."""
+    """(module, name) of everything core/autograd/expr.py's own code calls while `fn()` runs."""
     here = expr.__file__
     seen: set[tuple[str, str]] = set()
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import digits, handwriting
-from core.data import data_dir
+from core.digits import pipeline as digits
+from core.mnist.data import data_dir
+from pretrain import handwriting
 
 
 def write(tmp_path, name: str, text: str):

@@ -25,15 +25,16 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import autograd_presets as P
-from core import linreg, linreg_export
-from core import logreg as lr
-from core.autograd_code import scenario_code
-from core.expr import ExpressionError
-from core.linreg import HandConfig, TorchConfig
-from core.linreg_data import dataset_from_columns
-from core.logreg_data import dataset_from_csv
-from core.logreg_export import export_script
+from core.autograd import scenarios as P
+from core.autograd.code import scenario_code
+from core.autograd.expr import ExpressionError
+from core.linreg import export as linreg_export
+from core.linreg import lab as linreg
+from core.linreg.data import dataset_from_columns
+from core.linreg.lab import HandConfig, TorchConfig
+from core.logreg import lab as lr
+from core.logreg.data import dataset_from_csv
+from core.logreg.export import export_script
 from core.untrusted import file_stem, plot_text, py_comment, py_string
 from tests.test_expr import ANY_TEXT
 

@@ -21,7 +21,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import models
+from core.mnist import models
 from tests.mnist_helpers import mnist
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,9 +29,9 @@ pytestmark = pytest.mark.slow
 
 PAGES = {  # page -> the files whose widget keys it reads from the URL
     "pages/autograd.py": ["pages/autograd.py"],
-    "pages/linear_regression.py": ["pages/linear_regression.py", "pages/linreg_widgets.py"],
+    "pages/linear_regression.py": ["pages/linear_regression.py", "ui/csv_upload.py"],
     "pages/logistic_regression.py": ["pages/logistic_regression.py"],
-    "pages/mnist.py": ["pages/mnist.py", "pages/mnist_panels.py"],
+    "pages/mnist.py": ["pages/mnist.py", "ui/mnist_panels.py"],
     "pages/draw.py": ["pages/draw.py"],
 }
 KEY = re.compile(r"\A(?:lin|lr|mn|ag|draw)_[a-z0-9_]+\Z")

@@ -30,9 +30,14 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import csvio, digits, linreg, linreg_data, logreg_data, models
-from core.models import ModelFileError
-from pages import url_state
+from core import csvio
+from core.digits import pipeline as digits
+from core.linreg import data as linreg_data
+from core.linreg import lab as linreg
+from core.logreg import data as logreg_data
+from core.mnist import models
+from core.mnist.models import ModelFileError
+from ui import url_state
 
 FUZZ = settings(max_examples=1000, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from core import linreg
-from core.linreg import HandConfig, TorchConfig
-from core.linreg_data import Dataset, SyntheticConfig, synthetic
+from core.linreg import lab as linreg
+from core.linreg.data import Dataset, SyntheticConfig, synthetic
+from core.linreg.lab import HandConfig, TorchConfig
 from core.runtime import configure_torch
 
 # Thread count from EXPLORER_TORCH_THREADS (1 in tests, see conftest): on a shared 2-core

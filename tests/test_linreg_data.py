@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from core import csvio
-from core.linreg_data import (
+from core.linreg.data import (
     PRESETS,
     LinRegDataError,
     SyntheticConfig,

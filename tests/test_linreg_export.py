@@ -10,9 +10,10 @@ import sys
 import numpy as np
 import pytest
 
-from core import linreg, linreg_export
-from core.linreg import HandConfig, TorchConfig
-from core.linreg_data import SyntheticConfig, dataset_from_csv, synthetic
+from core.linreg import export as linreg_export
+from core.linreg import lab as linreg
+from core.linreg.data import SyntheticConfig, dataset_from_csv, synthetic
+from core.linreg.lab import HandConfig, TorchConfig
 from core.runtime import configure_torch
 
 # Thread count from EXPLORER_TORCH_THREADS (1 in tests, see conftest): on a shared 2-core

@@ -173,18 +173,18 @@ def test_a_click_delivered_twice_acts_once():
     def script():
         import streamlit as st
 
-        from pages import linreg_widgets
+        from ui import clicks
 
         st.session_state.setdefault("acted", 0)
 
         def bump():
             st.session_state["acted"] += 1
 
-        click = linreg_widgets.once(bump)
+        click = clicks.once(bump)
         click()
         click()  # the same click again, before the page has completed: ignored
         st.write(f"acted {st.session_state['acted']}")
-        linreg_widgets.page_complete()
+        clicks.page_complete()
 
     at = AppTest.from_function(script, default_timeout=60)
     at.run()

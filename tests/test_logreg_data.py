@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.csvio import CsvError
-from core.logreg_data import (
+from core.logreg.data import (
     GENERATORS,
     MAX_POINTS,
     DataSpec,

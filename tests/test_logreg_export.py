@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from core import logreg as lr
-from core.logreg_data import DataSpec, dataset_from_csv, make_dataset
-from core.logreg_export import export_script
+from core.logreg import lab as lr
+from core.logreg.data import DataSpec, dataset_from_csv, make_dataset
+from core.logreg.export import export_script
 
 
 def run_script(source: str, tmp_path) -> str:

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from core import logreg as lr
-from core import logreg_figures as lf
-from core.logreg_data import DataSpec, make_dataset
+from core.logreg import figures as lf
+from core.logreg import lab as lr
+from core.logreg.data import DataSpec, make_dataset
 
 
 def trained(spec: DataSpec, steps: int, **config) -> lr.Run:

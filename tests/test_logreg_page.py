@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from core import logreg as lr
-from core import logreg_data as ld
+from core.logreg import data as ld
+from core.logreg import lab as lr
 
 PAGE = "pages/logistic_regression.py"
 pytestmark = pytest.mark.slow

@@ -1,4 +1,4 @@
-"""core.mnist_figures: each builder shows the data it was given, and cell selection parses safely."""
+"""core.mnist.figures: each builder shows the data it was given, and cell selection parses safely."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from core import mnist_figures as figs
 from core import theme
-from core.mnist_train import Progress
+from core.mnist import figures as figs
+from core.mnist.train import Progress
 
 
 def test_mosaic_places_tiles_with_nan_gaps():

@@ -8,8 +8,8 @@ import time
 import pytest
 import torch
 
-from core import mnist_train as mt
-from core.models import ModelSpec, SavedModel, load_model, save_model
+from core.mnist import train as mt
+from core.mnist.models import ModelSpec, SavedModel, load_model, save_model
 from tests.mnist_helpers import malicious_files, mnist
 
 PAGE = "pages/mnist.py"
@@ -67,7 +67,7 @@ def test_the_cnn_trains_through_the_queue_and_shows_its_filters(app_test):
     assert not at.exception
     assert at.session_state["mn_run"].spec.kind == "cnn"
     assert any("first-layer filters" in c.proto.spec for c in at.get("plotly_chart"))
-    from core.mnist_queue import heavy_trainings
+    from core.mnist.queue import heavy_trainings
 
     assert heavy_trainings().snapshot() == (0, 0)  # the slot was given back
 
@@ -159,7 +159,7 @@ def test_upload_round_trip_and_refusals(app_test, tmp_path):
 
 
 def test_a_cnn_waits_in_line_while_another_heavy_training_runs(app_test):
-    from core.mnist_queue import heavy_trainings
+    from core.mnist.queue import heavy_trainings
 
     queue = heavy_trainings()
     at = app_test(PAGE, query={"mn_model": "Small CNN (two conv layers)", "mn_n": "1000", "mn_epochs": "1"})

@@ -1,4 +1,4 @@
-"""core.mnist_queue: at most `limit` heavy trainings at once, FIFO, visible positions, thread-safe."""
+"""core.mnist.queue: at most `limit` heavy trainings at once, FIFO, visible positions, thread-safe."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from core import mnist_queue as mq
-from core.models import ModelSpec
+from core.mnist import queue as mq
+from core.mnist.models import ModelSpec
 
 
 def test_positions_and_promotion_in_order():

@@ -1,4 +1,4 @@
-"""core.mnist_train: short trainings learn, evaluation is consistent, bounds hold, files are safe."""
+"""core.mnist.train: short trainings learn, evaluation is consistent, bounds hold, files are safe."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core import mnist_train as mt
-from core.models import ModelFileError, ModelSpec, load_model, save_model
+from core.mnist import train as mt
+from core.mnist.models import ModelFileError, ModelSpec, load_model, save_model
 from tests.mnist_helpers import malicious_files, mnist, subset
 
 SPECS = {"linear": ModelSpec("linear"), "mlp": ModelSpec("mlp", hidden=(64,)), "cnn": ModelSpec("cnn")}

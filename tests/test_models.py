@@ -1,4 +1,4 @@
-"""core.models: architectures, save/load round trips, and refusal of anything untrusted."""
+"""core.mnist.models: architectures, save/load round trips, and refusal of anything untrusted."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pickle
 import pytest
 import torch
 
-from core import models
-from core.models import ModelFileError, ModelSpec
+from core.mnist import models
+from core.mnist.models import ModelFileError, ModelSpec
 
 SPECS = [ModelSpec("linear"), ModelSpec("mlp", hidden=(32, 16)), ModelSpec("cnn")]
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from pages.registry import PAGES
 from tests.conftest import ROOT
+from ui.registry import PAGES
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.models import ModelSpec, SavedModel, build_model, load_pretrained
+from core.mnist.models import ModelSpec, SavedModel, build_model, load_pretrained
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,7 @@ def test_shared_shipped_models_are_not_changed_by_a_session(app_test):
     reference = {k: v.clone() for k, v in load_pretrained("cnn").state_dict().items()}
     at = app_test("pages/draw.py", timeout=180)
     assert not at.exception
-    import pages.ui as ui
+    import ui
 
     shared = ui.pretrained("cnn").model
     assert not shared.training
