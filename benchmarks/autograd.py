@@ -19,7 +19,8 @@ import time
 import torch
 
 from benchmarks.common import median_seconds, parser, print_table, write_json
-from core.autograd import expr
+from core.autograd.leaves import make_leaves, parse_leaves
+from core.autograd.program import parse_program
 from core.autograd import graph as G
 from core.runtime import configure_torch
 
@@ -42,9 +43,9 @@ def fifty_operations() -> str:
 
 def pipeline(program: str) -> str:
     """What the page does on a rerun, up to the DOT source handed to st.graphviz_chart."""
-    specs = expr.parse_leaves(LEAVES)
-    prog = expr.parse_program(program, [s.name for s in specs])
-    comp = G.from_evaluation(prog.evaluate(expr.make_leaves(specs)), [s.name for s in specs])
+    specs = parse_leaves(LEAVES)
+    prog = parse_program(program, [s.name for s in specs])
+    comp = G.from_evaluation(prog.evaluate(make_leaves(specs)), [s.name for s in specs])
     trace = G.trace_backward(comp)
     return G.draw(comp, trace, step=len(trace.steps) // 2).source
 
@@ -63,13 +64,13 @@ def plain_torch() -> None:
 
 
 def phases(program: str, repeats: int) -> list[dict]:
-    specs = expr.parse_leaves(LEAVES)
+    specs = parse_leaves(LEAVES)
     names = [s.name for s in specs]
-    prog = expr.parse_program(program, names)
+    prog = parse_program(program, names)
     holder = {}
 
     def evaluate():
-        holder["comp"] = G.from_evaluation(prog.evaluate(expr.make_leaves(specs)), names)
+        holder["comp"] = G.from_evaluation(prog.evaluate(make_leaves(specs)), names)
 
     def backward():
         evaluate()
@@ -78,7 +79,7 @@ def phases(program: str, repeats: int) -> list[dict]:
     backward()
     comp, trace = holder["comp"], holder["trace"]
     rows = [
-        ("parse leaves + expression", lambda: expr.parse_program(program, names)),
+        ("parse leaves + expression", lambda: parse_program(program, names)),
         ("make leaves + evaluate", evaluate),
         ("evaluate + traced backward", backward),
         ("draw (torchviz + annotations)", lambda: G.draw(comp, trace, step=25).source),
@@ -93,8 +94,8 @@ def main() -> None:
     args = parser(__doc__.splitlines()[0]).parse_args()
     configure_torch()
     program = fifty_operations()
-    specs = expr.parse_leaves(LEAVES)
-    ev = expr.parse_program(program, [s.name for s in specs]).evaluate(expr.make_leaves(specs))
+    specs = parse_leaves(LEAVES)
+    ev = parse_program(program, [s.name for s in specs]).evaluate(make_leaves(specs))
     operations = len(ev.records)
     assert operations == 50, operations
     start = time.perf_counter()

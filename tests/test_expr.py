@@ -14,20 +14,23 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.autograd import expr
+from core.autograd.leaves import LeafSpec, leaves_code, make_leaves, parse_leaves
+from core.autograd.ops import INDEX, NEG, OPERATORS, OPS, TRANSPOSE_T
+from core.autograd.program import parse_program
+from core.autograd import compiler, evaluate, leaves, ops, program, source
 from core.autograd import graph as G
-from core.autograd.expr import ExpressionError
+from core.autograd.source import ExpressionError
 
 LEAVES_TEXT = ("x = torch.tensor([[1., 2., 3.], [4., 5., 6.]], requires_grad=True)\n"
                "w = torch.randn(3, 2, seed=0, requires_grad=True)\n"
                "s = torch.tensor(2.0)\n"
                "t = torch.randint(0, 2, (2,), seed=1)")
-SPECS = expr.parse_leaves(LEAVES_TEXT)
+SPECS = parse_leaves(LEAVES_TEXT)
 NAMES = [s.name for s in SPECS]
 
 
 def run(program: str):
-    return expr.parse_program(program, NAMES).evaluate(expr.make_leaves(SPECS))
+    return parse_program(program, NAMES).evaluate(make_leaves(SPECS))
 
 
 def refusal(program: str, leaves: str | None = None) -> ExpressionError:
@@ -35,8 +38,8 @@ def refusal(program: str, leaves: str | None = None) -> ExpressionError:
         if leaves is None:
             run(program)
         else:
-            specs = expr.parse_leaves(leaves)
-            expr.parse_program(program, [s.name for s in specs]).evaluate(expr.make_leaves(specs))
+            specs = parse_leaves(leaves)
+            parse_program(program, [s.name for s in specs]).evaluate(make_leaves(specs))
     return info.value
 
 
@@ -44,7 +47,7 @@ def refusal(program: str, leaves: str | None = None) -> ExpressionError:
 
 
 def test_leaves_follow_pytorch():
-    leaves = expr.make_leaves(SPECS)
+    leaves = make_leaves(SPECS)
     assert leaves["x"].dtype == torch.float32 and leaves["x"].requires_grad
     assert leaves["x"].tolist() == [[1, 2, 3], [4, 5, 6]]
     torch.manual_seed(0)  # seed= is torch.manual_seed(seed) on the line before
@@ -54,7 +57,7 @@ def test_leaves_follow_pytorch():
 
 
 def test_leaf_code_recreates_the_same_tensors():
-    lines = expr.leaves_code(SPECS)
+    lines = leaves_code(SPECS)
     assert lines[0] == ("x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], "
                         "requires_grad=True)")
     assert lines[1:3] == ["torch.manual_seed(0)", "w = torch.randn(3, 2, requires_grad=True)"]
@@ -62,7 +65,7 @@ def test_leaf_code_recreates_the_same_tensors():
 
 
 def test_leaf_from_python_without_text():
-    spec = expr.LeafSpec("v", init="randn", shape=(2, 2), seed=3, requires_grad=True)
+    spec = LeafSpec("v", init="randn", shape=(2, 2), seed=3, requires_grad=True)
     v = spec.make()
     assert v.shape == (2, 2) and v.requires_grad and v.is_leaf
 
@@ -86,7 +89,7 @@ def test_leaf_from_python_without_text():
 ])
 def test_bad_leaves_are_refused_with_a_reason(text, reason):
     with pytest.raises(ExpressionError) as info:
-        expr.make_leaves(expr.parse_leaves(text))
+        make_leaves(parse_leaves(text))
     assert reason in str(info.value)
     assert info.value.where == "leaves"
 
@@ -120,9 +123,9 @@ def test_chapter_example_by_hand():
     ("-x ** 2 / s", "out = -x ** 2 / s"),
 ])
 def test_programs_run_and_print_as_pytorch(program, code):
-    prog = expr.parse_program(program, NAMES)
+    prog = parse_program(program, NAMES)
     assert prog.code() == [code]
-    prog.evaluate(expr.make_leaves(SPECS))
+    prog.evaluate(make_leaves(SPECS))
 
 
 def test_graph_nodes_match_what_the_code_would_build():
@@ -264,8 +267,8 @@ ANY_TEXT = st.one_of(PROGRAMS, MUTATED, st.text(max_size=120))
 
 def pipeline(text: str) -> None:
     """Everything the page does with a program: parse, evaluate, backward, draw."""
-    program = expr.parse_program(text, NAMES)
-    comp = G.from_evaluation(program.evaluate(expr.make_leaves(SPECS)), NAMES)
+    parsed = parse_program(text, NAMES)
+    comp = G.from_evaluation(parsed.evaluate(make_leaves(SPECS)), NAMES)
     target, gradient = G.with_reduction(comp, "sum")
     if G.backward_problem(target, gradient) is None:
         trace = G.trace_backward(target, gradient)
@@ -300,6 +303,7 @@ TORCH_ALLOWED = {
     "tensor", "randn", "rand", "randint", "zeros", "ones", "manual_seed", "Generator",
     "requires_grad_",
 }
+LANGUAGE_FILES = {m.__file__ for m in (source, ops, leaves, evaluate, compiler, program)}
 NEVER = {"eval", "exec", "compile", "__import__", "getattr", "setattr", "delattr", "open",
          "globals", "locals", "vars", "breakpoint", "input", "system", "popen", "import_module",
          "loads", "load", "__getattribute__", "__subclasses__"}
@@ -309,16 +313,17 @@ PLUMBING_MODULES = ("builtins", "_operator", "math", "dict", "list", "str", "set
 
 
 def _calls_from_the_evaluator(fn) -> set[tuple[str, str]]:
-    """(module, name) of everything core/autograd/expr.py's own code calls while `fn()` runs."""
-    here = expr.__file__
+    """(module, name) of everything the language's own code (core/autograd: source, ops,
+    leaves, evaluate, compiler, program) calls outside itself while `fn()` runs."""
+    here = LANGUAGE_FILES
     seen: set[tuple[str, str]] = set()
 
     def profile(frame, event, arg):
-        if event == "c_call" and frame.f_code.co_filename == here:
+        if event == "c_call" and frame.f_code.co_filename in here:
             owner = getattr(arg, "__module__", None) or type(getattr(arg, "__self__", None)).__name__
             seen.add((str(owner), arg.__name__))
         elif event == "call" and frame.f_back is not None \
-                and frame.f_back.f_code.co_filename == here and frame.f_code.co_filename != here:
+                and frame.f_back.f_code.co_filename in here and frame.f_code.co_filename not in here:
             seen.add((frame.f_code.co_filename.split("site-packages/")[-1].split("python3.11/")[-1],
                       frame.f_code.co_name))
 
@@ -336,7 +341,7 @@ def _calls_from_the_evaluator(fn) -> set[tuple[str, str]]:
 def test_fuzz_nothing_outside_the_whitelist_is_called(text):
     def attempt():
         try:
-            expr.parse_program(text, NAMES).evaluate(expr.make_leaves(SPECS))
+            parse_program(text, NAMES).evaluate(make_leaves(SPECS))
         except ExpressionError:
             pass
 
@@ -354,22 +359,22 @@ def test_fuzz_nothing_outside_the_whitelist_is_called(text):
 @given(PROGRAMS)
 def test_fuzz_every_operation_goes_through_the_whitelist(text):
     ran = []
-    real = expr._dispatch
-    allowed = {*expr.OPS.values(), *expr.OPERATORS.values(), expr.NEG, expr.TRANSPOSE_T,
-               expr.INDEX}
+    real = compiler.dispatch
+    allowed = {*OPS.values(), *OPERATORS.values(), NEG, TRANSPOSE_T,
+               INDEX}
 
     def spy(op, *args, **kwargs):
         ran.append(op)
         return real(op, *args, **kwargs)
 
-    expr._dispatch = spy
+    compiler.dispatch = spy
     try:
         try:
-            ev = expr.parse_program(text, NAMES).evaluate(expr.make_leaves(SPECS))
+            ev = parse_program(text, NAMES).evaluate(make_leaves(SPECS))
         except ExpressionError:
             ev = None
     finally:
-        expr._dispatch = real
+        compiler.dispatch = real
     assert all(op in allowed for op in ran)
     if ev is not None:  # every recorded operation was dispatched, in order
         assert [r.op for r in ev.records] == [op.name for op in ran]

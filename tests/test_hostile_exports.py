@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from core.autograd import scenarios as P
 from core.autograd.code import scenario_code
-from core.autograd.expr import ExpressionError
+from core.autograd.source import ExpressionError
 from core.linreg import export as linreg_export
 from core.linreg import lab as linreg
 from core.linreg.data import dataset_from_columns

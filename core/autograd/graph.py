@@ -26,7 +26,7 @@ from torchviz import make_dot
 from torchviz.dot import get_fn_name
 
 from core import theme
-from core.autograd.expr import Evaluation
+from core.autograd.evaluate import ProgramResult
 
 # Fills: light tints of the Okabe-Ito colours in core.theme, so black text stays readable.
 LEAF_FILL = "#CFE8F7"  # sky blue: leaves/parameters that require grad (torchviz's lightblue)
@@ -82,7 +82,7 @@ class Computation:
         return {n: t for n, t in self.tensors.items() if t.is_leaf and t.requires_grad}
 
 
-def from_evaluation(ev: Evaluation, leaf_names) -> Computation:
+def from_evaluation(ev: ProgramResult, leaf_names) -> Computation:
     """A Computation from an evaluated program: leaves first, then every assigned name."""
     leaf_names = list(leaf_names)
     tensors = {n: ev.values[n] for n in leaf_names}

@@ -15,7 +15,10 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from core.autograd import expr
+from core.autograd.leaves import leaves_code, make_leaves, parse_leaves
+from core.autograd.ops import OPS
+from core.autograd.program import parse_program
+from core.autograd.source import ExpressionError
 from core.autograd.graph import Computation, OpInfo, from_evaluation
 
 
@@ -60,7 +63,7 @@ SYNTAX_HELP = (
     "Leaves: `torch.tensor`, `randn`, `rand`, `randint`, `zeros`, `ones`, with "
     "`requires_grad=`, `dtype=` and `seed=` (this page's shorthand for `torch.manual_seed`). "
     "Operations: `+ - * / ** @`, `x.T`, indexing, and " + ", ".join(
-        sorted(n for n, op in expr.OPS.items())) + " (as functions, `torch.`/`F.` functions "
+        sorted(n for n, op in OPS.items())) + " (as functions, `torch.`/`F.` functions "
     "or methods).")
 
 
@@ -114,15 +117,15 @@ DEFAULT_EXAMPLE = next(iter(EXAMPLES))
 
 
 def expression_scenario(leaves_text: str, program_text: str) -> Scenario:
-    """Parse both boxes into a scenario; refusals raise `expr.ExpressionError`."""
-    specs = expr.parse_leaves(leaves_text)
-    program = expr.parse_program(program_text, [s.name for s in specs])
+    """Parse both boxes into a scenario; refusals raise `ExpressionError`."""
+    specs = parse_leaves(leaves_text)
+    program = parse_program(program_text, [s.name for s in specs])
     names = [s.name for s in specs]
 
     def forward(inputs):
         return from_evaluation(program.evaluate(inputs), names)
 
-    return Scenario(lambda: expr.make_leaves(specs), forward, tuple(expr.leaves_code(specs)),
+    return Scenario(lambda: make_leaves(specs), forward, tuple(leaves_code(specs)),
                     tuple(program.code()), program.output_name)
 
 
