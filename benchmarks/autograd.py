@@ -19,9 +19,9 @@ import time
 import torch
 
 from benchmarks.common import median_seconds, parser, print_table, write_json
+from core.autograd import graph as G
 from core.autograd.leaves import make_leaves, parse_leaves
 from core.autograd.program import parse_program
-from core.autograd import graph as G
 from core.runtime import configure_torch
 
 TARGET_SECONDS = 0.200

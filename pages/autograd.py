@@ -13,8 +13,8 @@ from core.autograd import graph as G
 from core.autograd import lessons
 from core.autograd import scenarios as P
 from core.autograd.code import scenario_code
-from core.autograd.source import ExpressionError
 from core.autograd.gradcheck import gradient_check
+from core.autograd.source import ExpressionError
 from core.mnist.data import missing_mnist_files
 from core.runtime import configure_torch
 

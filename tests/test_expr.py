@@ -7,6 +7,7 @@ profiler and a spy check that the evaluator calls nothing outside its whitelist.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import pytest
@@ -14,11 +15,11 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.autograd import compiler
+from core.autograd import graph as G
 from core.autograd.leaves import LeafSpec, leaves_code, make_leaves, parse_leaves
 from core.autograd.ops import INDEX, NEG, OPERATORS, OPS, TRANSPOSE_T
 from core.autograd.program import parse_program
-from core.autograd import compiler, evaluate, leaves, ops, program, source
-from core.autograd import graph as G
 from core.autograd.source import ExpressionError
 
 LEAVES_TEXT = ("x = torch.tensor([[1., 2., 3.], [4., 5., 6.]], requires_grad=True)\n"
@@ -303,7 +304,10 @@ TORCH_ALLOWED = {
     "tensor", "randn", "rand", "randint", "zeros", "ones", "manual_seed", "Generator",
     "requires_grad_",
 }
-LANGUAGE_FILES = {m.__file__ for m in (source, ops, leaves, evaluate, compiler, program)}
+LANGUAGE_FILES = {
+    importlib.import_module(f"core.autograd.{name}").__file__
+    for name in ("source", "ops", "leaves", "evaluate", "compiler", "program")
+}
 NEVER = {"eval", "exec", "compile", "__import__", "getattr", "setattr", "delattr", "open",
          "globals", "locals", "vars", "breakpoint", "input", "system", "popen", "import_module",
          "loads", "load", "__getattribute__", "__subclasses__"}

@@ -15,11 +15,10 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from core.autograd.graph import Computation, OpInfo, from_evaluation
 from core.autograd.leaves import leaves_code, make_leaves, parse_leaves
 from core.autograd.ops import OPS
 from core.autograd.program import parse_program
-from core.autograd.source import ExpressionError
-from core.autograd.graph import Computation, OpInfo, from_evaluation
 
 
 @dataclass(frozen=True)
