@@ -25,12 +25,24 @@ from core.autograd.program import parse_program
 from core.runtime import configure_torch
 
 TARGET_SECONDS = 0.200
-LEAVES = ("x = torch.randn(8, 8, seed=0, requires_grad=True)\n"
-          "w = torch.randn(8, 8, seed=1, requires_grad=True)\n"
-          "b = torch.randn(8, seed=2, requires_grad=True)")
+LEAVES = (
+    "x = torch.randn(8, 8, seed=0, requires_grad=True)\n"
+    "w = torch.randn(8, 8, seed=1, requires_grad=True)\n"
+    "b = torch.randn(8, seed=2, requires_grad=True)"
+)
 # Each template adds exactly one operation to the expression built so far.
-TEMPLATES = ["({p} @ w)", "tanh({p})", "({p} + x)", "sigmoid({p})", "({p} * w)", "sin({p})",
-             "({p} - b)", "cos({p})", "({p} / 2)", "({p}).T"]
+TEMPLATES = [
+    "({p} @ w)",
+    "tanh({p})",
+    "({p} + x)",
+    "sigmoid({p})",
+    "({p} * w)",
+    "sin({p})",
+    "({p} - b)",
+    "cos({p})",
+    "({p} / 2)",
+    "({p}).T",
+]
 
 
 def fifty_operations() -> str:
@@ -55,8 +67,18 @@ def plain_torch() -> None:
     x = torch.randn(8, 8, generator=torch.Generator().manual_seed(0), requires_grad=True)
     w = torch.randn(8, 8, generator=torch.Generator().manual_seed(1), requires_grad=True)
     b = torch.randn(8, generator=torch.Generator().manual_seed(2), requires_grad=True)
-    ops = [lambda p: p @ w, torch.tanh, lambda p: p + x, torch.sigmoid, lambda p: p * w,
-           torch.sin, lambda p: p - b, torch.cos, lambda p: p / 2, lambda p: p.T]
+    ops = [
+        lambda p: p @ w,
+        torch.tanh,
+        lambda p: p + x,
+        torch.sigmoid,
+        lambda p: p * w,
+        torch.sin,
+        lambda p: p - b,
+        torch.cos,
+        lambda p: p / 2,
+        lambda p: p.T,
+    ]
     h = x
     for op in itertools.islice(itertools.cycle(ops), 49):
         h = op(h)
@@ -83,8 +105,10 @@ def phases(program: str, repeats: int) -> list[dict]:
         ("make leaves + evaluate", evaluate),
         ("evaluate + traced backward", backward),
         ("draw (torchviz + annotations)", lambda: G.draw(comp, trace, step=25).source),
-        ("explain every backward step", lambda: [G.explain_step(comp, trace, i)
-                                                 for i in range(1, len(trace.steps) + 1)]),
+        (
+            "explain every backward step",
+            lambda: [G.explain_step(comp, trace, i) for i in range(1, len(trace.steps) + 1)],
+        ),
         ("plain PyTorch forward + backward", plain_torch),
     ]
     return [{"phase": name, "median ms": 1000 * median_seconds(fn, repeats)} for name, fn in rows]
@@ -107,12 +131,22 @@ def main() -> None:
     print(f"expression ({operations} operations, {len(program)} characters):\n  {program[:120]}...")
     print_table(rows, "Autograd page, one rerun (median of repeats)")
     passed = total < TARGET_SECONDS
-    print(f"\nfirst run {1000 * first:.1f} ms; median {1000 * total:.1f} ms "
-          f"(target < {1000 * TARGET_SECONDS:.0f} ms): {'PASS' if passed else 'FAIL'}")
-    write_json(args.json, {"operations": operations, "median_ms": 1000 * total,
-                           "first_run_ms": 1000 * first, "target_ms": 1000 * TARGET_SECONDS,
-                           "passed": passed, "phases": rows,
-                           "torch_threads": torch.get_num_threads()})
+    print(
+        f"\nfirst run {1000 * first:.1f} ms; median {1000 * total:.1f} ms "
+        f"(target < {1000 * TARGET_SECONDS:.0f} ms): {'PASS' if passed else 'FAIL'}"
+    )
+    write_json(
+        args.json,
+        {
+            "operations": operations,
+            "median_ms": 1000 * total,
+            "first_run_ms": 1000 * first,
+            "target_ms": 1000 * TARGET_SECONDS,
+            "passed": passed,
+            "phases": rows,
+            "torch_threads": torch.get_num_threads(),
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -57,7 +57,10 @@ ROOT = Path(__file__).resolve().parent.parent
 TEACHER_LINK = "mn_epochs=1&mn_n=5000"  # the lab's linear model, one short epoch
 LAB, DRAW = "mnist", "draw"
 TRAIN_KEY = "mn_train"  # the canvas is found by its kind: the draw page has one
-MODEL_PICKER_KEY, OWN_MODEL_PREFIX = "draw_model", "Yours: "  # models a session trained are listed so
+MODEL_PICKER_KEY, OWN_MODEL_PREFIX = (
+    "draw_model",
+    "Yours: ",
+)  # models a session trained are listed so
 # A person: reads the page for 2-5 s before the next click; draws one stroke in 0.5-1.5 s.
 THINK_S, STROKE_S = (2.0, 5.0), (0.5, 1.5)
 TARGET_ERRORS, TARGET_P95_S, TARGET_MEMORY_GB = 0, 2.0, 3.0
@@ -142,11 +145,18 @@ class MemoryWatch:
 
 
 class Server:
-    """`streamlit run app.py` on a free localhost port (its log goes to a file, see tests/browser.py)."""
+    """`streamlit run app.py` on a free localhost port.
+
+    Its log goes to a file, see tests/browser.py.
+    """
 
     def __init__(self, torch_threads: int):
-        env = {"EXPLORER_DATA_DIR": os.environ.get("EXPLORER_DATA_DIR", str(ROOT.parent / "shared" / "data")),
-               "EXPLORER_TORCH_THREADS": str(torch_threads)}
+        env = {
+            "EXPLORER_DATA_DIR": os.environ.get(
+                "EXPLORER_DATA_DIR", str(ROOT.parent / "shared" / "data")
+            ),
+            "EXPLORER_TORCH_THREADS": str(torch_threads),
+        }
         self.proc, self.url = browser.start_server("app.py", env=env)
         self._final_tail: list[str] | None = None
 
@@ -192,9 +202,19 @@ class Student:
     student alone on the server (the calibration run).
     """
 
-    def __init__(self, index: int, url: str, digits: int, ramp: float, think: tuple[float, float],
-                 stroke: tuple[float, float], records: list[Action], errors: list[str], seed: int,
-                 server_cpu=None):
+    def __init__(
+        self,
+        index: int,
+        url: str,
+        digits: int,
+        ramp: float,
+        think: tuple[float, float],
+        stroke: tuple[float, float],
+        records: list[Action],
+        errors: list[str],
+        seed: int,
+        server_cpu=None,
+    ):
         self.index, self.url, self.digits = index, url, digits
         self.rng = random.Random(seed * 1000 + index)
         self.ramp, self.think_range, self.stroke_range = ramp, think, stroke
@@ -209,7 +229,10 @@ class Student:
             await asyncio.sleep(self.rng.uniform(lo, hi))
 
     async def act(self, action: str, s: StreamlitSession, send, check=None, what: str = "") -> bool:
-        """Do one action (`send()` returns its RunResult), check what the page then shows, record it."""
+        """Do one action, check what the page then shows, record it.
+
+        `send()` returns the action's RunResult.
+        """
         cpu0 = self.server_cpu() if self.server_cpu else 0.0
         result: RunResult = await send()
         cpu = self.server_cpu() - cpu0 if self.server_cpu else None
@@ -220,7 +243,9 @@ class Student:
         if check is not None and not problems and not check(s):
             problems.append(f"{what} not shown")
         detail = "; ".join(problems)
-        self.records.append(Action(self.index, action, result.seconds, not problems, result.bytes, detail, cpu))
+        self.records.append(
+            Action(self.index, action, result.seconds, not problems, result.bytes, detail, cpu)
+        )
         if problems:
             self.errors.append(f"student {self.index}, {action}: {detail}")
         return not problems
@@ -230,8 +255,13 @@ class Student:
         async with StreamlitSession(self.url) as s:
             await self.act("open lab (shared link)", s, lambda: s.open(LAB, TEACHER_LINK))
             await self.think()
-            if await self.act("train linear model", s, lambda: s.click(s.widget(key=TRAIN_KEY)),
-                              check=accuracy_shown, what="test accuracy"):
+            if await self.act(
+                "train linear model",
+                s,
+                lambda: s.click(s.widget(key=TRAIN_KEY)),
+                check=accuracy_shown,
+                what="test accuracy",
+            ):
                 self.accuracies.append(accuracy(s))
             if self.digits:
                 await self.think()
@@ -240,15 +270,26 @@ class Student:
                 self.errors.append(f"student {self.index}: {'; '.join(s.protocol_errors)}")
 
     async def draw(self, s: StreamlitSession) -> None:
-        await self.act("open Draw a digit", s, lambda: s.switch_page(DRAW), check=own_model_listed_once,
-                       what="exactly one model of this student's own in the model list")
-        if self.rng.random() < 0.5:  # half the class reads their drawings with the model they trained
+        await self.act(
+            "open Draw a digit",
+            s,
+            lambda: s.switch_page(DRAW),
+            check=own_model_listed_once,
+            what="exactly one model of this student's own in the model list",
+        )
+        if (
+            self.rng.random() < 0.5
+        ):  # half the class reads their drawings with the model they trained
             await self.think()
             picker = s.widget(key=MODEL_PICKER_KEY)
             mine = next(o for o in picker.proto.options if o.startswith(OWN_MODEL_PREFIX))
-            await self.act("pick my own model", s, lambda: s.set_value(picker, string_value=mine),
-                           check=lambda s: parse_qs(s.query_string).get(MODEL_PICKER_KEY) == [mine],
-                           what="own model in the URL")
+            await self.act(
+                "pick my own model",
+                s,
+                lambda: s.set_value(picker, string_value=mine),
+                check=lambda s: parse_qs(s.query_string).get(MODEL_PICKER_KEY) == [mine],
+                what="own model in the URL",
+            )
         for n in range(self.digits):
             digit = self.rng.randrange(10)
             canvas = json.loads(s.widget(kind="bidi_component").proto.json or "{}")
@@ -256,20 +297,41 @@ class Student:
             for k, state in enumerate(states):
                 await self.think(self.stroke_range)  # drawing the stroke takes a moment
                 last = k == len(states) - 1
-                send = lambda state=state: s.set_value(s.widget(kind="bidi_component"),  # noqa: E731
-                                                       json_value=json_value(state))
-                if await self.act("draw a stroke", s, send, check=prediction_shown if last else None,
-                                  what="Prediction") and last:
+
+                def send(state=state):
+                    return s.set_value(
+                        s.widget(kind="bidi_component"),
+                        json_value=json_value(state),
+                    )
+
+                if (
+                    await self.act(
+                        "draw a stroke",
+                        s,
+                        send,
+                        check=prediction_shown if last else None,
+                        what="Prediction",
+                    )
+                    and last
+                ):
                     self.predictions.append((digit, prediction(s)))
             await self.think()
             if n < self.digits - 1:
                 reset = json_value(cleared_state(canvas))
-                await self.act("reset the canvas", s, lambda reset=reset: s.set_value(
-                    s.widget(kind="bidi_component"), json_value=reset))
+                await self.act(
+                    "reset the canvas",
+                    s,
+                    lambda reset=reset: s.set_value(
+                        s.widget(kind="bidi_component"), json_value=reset
+                    ),
+                )
 
 
 def own_model_listed_once(s: StreamlitSession) -> bool:
-    """The draw page lists exactly one model of this session's own (it trained once): no one else's."""
+    """The draw page lists exactly one model of this session's own (it trained once).
+
+    No one else's.
+    """
     options = s.widget(key=MODEL_PICKER_KEY).proto.options
     return sum(o.startswith(OWN_MODEL_PREFIX) for o in options) == 1
 
@@ -306,13 +368,21 @@ async def warm_up(url: str, pages: list[str]) -> list[dict]:
     rows = []
     async with StreamlitSession(url, timeout=300) as first:
         result = await first.open("", "")
-        rows.append({"warm-up step": "first run of a fresh server", "seconds": result.seconds, "ok": result.ok})
+        rows.append(
+            {
+                "warm-up step": "first run of a fresh server",
+                "seconds": result.seconds,
+                "ok": result.ok,
+            }
+        )
     async with StreamlitSession(url, timeout=300) as s:
         result = await s.open("", "")
         rows.append({"warm-up step": "home", "seconds": result.seconds, "ok": result.ok})
         missing = [p for p in pages if p not in s.pages]
         if missing:
-            raise SystemExit(f"FAIL: page(s) {missing} not in the app's navigation (have {sorted(s.pages)})")
+            raise SystemExit(
+                f"FAIL: page(s) {missing} not in the app's navigation (have {sorted(s.pages)})"
+            )
         for page in pages:
             result = await s.switch_page(page)
             rows.append({"warm-up step": page, "seconds": result.seconds, "ok": result.ok})
@@ -331,11 +401,21 @@ async def calibrate(url: str, digits: int, seed: int, server_cpu) -> tuple[list[
     return records, errors
 
 
-async def classroom(url: str, sessions: int, digits: int, ramp: float, think: tuple[float, float],
-                    stroke: tuple[float, float], seed: int, deadline: float) -> tuple[list[Action], list[str], list[Student], float]:
+async def classroom(
+    url: str,
+    sessions: int,
+    digits: int,
+    ramp: float,
+    think: tuple[float, float],
+    stroke: tuple[float, float],
+    seed: int,
+    deadline: float,
+) -> tuple[list[Action], list[str], list[Student], float]:
     records: list[Action] = []
     errors: list[str] = []
-    students = [Student(i, url, digits, ramp, think, stroke, records, errors, seed) for i in range(sessions)]
+    students = [
+        Student(i, url, digits, ramp, think, stroke, records, errors, seed) for i in range(sessions)
+    ]
 
     async def guarded(student: Student) -> None:
         try:
@@ -368,9 +448,16 @@ def solo_table(records: list[Action]) -> list[dict]:
     by_action: dict[str, list[Action]] = {}
     for r in records:
         by_action.setdefault(r.action, []).append(r)
-    return [{"action": name, "n": len(g), "median_s": statistics.median(r.seconds for r in g),
-             "server_cpu_s_each": statistics.median(r.server_cpu_s or 0.0 for r in g),
-             "server_cpu_s_total": sum(r.server_cpu_s or 0.0 for r in g)} for name, g in by_action.items()]
+    return [
+        {
+            "action": name,
+            "n": len(g),
+            "median_s": statistics.median(r.seconds for r in g),
+            "server_cpu_s_each": statistics.median(r.server_cpu_s or 0.0 for r in g),
+            "server_cpu_s_total": sum(r.server_cpu_s or 0.0 for r in g),
+        }
+        for name, g in by_action.items()
+    ]
 
 
 def summary_rows(records: list[Action]) -> list[dict]:
@@ -380,25 +467,44 @@ def summary_rows(records: list[Action]) -> list[dict]:
     rows = []
     for name, group in [*by_action.items(), ("ALL ACTIONS", records)]:
         times = [r.seconds for r in group]
-        rows.append({"action": name, "n": len(group), "errors": sum(not r.ok for r in group),
-                     "p50_s": percentile(times, 50), "p95_s": percentile(times, 95),
-                     "max_s": max(times, default=float("nan")),
-                     "kB_per_run": statistics.mean(r.bytes for r in group) / 1024 if group else 0.0})
+        rows.append(
+            {
+                "action": name,
+                "n": len(group),
+                "errors": sum(not r.ok for r in group),
+                "p50_s": percentile(times, 50),
+                "p95_s": percentile(times, 95),
+                "max_s": max(times, default=float("nan")),
+                "kB_per_run": statistics.mean(r.bytes for r in group) / 1024 if group else 0.0,
+            }
+        )
     return rows
 
 
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--sessions", type=int, default=30, help="students (websocket sessions)")
-    p.add_argument("--digits", type=int, default=3, help="digits each student draws (0: train only)")
-    p.add_argument("--ramp", type=float, default=30.0, help="students arrive over this many seconds")
+    p.add_argument(
+        "--digits", type=int, default=3, help="digits each student draws (0: train only)"
+    )
+    p.add_argument(
+        "--ramp", type=float, default=30.0, help="students arrive over this many seconds"
+    )
     p.add_argument("--burst", action="store_true", help="everyone at once, no thinking time")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--torch-threads", type=int, default=1,
-                   help="the server's EXPLORER_TORCH_THREADS (1: the README's classroom-server setting)")
-    p.add_argument("--max-seconds", type=float, default=300.0, help="hard limit for the students' part")
+    p.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="the server's EXPLORER_TORCH_THREADS (1: the README's classroom-server setting)",
+    )
+    p.add_argument(
+        "--max-seconds", type=float, default=300.0, help="hard limit for the students' part"
+    )
     args = p.parse_args()
-    ramp, think, stroke = (0.0, (0.0, 0.0), (0.0, 0.0)) if args.burst else (args.ramp, THINK_S, STROKE_S)
+    ramp, think, stroke = (
+        (0.0, (0.0, 0.0), (0.0, 0.0)) if args.burst else (args.ramp, THINK_S, STROKE_S)
+    )
     os.environ.setdefault("EXPLORER_DATA_DIR", str(ROOT.parent / "shared" / "data"))
 
     load_before = os.getloadavg()
@@ -407,12 +513,25 @@ def main() -> None:
         with MemoryWatch(server.proc.pid) as memory:
             warm_rows = asyncio.run(warm_up(server.url, [LAB, DRAW] if args.digits else [LAB]))
             after_warm_up = tree_rss_bytes(server.proc.pid)
-            solo, solo_errors = asyncio.run(calibrate(server.url, args.digits, args.seed,
-                                                      lambda: tree_cpu_seconds(server.proc.pid)))
+            solo, solo_errors = asyncio.run(
+                calibrate(
+                    server.url, args.digits, args.seed, lambda: tree_cpu_seconds(server.proc.pid)
+                )
+            )
             cpu0 = resource.getrusage(resource.RUSAGE_SELF)
             server_cpu0 = tree_cpu_seconds(server.proc.pid)
             records, errors, students, wall = asyncio.run(
-                classroom(server.url, args.sessions, args.digits, ramp, think, stroke, args.seed, args.max_seconds))
+                classroom(
+                    server.url,
+                    args.sessions,
+                    args.digits,
+                    ramp,
+                    think,
+                    stroke,
+                    args.seed,
+                    args.max_seconds,
+                )
+            )
             cpu1 = resource.getrusage(resource.RUSAGE_SELF)
             server_cpu = tree_cpu_seconds(server.proc.pid) - server_cpu0
         if not server.alive():
@@ -421,30 +540,55 @@ def main() -> None:
         server.stop()
     load_after = os.getloadavg()
 
-    print_table(warm_rows, "Warm-up (the first visitor after the server starts; not in the figures below)")
+    print_table(
+        warm_rows, "Warm-up (the first visitor after the server starts; not in the figures below)"
+    )
     solo_rows = solo_table(solo)
-    print_table(solo_rows, "One student alone after the warm-up (no pauses): response and server CPU per action")
+    print_table(
+        solo_rows,
+        "One student alone after the warm-up (no pauses): response and server CPU per action",
+    )
     solo_cpu = sum(r.server_cpu_s or 0.0 for r in solo)
     errors = solo_errors + errors
     rows = summary_rows(records)
-    print_table(rows, f"{args.sessions} students, {'burst' if args.burst else f'arriving over {ramp:g} s'}: "
-                      "seconds from action sent to its script run finished")
+    print_table(
+        rows,
+        f"{args.sessions} students, {'burst' if args.burst else f'arriving over {ramp:g} s'}: "
+        "seconds from action sent to its script run finished",
+    )
     drawn = [(d, p) for s in students for d, p in s.predictions]
     correct = sum(str(d) == p.strip().split()[0] for d, p in drawn if p.strip())
     client_cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
-    print(f"\nwall {wall:.1f} s; server CPU {server_cpu:.1f} s ({server_cpu / wall:.2f} cores on average, "
-          f"torch threads {args.torch_threads}); benchmark client CPU {client_cpu:.1f} s (same machine)")
-    print(f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} on {os.cpu_count()} cores "
-          "(anything above the server's share is other work on this machine)")
-    print(f"one student's visit alone costs the server {solo_cpu:.1f} CPU-s; the class used "
-          f"{server_cpu / max(args.sessions, 1):.1f} CPU-s per student")
-    print(f"server memory (RSS, server + children): after warm-up {after_warm_up / 2**30:.2f} GB, "
-          f"peak {memory.peak / 2**30:.2f} GB")
+    print(
+        f"\nwall {wall:.1f} s; server CPU {server_cpu:.1f} s "
+        f"({server_cpu / wall:.2f} cores on average, "
+        f"torch threads {args.torch_threads}); "
+        f"benchmark client CPU {client_cpu:.1f} s (same machine)"
+    )
+    print(
+        f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} "
+        f"on {os.cpu_count()} cores "
+        "(anything above the server's share is other work on this machine)"
+    )
+    print(
+        f"one student's visit alone costs the server {solo_cpu:.1f} CPU-s; the class used "
+        f"{server_cpu / max(args.sessions, 1):.1f} CPU-s per student"
+    )
+    print(
+        f"server memory (RSS, server + children): after warm-up {after_warm_up / 2**30:.2f} GB, "
+        f"peak {memory.peak / 2**30:.2f} GB"
+    )
     accs = [float(a.rstrip("%")) for student in students for a in student.accuracies]
     if accs:
-        print(f"test accuracy shown after training: {min(accs):.1f}-{max(accs):.1f}% over {len(accs)} runs")
+        print(
+            f"test accuracy shown after training: {min(accs):.1f}-{max(accs):.1f}% "
+            f"over {len(accs)} runs"
+        )
     if drawn:
-        print(f"predictions shown for {len(drawn)} digits; {correct} read as the digit drawn (information only)")
+        print(
+            f"predictions shown for {len(drawn)} digits; "
+            f"{correct} read as the digit drawn (information only)"
+        )
     for kind, n in Counter(e.split(": ", 1)[-1][:120] for e in errors).most_common(8):
         print(f"  error x{n}: {kind}")
 
@@ -454,25 +598,46 @@ def main() -> None:
     checks = {
         "errors": (n_errors == TARGET_ERRORS, f"{n_errors} (target {TARGET_ERRORS})"),
         "p95 response": (p95 < TARGET_P95_S, f"{p95:.2f} s (target < {TARGET_P95_S} s)"),
-        "server memory": (memory.peak < TARGET_MEMORY_GB * 2**30,
-                          f"{memory.peak / 2**30:.2f} GB (target < {TARGET_MEMORY_GB} GB)"),
+        "server memory": (
+            memory.peak < TARGET_MEMORY_GB * 2**30,
+            f"{memory.peak / 2**30:.2f} GB (target < {TARGET_MEMORY_GB} GB)",
+        ),
     }
     print()
     for name, (ok, text) in checks.items():
         print(f"{name}: {text}: {'PASS' if ok else 'FAIL'}")
     if errors and server.stderr_tail:
         print("\nlast server log lines:\n  " + "\n  ".join(server.stderr_tail[-15:]))
-    write_json(args.json, {
-        "sessions": args.sessions, "digits": args.digits, "ramp_s": ramp, "think_s": think, "stroke_s": stroke,
-        "burst": args.burst, "wall_s": wall, "client_cpu_s": client_cpu, "server_cpu_s": server_cpu,
-        "torch_threads": args.torch_threads, "load_before": load_before,
-        "load_after": load_after, "warm_up": warm_rows, "solo": solo_rows, "solo_server_cpu_s": solo_cpu, "rows": rows, "errors": errors,
-        "memory_peak_bytes": memory.peak, "memory_after_warm_up_bytes": after_warm_up,
-        "memory_samples": memory.samples[::5], "predictions": drawn, "accuracies": accs,
-        "actions": [asdict(r) for r in records],
-        "checks": {k: {"pass": ok, "value": text} for k, (ok, text) in checks.items()},
-        "pass": all(ok for ok, _ in checks.values()),
-    })
+    write_json(
+        args.json,
+        {
+            "sessions": args.sessions,
+            "digits": args.digits,
+            "ramp_s": ramp,
+            "think_s": think,
+            "stroke_s": stroke,
+            "burst": args.burst,
+            "wall_s": wall,
+            "client_cpu_s": client_cpu,
+            "server_cpu_s": server_cpu,
+            "torch_threads": args.torch_threads,
+            "load_before": load_before,
+            "load_after": load_after,
+            "warm_up": warm_rows,
+            "solo": solo_rows,
+            "solo_server_cpu_s": solo_cpu,
+            "rows": rows,
+            "errors": errors,
+            "memory_peak_bytes": memory.peak,
+            "memory_after_warm_up_bytes": after_warm_up,
+            "memory_samples": memory.samples[::5],
+            "predictions": drawn,
+            "accuracies": accs,
+            "actions": [asdict(r) for r in records],
+            "checks": {k: {"pass": ok, "value": text} for k, (ok, text) in checks.items()},
+            "pass": all(ok for ok, _ in checks.values()),
+        },
+    )
 
 
 if __name__ == "__main__":

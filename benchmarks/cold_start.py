@@ -60,21 +60,41 @@ def main() -> None:
         }
         if torch_page:
             url, title = torch_page
-            cases[f"first torch page ({url})"] = ("app.py", ROOT, url, f"h1:has-text('{title.split(' ')[0]}')")
+            cases[f"first torch page ({url})"] = (
+                "app.py",
+                ROOT,
+                url,
+                f"h1:has-text('{title.split(' ')[0]}')",
+            )
         times: dict[str, list[float]] = {k: [] for k in cases}
         with browser.launched_chromium() as chrome:
             for _ in range(args.repeats):
                 for name, case in cases.items():
                     times[name].append(time_to_render(chrome, *case))
     base = statistics.median(times["one-line app"])
-    rows = [{"case": k, "median_s": statistics.median(v), "min_s": min(v), "max_s": max(v),
-             "ratio_to_one_line": statistics.median(v) / base} for k, v in times.items()]
-    print_table(rows, f"Cold start, {args.repeats} runs each (server start -> page rendered in Chromium)")
+    rows = [
+        {
+            "case": k,
+            "median_s": statistics.median(v),
+            "min_s": min(v),
+            "max_s": max(v),
+            "ratio_to_one_line": statistics.median(v) / base,
+        }
+        for k, v in times.items()
+    ]
+    print_table(
+        rows, f"Cold start, {args.repeats} runs each (server start -> page rendered in Chromium)"
+    )
     home_ratio = statistics.median(times["home page"]) / base
     ok = home_ratio <= TARGET_RATIO
-    print(f"\nhome / one-line = {home_ratio:.2f} (target <= {TARGET_RATIO}): {'PASS' if ok else 'FAIL'}")
-    write_json(args.json, {"runs": times, "rows": rows, "home_ratio": home_ratio, "target": TARGET_RATIO,
-                           "pass": ok})
+    print(
+        f"\nhome / one-line = {home_ratio:.2f} (target <= {TARGET_RATIO}): "
+        f"{'PASS' if ok else 'FAIL'}"
+    )
+    write_json(
+        args.json,
+        {"runs": times, "rows": rows, "home_ratio": home_ratio, "target": TARGET_RATIO, "pass": ok},
+    )
 
 
 if __name__ == "__main__":

@@ -16,12 +16,17 @@ from pathlib import Path
 
 
 def parser(description: str, watch: bool = False) -> argparse.ArgumentParser:
-    """The benchmarks' common options; `watch` adds those of a page watched playing (`play_and_watch`)."""
+    """The benchmarks' common options.
+
+    `watch` adds those of a page watched playing (`play_and_watch`).
+    """
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--json", type=Path, help="also write the results to this JSON file")
     p.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement")
     if watch:
-        p.add_argument("--no-browser", action="store_true", help="skip the Chromium throttling measurement")
+        p.add_argument(
+            "--no-browser", action="store_true", help="skip the Chromium throttling measurement"
+        )
         p.add_argument("--watch-s", type=float, default=8.0, help="seconds to watch a playing run")
     return p
 
@@ -126,14 +131,21 @@ def play_and_watch(page, base_url: str, url_path: str, query: str, watch_s: floa
 TARGET_UPDATES_PER_S = 4.0
 
 
-def finish(result: dict, ok: bool, throttle: dict | None, title: str, json_path: Path | None) -> None:
-    """Report a playing page's chart-update rate (if measured), the overall verdict, and the JSON."""
+def finish(
+    result: dict, ok: bool, throttle: dict | None, title: str, json_path: Path | None
+) -> None:
+    """Report a playing page's chart-update rate (if measured), the verdict and the JSON.
+
+    The verdict is the overall one, over all targets.
+    """
     if throttle is not None:
         result["throttle"] = throttle
         print_table([throttle], title)
         th_ok = 0 < throttle["updates_per_s"] <= TARGET_UPDATES_PER_S
-        print(f"\nupdates per second {throttle['updates_per_s']:.2f} "
-              f"(target <= {TARGET_UPDATES_PER_S}, > 0): {'PASS' if th_ok else 'FAIL'}")
+        print(
+            f"\nupdates per second {throttle['updates_per_s']:.2f} "
+            f"(target <= {TARGET_UPDATES_PER_S}, > 0): {'PASS' if th_ok else 'FAIL'}"
+        )
         ok = ok and th_ok
     print(f"\nall targets: {'PASS' if ok else 'FAIL'}")
     result["pass"] = ok

@@ -1,6 +1,7 @@
 """How fast a drawing becomes a prediction: in the library, and in a real browser.
 
-    uv run python -m benchmarks.draw_latency [--json PATH] [--repeats N] [--strokes N] [--no-browser]
+    uv run python -m benchmarks.draw_latency [--json PATH] [--repeats N] [--strokes N] \
+        [--no-browser]
 
 1. Library: preprocessing (core.digits.pipeline.preprocess) plus inference by all three
    shipped models, per drawing (MNIST test digits painted onto a 280x280
@@ -39,7 +40,14 @@ def drawings(n: int) -> list[np.ndarray]:
     for i in rng.choice(10000, n, replace=False):
         scale = rng.uniform(4, 9.5)
         room = 280 - int(28 * scale)
-        out.append(paint(m.test_images[i].numpy(), scale, int(rng.integers(0, room)), int(rng.integers(0, room))))
+        out.append(
+            paint(
+                m.test_images[i].numpy(),
+                scale,
+                int(rng.integers(0, room)),
+                int(rng.integers(0, room)),
+            )
+        )
     return out
 
 
@@ -73,8 +81,13 @@ def library(repeats: int, n: int = 40) -> list[dict]:
         naive = digits.naive_pixels(c, background=paper)
         digits.probabilities(models[-1], digits.normalise(naive))
         digits.saliency(models[-1], pre.centred)
-        tiles = [figs.drawing_tile(pre), figs.ink_tile(pre.crop, square=0), figs.ink_tile(pre.fitted, square=20),
-                 figs.centred_tile(pre), figs.ink_tile(naive)]
+        tiles = [
+            figs.drawing_tile(pre),
+            figs.ink_tile(pre.crop, square=0),
+            figs.ink_tile(pre.fitted, square=20),
+            figs.centred_tile(pre),
+            figs.ink_tile(naive),
+        ]
         figs.probability_figure(probs[-1]).to_json()
         figs.comparison_figure(list(KINDS), np.stack(probs)).to_json()
         return tiles
@@ -83,10 +96,24 @@ def library(repeats: int, n: int = 40) -> list[dict]:
     total = per_drawing_median(classify_all, canvases, repeats)
     page = per_drawing_median(everything, canvases, repeats)
     return [
-        {"measure": "preprocess (ink, crop, 20x20, centre)", "median_ms": prep * 1e3, "target_ms": "", "pass": ""},
-        {"measure": "preprocess + 3 shipped models", "median_ms": total * 1e3,
-         "target_ms": LIBRARY_TARGET_S * 1e3, "pass": total < LIBRARY_TARGET_S},
-        {"measure": "all the page computes per stroke", "median_ms": page * 1e3, "target_ms": "", "pass": ""},
+        {
+            "measure": "preprocess (ink, crop, 20x20, centre)",
+            "median_ms": prep * 1e3,
+            "target_ms": "",
+            "pass": "",
+        },
+        {
+            "measure": "preprocess + 3 shipped models",
+            "median_ms": total * 1e3,
+            "target_ms": LIBRARY_TARGET_S * 1e3,
+            "pass": total < LIBRARY_TARGET_S,
+        },
+        {
+            "measure": "all the page computes per stroke",
+            "median_ms": page * 1e3,
+            "target_ms": "",
+            "pass": "",
+        },
     ]
 
 
@@ -120,11 +147,19 @@ def main(argv: list[str] | None = None) -> int:
         times, info = in_browser(args.strokes)
         med = statistics.median(times)
         ok &= med < BROWSER_TARGET_S
-        rows.append({"measure": f"browser: stroke end -> Prediction on screen ({len(times)} strokes)",
-                     "median_ms": med * 1e3, "target_ms": BROWSER_TARGET_S * 1e3, "pass": med < BROWSER_TARGET_S})
+        rows.append(
+            {
+                "measure": f"browser: stroke end -> Prediction on screen ({len(times)} strokes)",
+                "median_ms": med * 1e3,
+                "target_ms": BROWSER_TARGET_S * 1e3,
+                "pass": med < BROWSER_TARGET_S,
+            }
+        )
         result["browser_ms"] = [round(t * 1e3, 1) for t in times]
         result["browser"] = info
-    print_table(rows, "Draw a digit: latency (medians; the machine is shared, so re-run before quoting)")
+    print_table(
+        rows, "Draw a digit: latency (medians; the machine is shared, so re-run before quoting)"
+    )
     if "browser_ms" in result:
         print("browser strokes (ms):", ", ".join(f"{t:.0f}" for t in result["browser_ms"]))
     print("\nall targets met" if ok else "\nSOME TARGETS MISSED")

@@ -36,7 +36,9 @@ def inputs(data: HandwritingSet) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def accuracy(model, x: torch.Tensor, labels: np.ndarray) -> float:
-    preds = np.concatenate([probabilities(model, x[i:i + 1000]).argmax(1) for i in range(0, len(x), 1000)])
+    preds = np.concatenate(
+        [probabilities(model, x[i : i + 1000]).argmax(1) for i in range(0, len(x), 1000)]
+    )
     return float((preds == labels).mean())
 
 
@@ -48,8 +50,14 @@ def load_models(models_dir: Path | None) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--limit", type=int, default=0, help="use a seeded random subset of N digits per set")
-    p.add_argument("--models-dir", type=Path, help="evaluate the .pt files in this folder instead of the shipped ones")
+    p.add_argument(
+        "--limit", type=int, default=0, help="use a seeded random subset of N digits per set"
+    )
+    p.add_argument(
+        "--models-dir",
+        type=Path,
+        help="evaluate the .pt files in this folder instead of the shipped ones",
+    )
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     models = load_models(args.models_dir)
@@ -66,21 +74,38 @@ def main(argv: list[str] | None = None) -> int:
             target = TARGETS[name] if kind == "cnn" else None
             passed = None if target is None else ours >= target
             ok &= passed is not False
-            rows.append({"set": name, "n": len(data), "model": kind, "mnist_pipeline": ours,
-                         "naive_resize": naive, "gain": ours - naive,
-                         "target": "" if target is None else f">= {target:.0%}",
-                         "pass": "" if passed is None else passed})
-            results[f"{name}/{kind}"] = {"n": len(data), "mnist_pipeline": ours, "naive_resize": naive,
-                                         "target": target, "pass": passed}
+            rows.append(
+                {
+                    "set": name,
+                    "n": len(data),
+                    "model": kind,
+                    "mnist_pipeline": ours,
+                    "naive_resize": naive,
+                    "gain": ours - naive,
+                    "target": "" if target is None else f">= {target:.0%}",
+                    "pass": "" if passed is None else passed,
+                }
+            )
+            results[f"{name}/{kind}"] = {
+                "n": len(data),
+                "mnist_pipeline": ours,
+                "naive_resize": naive,
+                "target": target,
+                "pass": passed,
+            }
         results[f"{name}/preprocess_seconds"] = round(prep_s, 1)
     for r in rows:
         r["mnist_pipeline"] = f"{r['mnist_pipeline']:.1%}"
         r["naive_resize"] = f"{r['naive_resize']:.1%}"
         r["gain"] = f"{r['gain']:+.1%}"
-    print_table(rows, "Accuracy on handwriting never seen in training (painted onto a 280x280 canvas)")
+    print_table(
+        rows, "Accuracy on handwriting never seen in training (painted onto a 280x280 canvas)"
+    )
     print("\nall targets met" if ok else "\nSOME TARGETS MISSED")
-    write_json(args.json, {"results": results, "all_targets_met": ok,
-                           "meta": {k: v.meta for k, v in models.items()}})
+    write_json(
+        args.json,
+        {"results": results, "all_targets_met": ok, "meta": {k: v.meta for k, v in models.items()}},
+    )
     return 0 if ok else 1
 
 

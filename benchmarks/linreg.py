@@ -14,9 +14,9 @@ four figures, serialise them): the budget that decides how many students one
 server can animate at once.
 
 Throttling: a real Streamlit server and Chromium play a long run (1,000 epochs of
-mini-batches, 50,000 steps, at the top speed) while a MutationObserver timestamps every change of the step
-counter; updates per second must stay at a few (target <= 4), however many steps
-per second training does.
+mini-batches, 50,000 steps, at the top speed) while a MutationObserver timestamps
+every change of the step counter; updates per second must stay at a few
+(target <= 4), however many steps per second training does.
 """
 
 from __future__ import annotations
@@ -27,17 +27,15 @@ import time
 import torch
 
 from benchmarks.common import finish, median_seconds, parser, play_and_watch, print_table
-from core import theme
+from core import linreg, theme
+from core.linreg import HandConfig, LabRun, TorchConfig
 from core.linreg import figures as linreg_figures
-from core.linreg import lab as linreg
 from core.linreg.data import SyntheticConfig, synthetic
-from core.linreg.lab import HandConfig, LabRun, TorchConfig
 from core.runtime import configure_torch
 from ui.registry import PAGES
 
 TARGET_S = 1.0
 EPOCHS, POINTS = 1000, 1000
-
 
 
 def problem():
@@ -69,10 +67,16 @@ def training_rows(repeats: int) -> list[dict]:
     cfg = dict(lr=0.1, epochs=EPOCHS)
     cases = {
         "bare by-hand loop (baseline, records nothing)": lambda: bare_loop(p),
-        "by hand (generator, every step recorded)": lambda: list(linreg.train_by_hand(p, HandConfig(**cfg))),
+        "by hand (generator, every step recorded)": lambda: list(
+            linreg.train_by_hand(p, HandConfig(**cfg))
+        ),
         "PyTorch SGD (generator)": lambda: list(linreg.train_pytorch(p, TorchConfig(**cfg))),
-        "PyTorch Adam (generator)": lambda: list(linreg.train_pytorch(p, TorchConfig(**cfg, optimizer="adam"))),
-        "page's LabRun: both trainers in lockstep (2 x 1,000 epochs, target 2 s)": lambda: LabRun(p, HandConfig(**cfg), TorchConfig(**cfg)).advance(EPOCHS),
+        "PyTorch Adam (generator)": lambda: list(
+            linreg.train_pytorch(p, TorchConfig(**cfg, optimizer="adam"))
+        ),
+        "page's LabRun: both trainers in lockstep (2 x 1,000 epochs, target 2 s)": lambda: LabRun(
+            p, HandConfig(**cfg), TorchConfig(**cfg)
+        ).advance(EPOCHS),
     }
     for fn in cases.values():  # warm-up: imports, first-call allocations
         fn()
@@ -90,8 +94,17 @@ def training_rows(repeats: int) -> list[dict]:
         t = statistics.median(wall[name])
         limit = 2 * TARGET_S if "lockstep" in name else TARGET_S  # the target is per trainer
         target = "" if "baseline" in name else ("PASS" if t < limit else "FAIL")
-        rows.append({"case": name, "median_s": t, "min_s": min(wall[name]), "cpu_median_s": statistics.median(cpu[name]),
-                     "steps_per_s": EPOCHS / t, "x_baseline": t / base, "target_<1s": target})
+        rows.append(
+            {
+                "case": name,
+                "median_s": t,
+                "min_s": min(wall[name]),
+                "cpu_median_s": statistics.median(cpu[name]),
+                "steps_per_s": EPOCHS / t,
+                "x_baseline": t / base,
+                "target_<1s": target,
+            }
+        )
     return rows
 
 
@@ -118,7 +131,8 @@ def throttle(watch_s: float) -> dict:
     with browser.running_server() as url, browser.launched_chromium() as chrome:
         page = chrome.new_page(viewport={"width": 1400, "height": 1400})
         url_path = next(p[4] for p in PAGES if p[1] == "pages/linear_regression.py")
-        # mini-batches of 8: 125 steps per epoch, so the run (capped at MAX_STEPS) outlasts the watch
+        # mini-batches of 8: 125 steps per epoch, so the run (capped at MAX_STEPS) outlasts
+        # the watch
         query = f"lin_epochs={EPOCHS}&lin_speed=1000&lin_n={POINTS}&lin_batch=Mini-batch&lin_bs=8"
         stats = play_and_watch(page, url, url_path, query, watch_s)
         still_playing = page.get_by_role("button", name="Pause").count() == 1
@@ -130,16 +144,28 @@ def main() -> None:
     args = parser(__doc__.splitlines()[0], watch=True).parse_args()
     configure_torch()
     rows = training_rows(args.repeats)
-    print_table(rows, f"{EPOCHS} full-batch epochs on {POINTS} points (median of {args.repeats}, "
-                      f"{torch.get_num_threads()} torch thread(s))")
+    print_table(
+        rows,
+        f"{EPOCHS} full-batch epochs on {POINTS} points (median of {args.repeats}, "
+        f"{torch.get_num_threads()} torch thread(s))",
+    )
     tick = tick_cost(args.repeats)
-    print(f"\nOne animation tick (30 steps of both trainers + 4 figures to JSON): "
-          f"{tick['tick_median_s'] * 1000:.0f} ms median; {tick['total_bytes'] / 1024:.0f} KiB of figures "
-          f"{tick['figure_json_bytes']}")
+    print(
+        f"\nOne animation tick (30 steps of both trainers + 4 figures to JSON): "
+        f"{tick['tick_median_s'] * 1000:.0f} ms median; "
+        f"{tick['total_bytes'] / 1024:.0f} KiB of figures "
+        f"{tick['figure_json_bytes']}"
+    )
     result = {"training": rows, "tick": tick}
     ok = all(r["target_<1s"] != "FAIL" for r in rows)
     th = None if args.no_browser else throttle(args.watch_s)
-    finish(result, ok, th, "Chart updates while playing a 50,000-step run at top speed (Chromium)", args.json)
+    finish(
+        result,
+        ok,
+        th,
+        "Chart updates while playing a 50,000-step run at top speed (Chromium)",
+        args.json,
+    )
 
 
 if __name__ == "__main__":

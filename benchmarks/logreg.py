@@ -22,19 +22,18 @@ from __future__ import annotations
 import torch
 
 from benchmarks.common import finish, median_seconds, parser, play_and_watch, print_table
-from core import theme
+from core import logreg, theme
 from core.logreg import figures as lf
-from core.logreg import lab as lr
 from core.logreg.data import DataSpec, make_dataset
-from core.runtime import configure_torch
+from core.metrics import confusion_matrix
+from core.runtime import configure_torch, one_thread
 from ui.registry import PAGES
 
 SURFACE_TARGET_S = 0.020
 TRAIN_TARGET_S = 1.0
 GRID = 200
 EPOCHS, POINTS = 500, 1000
-ALL_FEATURES = lr.EXTRA_FEATURES
-
+ALL_FEATURES = logreg.EXTRA_FEATURES
 
 
 def data(kind: str = "xor", classes: int = 3):
@@ -43,10 +42,12 @@ def data(kind: str = "xor", classes: int = 3):
 
 
 CASES = {  # name -> (data set, config); the first is the chapter's model and the target
-    "logistic regression (x1, x2)": (lambda: data(), lr.LogRegConfig(lr=0.1)),
-    "softmax regression, 5 classes": (lambda: data("multiblobs", 5), lr.LogRegConfig(lr=0.1)),
+    "logistic regression (x1, x2)": (lambda: data(), logreg.LogRegConfig(lr=0.1)),
+    "softmax regression, 5 classes": (lambda: data("multiblobs", 5), logreg.LogRegConfig(lr=0.1)),
     "all 5 extra features + 32 tanh units, Adam": (
-        lambda: data(), lr.LogRegConfig(features=ALL_FEATURES, hidden=32, optimizer="adam", lr=0.01)),
+        lambda: data(),
+        logreg.LogRegConfig(features=ALL_FEATURES, hidden=32, optimizer="adam", lr=0.01),
+    ),
 }
 
 
@@ -54,17 +55,26 @@ def surface_rows(repeats: int) -> list[dict]:
     rows = []
     for name, (make, config) in CASES.items():
         d = make()
-        model = lr.build_model(d.n_classes, config)
+        model = logreg.build_model(d.n_classes, config)
         bounds = d.bounds()
-        t = median_seconds(lambda m=model, b=bounds: lr.probability_surface(m, b, GRID), repeats=max(repeats, 20))
-        rows.append({"model": name, "grid": f"{GRID}x{GRID}", "median_ms": t * 1000,
-                     "target_<20ms": "PASS" if t < SURFACE_TARGET_S else "FAIL"})
+        t = median_seconds(
+            lambda m=model, b=bounds: logreg.probability_surface(m, b, GRID),
+            repeats=max(repeats, 20),
+        )
+        rows.append(
+            {
+                "model": name,
+                "grid": f"{GRID}x{GRID}",
+                "median_ms": t * 1000,
+                "target_<20ms": "PASS" if t < SURFACE_TARGET_S else "FAIL",
+            }
+        )
     return rows
 
 
 def bare_loop(d) -> None:
     """nn.Linear(2, 1) + BCEWithLogitsLoss + SGD with nothing recorded: the floor."""
-    with lr.one_thread():
+    with one_thread():
         model = torch.nn.Linear(2, 1)
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
         loss_fn = torch.nn.BCEWithLogitsLoss()
@@ -79,26 +89,43 @@ def bare_loop(d) -> None:
 def training_rows(repeats: int) -> list[dict]:
     base_data = data()
     base = median_seconds(lambda: bare_loop(base_data), repeats=repeats)
-    rows = [{"case": "bare loop (baseline, records nothing)", "median_s": base,
-             "epochs_per_s": EPOCHS / base, "x_baseline": 1.0, "target_<1s": ""}]
+    rows = [
+        {
+            "case": "bare loop (baseline, records nothing)",
+            "median_s": base,
+            "epochs_per_s": EPOCHS / base,
+            "x_baseline": 1.0,
+            "target_<1s": "",
+        }
+    ]
     for name, (make, config) in CASES.items():
         d = make()
-        t = median_seconds(lambda d=d, c=config: lr.Run(d, c).advance(EPOCHS), repeats=repeats)
-        rows.append({"case": f"Run: {name}", "median_s": t, "epochs_per_s": EPOCHS / t,
-                     "x_baseline": t / base, "target_<1s": "PASS" if t < TRAIN_TARGET_S else "FAIL"})
+        t = median_seconds(lambda d=d, c=config: logreg.Run(d, c).advance(EPOCHS), repeats=repeats)
+        rows.append(
+            {
+                "case": f"Run: {name}",
+                "median_s": t,
+                "epochs_per_s": EPOCHS / t,
+                "x_baseline": t / base,
+                "target_<1s": "PASS" if t < TRAIN_TARGET_S else "FAIL",
+            }
+        )
     return rows
 
 
 def tick_cost(repeats: int) -> dict:
     """One animation tick: 20 steps, then the surface, curves and confusion figures as JSON."""
     d = make_dataset(DataSpec("moons", n_points=POINTS))
-    run = lr.Run(d, lr.LogRegConfig(features=("x1*x2",), hidden=8, lr=0.1))
+    run = logreg.Run(d, logreg.LogRegConfig(features=("x1*x2",), hidden=8, lr=0.1))
     run.advance(500)  # mid-run: a realistic history length
 
     def figures():
-        cm = lr.confusion_matrix(run.model, d.x_train, d.y_train)
-        return [lf.surface_figure(run.model, d), lf.curves_figure(run.history),
-                lf.confusion_figure(cm, d.class_names, "Confusion matrix")]
+        cm = confusion_matrix(d.y_train, run.model.predict(d.x_train), d.n_classes).numpy()
+        return [
+            lf.surface_figure(run.model, d),
+            lf.curves_figure(run.history),
+            lf.confusion_figure(cm, d.class_names, "Confusion matrix"),
+        ]
 
     def tick():
         run.advance(20)
@@ -117,7 +144,9 @@ def throttle(watch_s: float) -> dict:
     url_path = next(p[4] for p in PAGES if p[1] == "pages/logistic_regression.py")
     with browser.running_server() as url, browser.launched_chromium() as chrome:
         page = chrome.new_page(viewport={"width": 1400, "height": 1400})
-        stats = play_and_watch(page, url, url_path, f"lr_speed=50&lr_n={POINTS}&lr_data=moons&lr_hidden=8", watch_s)
+        stats = play_and_watch(
+            page, url, url_path, f"lr_speed=50&lr_n={POINTS}&lr_data=moons&lr_hidden=8", watch_s
+        )
         page.get_by_role("button", name="Pause").click()
     return stats
 
@@ -128,13 +157,19 @@ def main() -> None:
     surfaces = surface_rows(args.repeats)
     print_table(surfaces, "Probability surface, one vectorised call (median; torch on one thread)")
     training = training_rows(args.repeats)
-    print_table(training, f"{EPOCHS} full-batch epochs on {POINTS} points (median of {args.repeats})")
+    print_table(
+        training, f"{EPOCHS} full-batch epochs on {POINTS} points (median of {args.repeats})"
+    )
     tick = tick_cost(args.repeats)
-    print(f"\nOne animation tick (20 steps + 3 figures to JSON): {tick['tick_median_s'] * 1000:.0f} ms median; "
-          f"{tick['total_bytes'] / 1024:.0f} KiB of figures {tick['figure_json_bytes']}")
+    print(
+        f"\nOne animation tick (20 steps + 3 figures to JSON): "
+        f"{tick['tick_median_s'] * 1000:.0f} ms median; "
+        f"{tick['total_bytes'] / 1024:.0f} KiB of figures {tick['figure_json_bytes']}"
+    )
     result = {"surface": surfaces, "training": training, "tick": tick}
     ok = all(r["target_<20ms"] == "PASS" for r in surfaces) and all(
-        r["target_<1s"] != "FAIL" for r in training)
+        r["target_<1s"] != "FAIL" for r in training
+    )
     th = None if args.no_browser else throttle(args.watch_s)
     finish(result, ok, th, "Chart updates while playing at top speed (Chromium)", args.json)
 

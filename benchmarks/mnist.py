@@ -23,9 +23,13 @@ import torch
 
 from benchmarks.common import parser, print_table, write_json
 from core.mnist.data import MNIST_MEAN, MNIST_STD, data_dir, load_mnist
-from core.mnist.train import RECIPES, accuracy, device_label, pick_device, train
+from core.mnist.train import RECIPES, device_label, evaluate, pick_device, train
 
-TARGETS = {"linear": (0.920, 3.0), "mlp": (0.975, 15.0), "cnn": (0.990, 60.0)}  # (accuracy, seconds)
+TARGETS = {
+    "linear": (0.920, 3.0),
+    "mlp": (0.975, 15.0),
+    "cnn": (0.990, 60.0),
+}  # (accuracy, seconds)
 MIN_SPEEDUP = 10.0
 
 
@@ -36,7 +40,9 @@ def book_dataloader_epoch(seed: int = 0) -> float:
 
     from core.mnist.models import SoftmaxRegression
 
-    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
+    transform = transforms.Compose(
+        [transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))]
+    )
     dataset = datasets.MNIST(str(data_dir()), train=True, download=False, transform=transform)
     torch.manual_seed(seed)
     loader = DataLoader(dataset, batch_size=64, shuffle=True)
@@ -58,27 +64,39 @@ def bench_model(kind: str, data, repeats: int, device) -> dict:
     for seed in range(repeats):
         torch.manual_seed(seed)  # dropout draws from the global generator
         trainer = train(replace(recipe, seed=seed), data.train_x, data.train_y, device=device)
-        accs.append(accuracy(trainer.model, data.test_x, data.test_y))
+        accs.append(evaluate(trainer.model, data.test_x, data.test_y).accuracy)
         secs.append(trainer.train_seconds)
-        print(f"  {kind} seed {seed}: {accs[-1]:.2%} in {secs[-1]:.2f} s", file=sys.stderr, flush=True)
+        print(
+            f"  {kind} seed {seed}: {accs[-1]:.2%} in {secs[-1]:.2f} s", file=sys.stderr, flush=True
+        )
     acc, sec = statistics.median(accs), statistics.median(secs)
-    return {"test_accuracy": acc, "train_seconds": sec, "epochs": recipe.epochs,
-            "seconds_per_epoch": sec / recipe.epochs}
+    return {
+        "test_accuracy": acc,
+        "train_seconds": sec,
+        "epochs": recipe.epochs,
+        "seconds_per_epoch": sec / recipe.epochs,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
     p.set_defaults(repeats=3)
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch intra-op threads (default 1: on a shared 2-core machine a second "
-                        "thread that waits for a busy core makes small operations 10x slower)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch intra-op threads (default 1: on a shared 2-core machine a second "
+        "thread that waits for a busy core makes small operations 10x slower)",
+    )
     p.add_argument("--models", default="linear,mlp,cnn", help="comma-separated subset to run")
     args = p.parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
     torch.set_num_interop_threads(1)
     device = pick_device()
     data = load_mnist()
-    print(f"Training on {device_label(device)}; {args.repeats} repeat(s) per model (median reported)")
+    print(
+        f"Training on {device_label(device)}; {args.repeats} repeat(s) per model (median reported)"
+    )
 
     models = {}
     for kind in [k.strip() for k in args.models.split(",") if k.strip()]:
@@ -92,9 +110,15 @@ def main(argv: list[str] | None = None) -> int:
     for kind, r in models.items():
         target_acc, target_s = TARGETS[kind]
         passed = r["test_accuracy"] >= target_acc and r["train_seconds"] <= target_s
-        row = {"model": kind, "test acc": f"{r['test_accuracy']:.2%}", "train s": r["train_seconds"],
-               "epochs": r["epochs"], "s/epoch": r["seconds_per_epoch"],
-               "target": f">= {target_acc:.1%} in <= {target_s:g} s", "pass": passed}
+        row = {
+            "model": kind,
+            "test acc": f"{r['test_accuracy']:.2%}",
+            "train s": r["train_seconds"],
+            "epochs": r["epochs"],
+            "s/epoch": r["seconds_per_epoch"],
+            "target": f">= {target_acc:.1%} in <= {target_s:g} s",
+            "pass": passed,
+        }
         if kind == "linear":
             speedup = baseline / r["seconds_per_epoch"]
             row["vs book epoch"] = f"{speedup:.0f}x (>= {MIN_SPEEDUP:g}x)"
@@ -103,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         ok &= passed
     for row in rows:
         row.setdefault("vs book epoch", "")
-    print_table(rows, f"MNIST, full training set, 10,000 test images (book DataLoader epoch: {baseline:.2f} s)")
+    print_table(
+        rows,
+        f"MNIST, full training set, 10,000 test images (book DataLoader epoch: {baseline:.2f} s)",
+    )
     for kind in models:
         print(f"  {kind}: {RECIPES[kind].describe()}")
     print("\nALL TARGETS PASS" if ok else "\nSOME TARGETS FAIL")

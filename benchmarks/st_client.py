@@ -55,8 +55,15 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 XSRF_COOKIE = "_streamlit_xsrf"
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024  # above Streamlit's default server.maxMessageSize (200 MB)
-FINAL = {"FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY", "FINISHED_WITH_COMPILE_ERROR"}
-_STATUS_NAMES = {v.number: v.name for v in ForwardMsg.DESCRIPTOR.enum_types_by_name["ScriptFinishedStatus"].values}
+FINAL = {
+    "FINISHED_SUCCESSFULLY",
+    "FINISHED_FRAGMENT_RUN_SUCCESSFULLY",
+    "FINISHED_WITH_COMPILE_ERROR",
+}
+_STATUS_NAMES = {
+    v.number: v.name
+    for v in ForwardMsg.DESCRIPTOR.enum_types_by_name["ScriptFinishedStatus"].values
+}
 
 
 class ProtocolError(RuntimeError):
@@ -97,11 +104,17 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY") and not self.exceptions
+        return (
+            self.status in ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
+            and not self.exceptions
+        )
 
 
 def fetch_xsrf_cookie(base_url: str, timeout: float = 30) -> str:
-    """GET `/_stcore/health` like the browser does and return the `_streamlit_xsrf` cookie ('' if none)."""
+    """GET `/_stcore/health` like the browser does and return the `_streamlit_xsrf` cookie.
+
+    '' if there is none.
+    """
     with urllib.request.urlopen(base_url + "/_stcore/health", timeout=timeout) as response:
         for header in response.headers.get_all("Set-Cookie") or []:
             jar = http.cookies.SimpleCookie()
@@ -119,7 +132,9 @@ class StreamlitSession:
     the page as the last finished runs left it.
     """
 
-    def __init__(self, base_url: str, timeout: float = 120, user_agent: str = "classroom-benchmark"):
+    def __init__(
+        self, base_url: str, timeout: float = 120, user_agent: str = "classroom-benchmark"
+    ):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.user_agent = user_agent
@@ -136,7 +151,9 @@ class StreamlitSession:
         self._elements: dict[tuple[int, ...], Shown] = {}
         self._run_touched: dict[str, set[tuple[int, ...]]] = {}
         self._run_fragments: dict[str, tuple[str, ...]] = {}
-        self._finished: list[tuple[str, str, tuple[str, ...], float]] = []  # (run id, status, fragments, t)
+        self._finished: list[
+            tuple[str, str, tuple[str, ...], float]
+        ] = []  # (run id, status, fragments, t)
         self._changed = asyncio.Condition()
         self._widget_values: dict[str, WidgetState] = {}
         self._auto: dict[str, tuple[float, asyncio.Task]] = {}
@@ -164,7 +181,9 @@ class StreamlitSession:
         if not self.xsrf_token:
             raise ProtocolError("the server set no _streamlit_xsrf cookie: is XSRF protection off?")
         parts = urllib.parse.urlsplit(self.base_url)
-        ws_url = urllib.parse.urlunsplit(("ws", parts.netloc, parts.path + "/_stcore/stream", "", ""))
+        ws_url = urllib.parse.urlunsplit(
+            ("ws", parts.netloc, parts.path + "/_stcore/stream", "", "")
+        )
         self._ws = await connect(
             ws_url,
             origin=Origin(f"{parts.scheme}://{parts.netloc}"),
@@ -176,7 +195,9 @@ class StreamlitSession:
             open_timeout=self.timeout,
         )
         if self._ws.subprotocol != "streamlit":
-            raise ProtocolError(f"server chose subprotocol {self._ws.subprotocol!r}, not 'streamlit'")
+            raise ProtocolError(
+                f"server chose subprotocol {self._ws.subprotocol!r}, not 'streamlit'"
+            )
         self._reader = asyncio.create_task(self._read_forever())
 
     async def close(self) -> None:
@@ -202,12 +223,18 @@ class StreamlitSession:
     async def switch_page(self, url_path: str) -> RunResult:
         """Click a page in the navigation: run that page, keeping only the main script's widgets."""
         if url_path not in self.pages:
-            raise ProtocolError(f"no page {url_path!r} in the navigation (have {sorted(self.pages)})")
+            raise ProtocolError(
+                f"no page {url_path!r} in the navigation (have {sorted(self.pages)})"
+            )
         self._stop_auto_reruns()
-        main_ids = {e.widget_id for e in self._elements.values() if e.script_hash == self.main_script_hash}
+        main_ids = {
+            e.widget_id for e in self._elements.values() if e.script_hash == self.main_script_hash
+        }
         self._widget_values = {k: v for k, v in self._widget_values.items() if k in main_ids}
         # The browser drops the old page's elements at once; so do we.
-        self._elements = {p: e for p, e in self._elements.items() if e.script_hash == self.main_script_hash}
+        self._elements = {
+            p: e for p, e in self._elements.items() if e.script_hash == self.main_script_hash
+        }
         return await self._rerun(page_script_hash=self.pages[url_path])
 
     async def rerun(self) -> RunResult:
@@ -220,12 +247,17 @@ class StreamlitSession:
         return await self._rerun(extra=[trigger], fragment_id=button.fragment_id or None)
 
     async def set_value(self, widget: Shown, **value: Any) -> RunResult:
-        """Change a widget's value (e.g. `int_value=3`, `json_value='{...}'`) and rerun, as the browser does."""
+        """Change a widget's value and rerun, as the browser does.
+
+        E.g. `int_value=3`, `json_value='{...}'`.
+        """
         state = WidgetState(id=widget.widget_id, **value)
         self._widget_values[widget.widget_id] = state
         return await self._rerun(fragment_id=widget.fragment_id or None)
 
-    async def wait_for(self, condition: Callable[[StreamlitSession], bool], timeout: float) -> float:
+    async def wait_for(
+        self, condition: Callable[[StreamlitSession], bool], timeout: float
+    ) -> float:
         """Seconds until `condition(self)` holds, as auto-reruns and pushed runs update the page."""
         t0 = time.perf_counter()
         deadline = t0 + timeout
@@ -248,7 +280,9 @@ class StreamlitSession:
         shown = sorted(self._elements.values(), key=lambda e: e.path)
         return [e for e in shown if kind is None or e.kind == kind]
 
-    def widget(self, *, key: str | None = None, label: str | None = None, kind: str | None = None) -> Shown:
+    def widget(
+        self, *, key: str | None = None, label: str | None = None, kind: str | None = None
+    ) -> Shown:
         """The widget with user key `key` (ids end in '-<key>') or with this label."""
         for e in self.elements(kind):
             if not e.widget_id:
@@ -258,8 +292,10 @@ class StreamlitSession:
             if label is not None and e.label != label:
                 continue
             return e
-        raise LookupError(f"no widget key={key!r} label={label!r} kind={kind!r} on the page "
-                          f"(widgets: {[(e.kind, e.widget_id, e.label) for e in self.elements() if e.widget_id]})")
+        raise LookupError(
+            f"no widget key={key!r} label={label!r} kind={kind!r} on the page "
+            f"(widgets: {[(e.kind, e.widget_id, e.label) for e in self.elements() if e.widget_id]})"
+        )
 
     def metrics(self) -> dict[str, str]:
         """{label: shown value} of every st.metric on the page."""
@@ -288,9 +324,15 @@ class StreamlitSession:
 
     # ---- protocol -----------------------------------------------------------
 
-    async def _rerun(self, *, page_name: str = "", page_script_hash: str | None = None,
-                     extra: list[WidgetState] = (), fragment_id: str | None = None,
-                     is_auto_rerun: bool = False) -> RunResult:
+    async def _rerun(
+        self,
+        *,
+        page_name: str = "",
+        page_script_hash: str | None = None,
+        extra: list[WidgetState] = (),
+        fragment_id: str | None = None,
+        is_auto_rerun: bool = False,
+    ) -> RunResult:
         """Send one rerun_script and wait for the finish of the run that answers it."""
         self._raise_if_broken()
         async with self._action_lock:
@@ -302,31 +344,49 @@ class StreamlitSession:
             cs = msg.rerun_script
             cs.query_string = self.query_string
             cs.widget_states.widgets.extend(states + list(extra))
-            cs.page_script_hash = self.page_script_hash if page_script_hash is None else page_script_hash
+            cs.page_script_hash = (
+                self.page_script_hash if page_script_hash is None else page_script_hash
+            )
             cs.page_name = page_name
             if fragment_id:
                 cs.fragment_id = fragment_id
             cs.is_auto_rerun = is_auto_rerun
             ctx = cs.context_info
             ctx.timezone, ctx.timezone_offset, ctx.locale = "UTC", 0, "en-US"
-            ctx.url = f"{self.base_url}/{page_name}" + (f"?{self.query_string}" if self.query_string else "")
+            ctx.url = f"{self.base_url}/{page_name}" + (
+                f"?{self.query_string}" if self.query_string else ""
+            )
             ctx.is_embedded, ctx.color_scheme = False, "light"
             seen = len(self._finished)
             m0, b0 = self._msg_count, self._byte_count
             t0 = time.perf_counter()
             await self._ws.send(msg.SerializeToString())
             run_id, status, fragments, t1 = await self._wait_finish(seen, fragment_id)
-            result = RunResult(seconds=t1 - t0, status=status, run_id=run_id, fragment_ids=fragments,
-                               messages=self._msg_count - m0, bytes=self._byte_count - b0)
-            result.exceptions = [f"{e.proto.type}: {e.proto.message}" for e in self._elements.values()
-                                 if e.kind == "exception" and e.run_id == run_id]
+            result = RunResult(
+                seconds=t1 - t0,
+                status=status,
+                run_id=run_id,
+                fragment_ids=fragments,
+                messages=self._msg_count - m0,
+                bytes=self._byte_count - b0,
+            )
+            result.exceptions = [
+                f"{e.proto.type}: {e.proto.message}"
+                for e in self._elements.values()
+                if e.kind == "exception" and e.run_id == run_id
+            ]
             await self._fetch_media(run_id)
             return result
 
     async def _fetch_media(self, run_id: str) -> None:
         """GET the images this run put on the page (after the run, so not in its time)."""
-        urls = {img.url for e in self._elements.values() if e.kind == "imgs" and e.run_id == run_id
-                for img in e.proto.imgs if img.url and not img.url.startswith(("data:", "http"))}
+        urls = {
+            img.url
+            for e in self._elements.values()
+            if e.kind == "imgs" and e.run_id == run_id
+            for img in e.proto.imgs
+            if img.url and not img.url.startswith(("data:", "http"))
+        }
         for url in urls:
             try:
                 self.media_fetched += await asyncio.to_thread(self._get, url)
@@ -389,7 +449,10 @@ class StreamlitSession:
                 self._changed.notify_all()
 
     def _handle(self, msg: ForwardMsg) -> bool:
-        """Apply one ForwardMsg to the page model; True when a run finished (waiters should look)."""
+        """Apply one ForwardMsg to the page model.
+
+        True when a run finished (waiters should look).
+        """
         kind = msg.WhichOneof("type")
         run = msg.metadata.run
         if kind == "new_session":
@@ -429,7 +492,10 @@ class StreamlitSession:
             self.protocol_errors.append(f"page not found: {msg.page_not_found.page_name!r}")
         elif kind == "ref_hash":
             self.protocol_errors.append("server sent a cached-message reference we never asked for")
-        elif kind == "session_event" and msg.session_event.WhichOneof("type") == "script_compilation_exception":
+        elif (
+            kind == "session_event"
+            and msg.session_event.WhichOneof("type") == "script_compilation_exception"
+        ):
             exc = msg.session_event.script_compilation_exception
             self.protocol_errors.append(f"script compilation error: {exc.type}: {exc.message}")
         return False
@@ -443,14 +509,23 @@ class StreamlitSession:
         if which == "new_element":
             el: Element = delta.new_element
             kind = el.WhichOneof("type") or ""
-            self._elements[path] = Shown(path, kind, getattr(el, kind) if kind else el,
-                                         msg.metadata.active_script_hash, delta.fragment_id, run_id)
+            self._elements[path] = Shown(
+                path,
+                kind,
+                getattr(el, kind) if kind else el,
+                msg.metadata.active_script_hash,
+                delta.fragment_id,
+                run_id,
+            )
         elif which == "add_block":
             # A container: remember nothing but that the path is in use (children come as deltas).
             self._elements.pop(path, None)
 
     def _drop_stale(self, touched: set[tuple[int, ...]], fragments: tuple[str, ...]) -> None:
-        """After a finished run, elements it did not (re)send are gone (the frontend's stale-node cleanup)."""
+        """After a finished run, elements it did not (re)send are gone.
+
+        This is the frontend's stale-node cleanup.
+        """
         for path, e in list(self._elements.items()):
             in_scope = (not fragments) or (e.fragment_id in fragments)
             if in_scope and path not in touched:
@@ -465,7 +540,10 @@ class StreamlitSession:
         if current and current[0] == interval:
             return
         self._stop_auto_reruns(fragment_id)
-        self._auto[fragment_id] = (interval, asyncio.create_task(self._auto_loop(fragment_id, interval)))
+        self._auto[fragment_id] = (
+            interval,
+            asyncio.create_task(self._auto_loop(fragment_id, interval)),
+        )
 
     def _stop_auto_reruns(self, fragment_id: str | None = None) -> None:
         for fid in [fragment_id] if fragment_id else list(self._auto):

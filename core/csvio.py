@@ -40,9 +40,11 @@ DELIMITERS = (",", ";", "\t")
 SNIFF_LINES = 20
 
 BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
-    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -68,8 +70,9 @@ class CsvTable:
     delimiter: str
 
 
-def read_numeric_csv(data: bytes, *, max_bytes: int = MAX_BYTES,
-                     max_rows: int = MAX_ROWS) -> dict[str, np.ndarray]:
+def read_numeric_csv(
+    data: bytes, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
+) -> dict[str, np.ndarray]:
     """{column name: float64 array} of the numeric columns of CSV `data` (see `read_table`)."""
     return read_table(data, max_bytes=max_bytes, max_rows=max_rows).columns
 
@@ -88,16 +91,21 @@ def read_table(data: bytes, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_R
     if len(data) == 0:
         raise CsvError("The file is empty.", "empty")
     if len(data) > max_bytes:
-        raise CsvError(f"The file is {len(data) / 2**20:.1f} MB; the limit is "
-                       f"{max_bytes / 2**20:.0f} MB.", "too_big")
+        raise CsvError(
+            f"The file is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB.",
+            "too_big",
+        )
     encoding = _encoding(data)
     try:
         return _parse(data, encoding, max_rows)
     except UnicodeDecodeError:
         if encoding != "utf-8":
-            raise CsvError(f"The file says it is {encoding.upper().replace('-SIG', '')} text "
-                           "(it starts with a byte-order mark), but it is not: save it again "
-                           "as CSV (UTF-8).", "bad_encoding") from None
+            raise CsvError(
+                f"The file says it is {encoding.upper().replace('-SIG', '')} text "
+                "(it starts with a byte-order mark), but it is not: save it again "
+                "as CSV (UTF-8).",
+                "bad_encoding",
+            ) from None
         return _parse(data, "latin-1", max_rows)  # not UTF-8: an older spreadsheet export
 
 
@@ -110,10 +118,14 @@ def _encoding(data: bytes) -> str:
         even, odd = head[0::2].count(0), head[1::2].count(0)
         half = len(head) // 2
         if half >= 2 and min(even, odd) == 0 and max(even, odd) >= 0.9 * half:
-            raise CsvError("This file looks like UTF-16 text without a byte-order mark. Save it "
-                           "again as CSV (UTF-8) or as Unicode text.", "utf16_no_bom")
-        raise CsvError("This is not a CSV file (it looks binary). Export your table as CSV "
-                       "first.", "binary")
+            raise CsvError(
+                "This file looks like UTF-16 text without a byte-order mark. Save it "
+                "again as CSV (UTF-8) or as Unicode text.",
+                "utf16_no_bom",
+            )
+        raise CsvError(
+            "This is not a CSV file (it looks binary). Export your table as CSV first.", "binary"
+        )
     return "utf-8"
 
 
@@ -141,15 +153,24 @@ class _Lines:
             raise StopIteration
         self._in_row += 1
         if self._in_row > MAX_LINES_PER_ROW:
-            raise CsvError(f"A quoted cell runs over more than {MAX_LINES_PER_ROW} lines: "
-                           "check the file's quotes.", "row_too_long")
+            raise CsvError(
+                f"A quoted cell runs over more than {MAX_LINES_PER_ROW} lines: "
+                "check the file's quotes.",
+                "row_too_long",
+            )
         if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
-            raise CsvError(f"A line of the file is longer than {MAX_LINE_CHARS:,} characters: "
-                           f"at most {MAX_COLUMNS} columns of short values fit a CSV "
-                           "this lab can read.", "line_too_long")
+            raise CsvError(
+                f"A line of the file is longer than {MAX_LINE_CHARS:,} characters: "
+                f"at most {MAX_COLUMNS} columns of short values fit a CSV "
+                "this lab can read.",
+                "line_too_long",
+            )
         if "\x00" in line:
-            raise CsvError("This is not a CSV file (it holds binary zero bytes). Export your "
-                           "table as CSV first.", "binary")
+            raise CsvError(
+                "This is not a CSV file (it holds binary zero bytes). Export your "
+                "table as CSV first.",
+                "binary",
+            )
         return line
 
 
@@ -162,16 +183,23 @@ def _rows(lines: _Lines, delimiter: str) -> Iterator[list[str]]:
         except StopIteration:
             return
         except csv.Error as err:
-            raise CsvError(f"Line {reader.line_num} cannot be read as CSV ({err}). Check its "
-                           "quotes.", "syntax") from None
+            raise CsvError(
+                f"Line {reader.line_num} cannot be read as CSV ({err}). Check its quotes.", "syntax"
+            ) from None
         lines.row_done()
         if len(row) > MAX_COLUMNS:
-            raise CsvError(f"Line {reader.line_num} has {len(row):,} cells; the limit is "
-                           f"{MAX_COLUMNS} columns.", "too_many_columns")
+            raise CsvError(
+                f"Line {reader.line_num} has {len(row):,} cells; the limit is "
+                f"{MAX_COLUMNS} columns.",
+                "too_many_columns",
+            )
         cells = [c.strip() for c in row]
         if any(len(c) > MAX_CELL_CHARS for c in cells):
-            raise CsvError(f"Line {reader.line_num} has a cell longer than {MAX_CELL_CHARS} "
-                           "characters: is this a CSV file of numbers?", "cell_too_long")
+            raise CsvError(
+                f"Line {reader.line_num} has a cell longer than {MAX_CELL_CHARS} "
+                "characters: is this a CSV file of numbers?",
+                "cell_too_long",
+            )
         if any(cells):
             yield cells
 
@@ -215,7 +243,7 @@ def _names(header: list[str]) -> list[str]:
     for i, cell in enumerate(header):
         name = " ".join(_CONTROL.sub(" ", cell).split())
         if len(name) > MAX_NAME_CHARS:
-            name = name[:MAX_NAME_CHARS - 1] + "…"
+            name = name[: MAX_NAME_CHARS - 1] + "…"
         name = name or f"col{i + 1}"
         base, k = name, 2
         while name in names:
@@ -242,8 +270,9 @@ def _parse(data: bytes, encoding: str, max_rows: int) -> CsvTable:
         nonlocal line_of_row
         line_of_row += 1
         if len(cells) != width:
-            raise CsvError(f"Row {line_of_row} has {len(cells)} cells, but the header has "
-                           f"{width}.", "ragged")
+            raise CsvError(
+                f"Row {line_of_row} has {len(cells)} cells, but the header has {width}.", "ragged"
+            )
         for j, cell in enumerate(cells):
             column = values[j]
             if column is None:
@@ -262,21 +291,30 @@ def _parse(data: bytes, encoding: str, max_rows: int) -> CsvTable:
     for cells in rows:
         n += 1
         if n > max_rows:
-            raise CsvError(f"The file has more than {max_rows:,} rows; the limit is "
-                           f"{max_rows:,}.", "too_many_rows")
+            raise CsvError(
+                f"The file has more than {max_rows:,} rows; the limit is {max_rows:,}.",
+                "too_many_rows",
+            )
         add(cells)
         if n * sum(v is not None for v in values) > MAX_CELLS:
-            raise CsvError(f"The file holds more than {MAX_CELLS:,} numbers; the limit is "
-                           f"{MAX_CELLS:,}. Keep only the columns you need.", "too_many_cells")
+            raise CsvError(
+                f"The file holds more than {MAX_CELLS:,} numbers; the limit is "
+                f"{MAX_CELLS:,}. Keep only the columns you need.",
+                "too_many_cells",
+            )
     if n == 0:
         raise CsvError("The file has a header but no data rows.", "no_data_rows")
-    columns = {name: np.frombuffer(v, dtype=np.float64).copy()
-               for name, v in zip(names, values, strict=True) if v is not None}
+    columns = {
+        name: np.frombuffer(v, dtype=np.float64).copy()
+        for name, v in zip(names, values, strict=True)
+        if v is not None
+    }
     if not columns:
-        raise CsvError("No column holds only numbers. Check the delimiter and remove text "
-                       "cells.", "no_numeric_column")
-    return CsvTable(columns, tuple(names), has_header, n, encoding.replace("-sig", ""),
-                    delimiter)
+        raise CsvError(
+            "No column holds only numbers. Check the delimiter and remove text cells.",
+            "no_numeric_column",
+        )
+    return CsvTable(columns, tuple(names), has_header, n, encoding.replace("-sig", ""), delimiter)
 
 
 def finite_columns(columns: dict[str, np.ndarray], names: list[str]) -> None:
@@ -284,6 +322,7 @@ def finite_columns(columns: dict[str, np.ndarray], names: list[str]) -> None:
     for name in names:
         bad = np.flatnonzero(~np.isfinite(columns[name]))
         if bad.size:
-            raise CsvError(f"Column {name!r} has a missing or infinite value in data row "
-                           f"{bad[0] + 1}.", "not_finite")
-
+            raise CsvError(
+                f"Column {name!r} has a missing or infinite value in data row {bad[0] + 1}.",
+                "not_finite",
+            )

@@ -47,8 +47,13 @@ def _escape(c: str) -> str:
     if c == "\\":
         return "\\\\"
     code = ord(c)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 \
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
         else f"\\U{code:08x}"
+    )
 
 
 def plot_text(text: str) -> str:

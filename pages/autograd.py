@@ -1,27 +1,37 @@
-"""Autograd & computational graphs: type an expression (or pick a model), see its graph, values, gradients.
+"""Autograd & computational graphs: type an expression (or pick a model), see its graph.
 
-Thin page: every setting is URL state through ui/page.py; parsing, graphs, the traced
-backward pass, lessons and the code panel live in core/ (expr, autograd_*, gradcheck).
+Thin page: every setting is URL state (`ui.url_state`); parsing, graphs, the traced backward
+pass, lessons and the code panel live in `core.autograd`; the gradient-check and lesson
+sections and the error box in `ui.autograd_panels`.
 """
-
-import re
 
 import streamlit as st
 
 import ui
 from core.autograd import graph as G
-from core.autograd import lessons
 from core.autograd import scenarios as P
 from core.autograd.code import scenario_code
-from core.autograd.gradcheck import gradient_check
 from core.autograd.source import ExpressionError
 from core.mnist.data import missing_mnist_files
 from core.runtime import configure_torch
+from ui import autograd_panels as panels
 
 configure_torch()
 MODES = ["An expression", "A model's loss"]
-KEYS = ("ag_mode", "ag_annot", "ag_saved", "ag_attrs", "ag_example", "ag_leaves", "ag_prog",
-        "ag_model", "ag_n", "ag_seed", "ag_reduce", "ag_step")
+KEYS = (
+    "ag_mode",
+    "ag_annot",
+    "ag_saved",
+    "ag_attrs",
+    "ag_example",
+    "ag_leaves",
+    "ag_prog",
+    "ag_model",
+    "ag_n",
+    "ag_seed",
+    "ag_reduce",
+    "ag_step",
+)
 # A widget skipped for a run (refused input stops the page early) loses its value to
 # Streamlit's clean-up unless re-stated each run (Streamlit's documented idiom).
 for key in KEYS:
@@ -32,14 +42,6 @@ st.title("Autograd & computational graphs")
 ui.lesson("How PyTorch computes gradients", P.LESSON, formulas=P.FORMULAS, try_this=P.TRY_THIS)
 
 
-def show_error(err: ExpressionError) -> None:
-    """The refusal in bold (as literal text), the line with a caret under it in a code block."""
-    pointer = err.pointer()
-    fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", pointer or "")), default=0))
-    st.error(f"**{ui.text(err, limit=500)}**" + (f"\n\n{fence}\n{pointer}\n{fence}" if pointer else ""),
-             icon=":material/error:")
-
-
 def load_example() -> None:
     example = P.EXAMPLES[st.session_state["ag_example"]]
     st.session_state["ag_leaves"], st.session_state["ag_prog"] = example.leaves, example.program
@@ -48,14 +50,6 @@ def load_example() -> None:
 
 def move_step(delta: int, last: int) -> None:
     st.session_state["ag_step"] = max(0, min(last, st.session_state.get("ag_step", last) + delta))
-
-
-@st.cache_data(max_entries=64, show_spinner="Checking gradients with finite differences...")
-def cached_check(key: tuple, _scenario: P.Scenario, how: str):
-    """Gradient check of one scenario, cached by its settings (`key`), for every session."""
-    def fn(tensors):
-        return G.with_reduction(_scenario.forward(tensors), how)[0].output
-    return gradient_check(fn, _scenario.make_inputs())
 
 
 # Graph options first: widgets are rendered on every run, even when the input is refused
@@ -70,17 +64,19 @@ if mode == MODES[0]:
     ex = P.EXAMPLES[example]
     left, right = st.columns(2)
     with left:
-        leaves_text = ui.text_area("Leaves: one tensor per line", "ag_leaves", ex.leaves,
-                                   height=110)
+        leaves_text = ui.text_area(
+            "Leaves: one tensor per line", "ag_leaves", ex.leaves, height=110
+        )
     with right:
-        program_text = ui.text_area("Operations: one per line, the last is the output",
-                                    "ag_prog", ex.program, height=110)
+        program_text = ui.text_area(
+            "Operations: one per line, the last is the output", "ag_prog", ex.program, height=110
+        )
     st.caption(f"{ex.note}  \n{P.SYNTAX_HELP}")
     key = ("expr", leaves_text, program_text)
     try:
         scenario = P.expression_scenario(leaves_text, program_text)
     except ExpressionError as err:
-        show_error(err)
+        panels.show_error(err)
         st.stop()
 else:
     model = ui.selectbox("Model", "ag_model", list(P.MODELS))
@@ -101,16 +97,20 @@ else:
 try:
     comp = scenario.build()
 except ExpressionError as err:
-    show_error(err)
+    panels.show_error(err)
     st.stop()
 for warning in comp.warnings:
     st.warning(warning, icon=":material/warning:")
 
 how = "none"
 if comp.output.dim() != 0 and comp.output.requires_grad:
-    how = ui.radio(f"`{scenario.output_name}` is not a single number: how should backward() "
-                   "start?", "ag_reduce", list(G.REDUCTIONS), format_func=G.REDUCTIONS.get,
-                   horizontal=True)
+    how = ui.radio(
+        f"`{scenario.output_name}` is not a single number: how should backward() start?",
+        "ag_reduce",
+        list(G.REDUCTIONS),
+        format_func=G.REDUCTIONS.get,
+        horizontal=True,
+    )
 target, gradient = G.with_reduction(comp, how)
 problem = G.backward_problem(target, gradient)
 trace = None if problem else G.trace_backward(target, gradient)
@@ -130,68 +130,58 @@ with step_col:
             st.session_state["ag_step"] = last
         step = ui.slider("Steps done (0 = forward pass only)", "ag_step", 0, last, last)
         with st.container(horizontal=True):
-            st.button("Previous", icon=":material/skip_previous:", key="ag_prev",
-                      on_click=move_step, args=(-1, last), disabled=step == 0)
-            st.button("Next", icon=":material/skip_next:", key="ag_next",
-                      on_click=move_step, args=(1, last), disabled=step == last)
+            st.button(
+                "Previous",
+                icon=":material/skip_previous:",
+                key="ag_prev",
+                on_click=move_step,
+                args=(-1, last),
+                disabled=step == 0,
+            )
+            st.button(
+                "Next",
+                icon=":material/skip_next:",
+                key="ag_next",
+                on_click=move_step,
+                args=(1, last),
+                disabled=step == last,
+            )
         if step:
             view = G.explain_step(target, trace, step)
             st.markdown(view.title)
             st.latex(view.formula)
             st.code(view.numbers, language=None, wrap_lines=True)
         else:
-            st.info("Forward pass only: values are computed, no gradient yet. Press Next to "
-                    "run the first backward node.", icon=":material/arrow_forward:")
+            st.info(
+                "Forward pass only: values are computed, no gradient yet. Press Next to "
+                "run the first backward node.",
+                icon=":material/arrow_forward:",
+            )
         with st.expander("The order autograd ran the nodes"):
-            st.markdown("\n".join(f"{i}. {'**' if i == step else ''}{name}"
-                                  f"{'**' if i == step else ''}"
-                                  for i, name in enumerate(G.step_order_names(trace, target), 1)))
+            st.markdown(
+                "\n".join(
+                    f"{i}. {'**' if i == step else ''}{name}{'**' if i == step else ''}"
+                    for i, name in enumerate(G.step_order_names(trace, target), 1)
+                )
+            )
 with graph_col:
     st.subheader("Computational graph", anchor=False)
-    st.graphviz_chart(G.draw(target, trace, step=step, show_saved=show_saved,
-                             show_attrs=show_attrs, annotate=annotate,
-                             font_size=15 if ui.presenter() else 11), width="content")
+    st.graphviz_chart(
+        G.draw(
+            target,
+            trace,
+            step=step,
+            show_saved=show_saved,
+            show_attrs=show_attrs,
+            annotate=annotate,
+            font_size=15 if ui.presenter() else 11,
+        ),
+        width="content",
+    )
     st.caption(G.LEGEND)
 
 st.subheader("Every value and every gradient", anchor=False)
 st.dataframe(G.value_rows(target, trace, step), hide_index=True, width="stretch")
 
-st.subheader("Gradient check", anchor=False)
-if problem:
-    st.info("Choose how backward() should start (above) to check its gradients.")
-elif not target.params():
-    st.info("No leaf requires grad: there is no gradient to check.")
-else:
-    try:
-        check = cached_check((*key, how), scenario, how if how in ("sum", "mean") else "sum")
-    except ExpressionError as err:
-        check = None
-        show_error(err)
-    if check is not None:
-        worst = check.worst
-        a, b, c = st.columns(3)
-        a.metric("Largest |autograd - finite difference|", f"{check.max_error:.2e}")
-        b.metric("Elements checked", f"{check.checked:,} of {check.total:,}")
-        c.metric("Verdict", "agree" if check.passed else "DISAGREE")
-        st.caption(f"Central differences in float64, eps = {check.eps:g}: (f(x+eps) - "
-                   f"f(x-eps)) / 2eps for each element. Worst: {worst.name}{list(worst.index)}."
-                   + (" Stopped early: the time budget ran out." if check.out_of_time else ""))
-        if not check.passed and comp.detached:
-            st.info("They disagree because of `.detach()`: finite differences measure how the "
-                    "output really changes, while autograd was told to ignore the detached "
-                    "path. That difference is exactly what detach does.", icon=":material/info:")
-        with st.expander("All compared elements"):
-            st.dataframe(check.rows(), hide_index=True, width="stretch")
-
-st.subheader("Lessons from the chapter, on this computation", anchor=False)
-tabs = st.tabs(["Why a scalar?", "Gradients accumulate", "torch.no_grad()", ".detach()"])
-builders = [lambda: lessons.scalar(scenario), lambda: lessons.accumulation(scenario, how),
-            lambda: lessons.no_grad(scenario), lambda: lessons.detach(scenario)]
-for tab, build in zip(tabs, builders, strict=True):
-    with tab:
-        lesson = build()
-        st.markdown(lesson.text)
-        if lesson.code:
-            st.code(lesson.code, language="python")
-        if lesson.rows:
-            st.dataframe(lesson.rows, hide_index=True, width="stretch")
+panels.gradient_check_section(scenario, comp, target, problem, (*key, how), how)
+panels.lessons_section(scenario, how)

@@ -1,6 +1,6 @@
 """Linear regression lab: gradient descent by hand beside nn.Linear + torch.optim, on the same data.
 
-Thin page: data, trainers, figures and exports live in `core.linreg.lab*`. The run (both trainers,
+Thin page: data, trainers, figures and exports live in `core.linreg`. The run (both trainers,
 their histories) is this user's, in session state; playing advances it a chunk per tick of a
 `run_every` fragment, so charts update a few times a second at most however fast training is.
 """
@@ -10,37 +10,42 @@ from dataclasses import replace
 import streamlit as st
 
 import ui
+from core import linreg
 from core.linreg import data as linreg_data
 from core.linreg import export as linreg_export
 from core.linreg import figures
-from core.linreg import lab as linreg
 from core.runtime import configure_torch
-from ui import clicks, csv_upload
+from ui import clicks, csv_upload, explain, playback
 
 RUN, SIGNATURE, PLAYING = "lin_run", "lin_signature", "lin_playing"
 TICK_S = 0.4  # seconds between chart updates while playing: at most 2.5 per second
-TICK_BUDGET_S = 0.12  # training time per tick, so a big data set cannot stall the page
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
 
 configure_torch()
 st.title("Linear regression: by hand and the PyTorch way")
 ui.lesson(
     "Two ways to fit a line, one answer",
-    "A line $\\hat y = w x + b$ fits the data when its mean squared error is small. Gradient descent "
+    "A line $\\hat y = w x + b$ fits the data when its mean squared error is small. Gradient "
+    "descent "
     "lowers that error a step at a time: compute the loss, let autograd find its gradient with "
     "`backward()`, move each parameter a little *against* its gradient. The **by hand** trainer "
     "writes that loop out; **the PyTorch way** packs the same steps into `nn.Linear`, `nn.MSELoss` "
     "and `torch.optim`. With plain SGD from the same start they follow the same path. "
-    "The dashed black line is the exact least-squares answer (`torch.linalg.lstsq`), for comparison.",
-    formulas=[r"L(w, b) = \frac{1}{N}\sum_{i=1}^{N} (w x_i + b - y_i)^2",
-              r"w \leftarrow w - \eta\,\frac{\partial L}{\partial w}, \qquad "
-              r"b \leftarrow b - \eta\,\frac{\partial L}{\partial b}"],
-    try_this=["Before pressing Play: with plain SGD, will the green and the red line ever part? "
-              "Then switch the optimizer to Adam and predict again.",
-              "Turn standardisation off (learning rate 0.1). Predict what the loss and the landscape "
-              "do, then press Play.",
-              "Pick the curved data: what does a straight line miss? Raise the degree to 3, then 5, "
-              "and watch the test loss."],
+    "The dashed black line is the exact least-squares answer (`torch.linalg.lstsq`), for "
+    "comparison.",
+    formulas=[
+        r"L(w, b) = \frac{1}{N}\sum_{i=1}^{N} (w x_i + b - y_i)^2",
+        r"w \leftarrow w - \eta\,\frac{\partial L}{\partial w}, \qquad "
+        r"b \leftarrow b - \eta\,\frac{\partial L}{\partial b}",
+    ],
+    try_this=[
+        "Before pressing Play: with plain SGD, will the green and the red line ever part? "
+        "Then switch the optimizer to Adam and predict again.",
+        "Turn standardisation off (learning rate 0.1). Predict what the loss and the landscape "
+        "do, then press Play.",
+        "Pick the curved data: what does a straight line miss? Raise the degree to 3, then 5, "
+        "and watch the test loss.",
+    ],
 )
 
 
@@ -62,21 +67,49 @@ with data_box:
         with right:
             intercept = ui.slider("True intercept", "lin_icpt", -10.0, 10.0, 1.0, 0.5)
             n = ui.slider("Points", "lin_n", 10, 1000, 100, 10)
-            st.button("New sample", icon=":material/casino:", on_click=clicks.once(regenerate), width="stretch")
-        dataset = linreg_data.synthetic(linreg_data.SyntheticConfig(preset, slope, intercept, noise, n, seed))
-    degree = ui.slider("Polynomial degree", "lin_deg", 1, linreg.MAX_DEGREE, 1) if preset in ("curve", "csv") else 1
+            st.button(
+                "New sample",
+                icon=":material/casino:",
+                on_click=clicks.once(regenerate),
+                width="stretch",
+            )
+        dataset = linreg_data.synthetic(
+            linreg_data.SyntheticConfig(preset, slope, intercept, noise, n, seed)
+        )
+    degree = (
+        ui.slider("Polynomial degree", "lin_deg", 1, linreg.MAX_DEGREE, 1)
+        if preset in ("curve", "csv")
+        else 1
+    )
 
 with train_box:
-    lr = ui.select_slider("Learning rate (log scale)", "lin_lr", linreg.LEARNING_RATES, 0.1, format_func=lambda v: f"{v:g}")
+    lr = ui.select_slider(
+        "Learning rate (log scale)",
+        "lin_lr",
+        linreg.LEARNING_RATES,
+        0.1,
+        format_func=lambda v: f"{v:g}",
+    )
     epochs = ui.slider("Epochs", "lin_epochs", 1, 1000, 100)
     left, right = st.columns(2)
     with left:
-        optimizer = linreg.OPTIMIZERS[ui.selectbox("PyTorch optimizer", "lin_opt", list(linreg.OPTIMIZERS))]
-        standardise = ui.toggle("Standardise features", "lin_std", True,
-                                help="Shift and scale each feature to mean 0, standard deviation 1.")
+        optimizer = linreg.OPTIMIZERS[
+            ui.selectbox("PyTorch optimizer", "lin_opt", list(linreg.OPTIMIZERS))
+        ]
+        standardise = ui.toggle(
+            "Standardise features",
+            "lin_std",
+            True,
+            help="Shift and scale each feature to mean 0, standard deviation 1.",
+        )
     with right:
-        mini = ui.radio("Batches", "lin_batch", ["Full batch", "Mini-batch"], horizontal=True) == "Mini-batch"
-        batch_size = ui.select_slider("Batch size", "lin_bs", [4, 8, 16, 32, 64, 128], 16) if mini else None
+        mini = (
+            ui.radio("Batches", "lin_batch", ["Full batch", "Mini-batch"], horizontal=True)
+            == "Mini-batch"
+        )
+        batch_size = (
+            ui.select_slider("Batch size", "lin_bs", [4, 8, 16, 32, 64, 128], 16) if mini else None
+        )
     init_w, init_b = 0.0, 0.0
     if ui.advanced():
         with st.expander("Starting point", icon=":material/tune:"):
@@ -84,8 +117,10 @@ with train_box:
             init_b = ui.slider("Start b", "lin_b0", -10.0, 10.0, 0.0, 0.5)
 
 problem = linreg.make_problem(dataset, degree, standardise)
-train_box.caption(f"On this data, full-batch gradient descent is stable for learning rates below about "
-                  f"**{linreg.max_stable_lr(problem):.3g}**.")
+train_box.caption(
+    f"On this data, full-batch gradient descent is stable for learning rates below about "
+    f"**{linreg.max_stable_lr(problem):.3g}**."
+)
 hand_cfg = linreg.HandConfig(lr, epochs, batch_size, 0, init_w, init_b)
 torch_cfg = linreg.TorchConfig(lr, epochs, batch_size, 0, init_w, init_b, optimizer)
 signature = (dataset.key, degree, standardise, replace(torch_cfg, epochs=0))
@@ -102,43 +137,26 @@ run: linreg.LabRun = st.session_state[RUN]
 run.set_epochs(epochs)
 
 
-@clicks.once
-def press_play():
-    st.session_state[PLAYING] = not st.session_state.get(PLAYING, False)
-
-
-@clicks.once
-def press_step(k: int):  # callbacks run before the page, so every widget below sees the new state
-    st.session_state[RUN].advance(k)
-    st.session_state[PLAYING] = False
-
-
-controls = st.columns([1.3, 1, 1, 1, 1, 2.6], vertical_alignment="bottom")
-playing = st.session_state[PLAYING]
-controls[0].button("Pause" if playing else "Play", type="primary", key="lin_play", width="stretch",
-                   icon=":material/pause:" if playing else ":material/play_arrow:", disabled=run.done,
-                   on_click=press_play)
-for col, k in zip(controls[1:4], (1, 10, 100), strict=True):
-    col.button(f"+{k}", key=f"lin_step{k}", help=f"Train {k} step(s)", width="stretch", disabled=run.done,
-               on_click=press_step, args=(k,))
-controls[4].button("Reset", key="lin_reset", icon=":material/restart_alt:", width="stretch",
-                   on_click=clicks.once(lambda: st.session_state.pop(RUN, None)))
-with controls[5]:
-    speed = ui.select_slider("Speed (steps per second)", "lin_speed", SPEEDS, 20)
+player = playback.Player(
+    "lin",
+    RUN,
+    tuple(playback.Step(f"+{k}", k) for k in (1, 10, 100)),
+    "Speed (steps per second)",
+    SPEEDS,
+    20,
+    (1.3, 1, 1, 1, 1, 2.6),
+)
+speed = player.controls(run, reset=lambda: st.session_state.pop(RUN, None))
 interval = max(TICK_S, 1 / speed)
-if run.done and not (run.hand.diverged and run.torch.diverged):
+if run.stopped and not (run.hand.diverged and run.torch.diverged):
     st.caption("Finished: raise the epochs to train on, or press Reset to start again.")
 log_y = ui.toggle("Log scale for the loss", "lin_logy", False)
 
 
 def live_view():
     """Metrics and charts; while playing, each run of this fragment first trains a chunk."""
+    player.tick(max(1, round(speed * interval)))
     run: linreg.LabRun = st.session_state[RUN]
-    if st.session_state.get(PLAYING):
-        run.advance(max(1, round(speed * interval)), budget_s=TICK_BUDGET_S)
-        if run.done:
-            st.session_state[PLAYING] = False
-            st.rerun()  # the whole page, so the Play button and the timer reset
     s = linreg.summary(run)
     cols = st.columns(5)
     epoch = f"{s['epoch']:,.0f}" if float(s["epoch"]).is_integer() else f"{s['epoch']:,.1f}"
@@ -148,8 +166,9 @@ def live_view():
     test_r2 = s["r2_test_text"] and f"test {s['r2_test_text']}"
     cols[3].metric("R² PyTorch", s["r2_train_text"], test_r2, delta_color="off", delta_arrow="off")
     cols[4].metric("Distance to lstsq", f"{s['distance']:.3g}")
-    for names, text in linreg.divergence_messages(run):
-        st.error(f"**{names}:** {text}", icon=":material/warning:")
+    for names, diagnosis in linreg.divergences(run):
+        text = explain.linreg_divergence(diagnosis)
+        st.error(f"**{' and '.join(names)}:** {text}", icon=":material/warning:")
     figs = figures.lab_figures(run, log_y=log_y)
     top, bottom = st.columns(2), st.columns(2)
     for col, name in zip((*top, *bottom), ("fit", "landscape", "loss", "residuals"), strict=True):
@@ -157,7 +176,7 @@ def live_view():
             ui.plotly(figs[name], key=f"lin_fig_{name}")
 
 
-st.fragment(live_view, run_every=interval if playing else None)()
+player.show(live_view, interval)
 
 st.subheader("The code of each trainer")
 st.caption("What runs above, step for step. Both read the same settings and the same batches:")
@@ -170,10 +189,22 @@ torch_col.code(linreg_export.pytorch_code(run.torch_cfg), language="python")
 
 st.subheader("Take the run with you")
 left, right = st.columns(2)
-left.download_button("Learned parameters (JSON)", lambda r=run: linreg_export.parameters_json(r),
-                     file_name="linear_regression_run.json", mime="application/json",
-                     icon=":material/data_object:", on_click="ignore", width="stretch")
-right.download_button("Script that reproduces this run", lambda r=run: linreg_export.reproduction_script(r),
-                      file_name="linear_regression_run.py", mime="text/x-python",
-                      icon=":material/code:", on_click="ignore", width="stretch")
+left.download_button(
+    "Learned parameters (JSON)",
+    lambda r=run: linreg_export.parameters_json(r),
+    file_name="linear_regression_run.json",
+    mime="application/json",
+    icon=":material/data_object:",
+    on_click="ignore",
+    width="stretch",
+)
+right.download_button(
+    "Script that reproduces this run",
+    lambda r=run: linreg_export.reproduction_script(r),
+    file_name="linear_regression_run.py",
+    mime="text/x-python",
+    icon=":material/code:",
+    on_click="ignore",
+    width="stretch",
+)
 clicks.page_complete()  # last: lets the next click act (see clicks.once)

@@ -1,20 +1,21 @@
 """Logistic regression lab: a 2D playground where decision boundaries form as you watch.
 
-Thin page: widgets (all URL state) -> `core.logreg.lab*` -> figures. Training state
-(`core.logreg.lab.Run`) lives in this user's session; a fragment that reruns a few
+Thin page: widgets (all URL state) -> `core.logreg` -> figures. Training state
+(`core.logreg.Run`) lives in this user's session; a fragment that reruns a few
 times a second while playing advances it a chunk per tick.
 """
 
 import streamlit as st
 
 import ui
-from core import csvio
+from core import csvio, logreg
 from core.csvio import CsvError
 from core.logreg import data as ld
 from core.logreg import figures as lf
-from core.logreg import lab as lr
 from core.logreg.export import export_script
+from core.metrics import confusion_matrix
 from core.runtime import configure_torch
+from ui import clicks, explain, logreg_panels, playback
 
 configure_torch()
 # Whole numbers as ints: the URL then reads lr_lr=10, not 10.0.
@@ -23,8 +24,16 @@ L2_VALUES = (0, 0.0001, 0.001, 0.01, 0.1, 1)
 HIDDEN_WIDTHS = (0, 2, 3, 4, 6, 8, 16, 32)
 SPEEDS = (1, 2, 5, 10, 20, 50)  # gradient steps per tick
 TICK_S = 0.35  # a few updates a second: smooth enough, and cheap for a class on one server
-TICK_BUDGET_S = 0.12  # training time per tick, at most
-RUN, RUN_KEY, PLAYING = "lr_run", "lr_run_key", "lr_playing"
+RUN, RUN_KEY = "lr_run", "lr_run_key"
+PLAYER = playback.Player(
+    "lr",
+    RUN,
+    (playback.Step("Step", 1, ":material/skip_next:"),),
+    "Steps per tick",
+    SPEEDS,
+    5,
+    (1, 1, 1, 2),
+)
 
 st.title("Logistic regression: watch a decision boundary form")
 ui.lesson(
@@ -35,14 +44,18 @@ ui.lesson(
     "to it. With K classes, `nn.Linear(2, K)` gives K logits and **softmax** turns them into "
     "probabilities. A line cannot separate XOR, but a new feature (x1·x2) or a hidden layer "
     "bends the boundary.",
-    formulas=[r"p(y=1\mid x)=\sigma(w^\top x+b)=\frac{1}{1+e^{-(w^\top x+b)}}",
-              r"L=-\frac1N\sum_i\big[y_i\log p_i+(1-y_i)\log(1-p_i)\big]+\lambda\sum w^2",
-              r"w_1x_1+w_2x_2+b=0\iff x_2=-\frac{w_1x_1+b}{w_2}"],
-    try_this=["Choose **XOR** and predict the best accuracy a straight line can reach. Press Play. "
-              "Then add the feature **x1·x2** and predict again.",
-              "On **Circles**, which two extra features turn the circle into a straight line?",
-              "On **XOR** with the features x1² and x2², set the learning rate to **10**. What will "
-              "the loss do when you press Play?"],
+    formulas=[
+        r"p(y=1\mid x)=\sigma(w^\top x+b)=\frac{1}{1+e^{-(w^\top x+b)}}",
+        r"L=-\frac1N\sum_i\big[y_i\log p_i+(1-y_i)\log(1-p_i)\big]+\lambda\sum w^2",
+        r"w_1x_1+w_2x_2+b=0\iff x_2=-\frac{w_1x_1+b}{w_2}",
+    ],
+    try_this=[
+        "Choose **XOR** and predict the best accuracy a straight line can reach. Press Play. "
+        "Then add the feature **x1·x2** and predict again.",
+        "On **Circles**, which two extra features turn the circle into a straight line?",
+        "On **XOR** with the features x1² and x2², set the learning rate to **10**. What will "
+        "the loss do when you press Play?",
+    ],
 )
 
 
@@ -51,24 +64,42 @@ def data_controls():
     kind = ui.selectbox("Data set", "lr_data", ld.KINDS, "blobs", format_func=ld.TITLES.get)
     upload = None
     if kind == "csv":
-        upload = st.file_uploader("CSV with columns x1, x2, label", type=["csv", "txt"],
-                                  key="lr_csv", max_upload_size=csvio.MAX_BYTES // 2**20)
+        upload = st.file_uploader(
+            "CSV with columns x1, x2, label",
+            type=["csv", "txt"],
+            key="lr_csv",
+            max_upload_size=csvio.MAX_BYTES // 2**20,
+        )
     else:
         n = ui.slider("Points", "lr_n", ld.MIN_POINTS, ld.MAX_POINTS, 200, step=10)
         noise = ui.slider("Noise", "lr_noise", 0.0, 1.0, 0.1, step=0.05)
-        overlap = ui.slider("Class overlap", "lr_overlap", 0.0, 1.0, 0.0, step=0.05,
-                            disabled=kind not in ("blobs", "multiblobs"))
+        overlap = ui.slider(
+            "Class overlap",
+            "lr_overlap",
+            0.0,
+            1.0,
+            0.0,
+            step=0.05,
+            disabled=kind not in ("blobs", "multiblobs"),
+        )
         classes = ui.slider("Classes", "lr_k", 3, 5, 3) if kind == "multiblobs" else 3
     test = ui.slider("Test fraction", "lr_test", 0.0, ld.MAX_TEST_FRACTION, 0.3, step=0.05)
     seed = ui.number_input("Seed (same seed, same points)", "lr_seed", 0, 9999, 0, step=1)
-    st.button("New data (next seed)", icon=":material/refresh:", key="lr_regen", width="stretch",
-              on_click=lambda: st.session_state.update(lr_seed=(int(seed) + 1) % 10_000))
+    st.button(
+        "New data (next seed)",
+        icon=":material/refresh:",
+        key="lr_regen",
+        width="stretch",
+        on_click=lambda: st.session_state.update(lr_seed=(int(seed) + 1) % 10_000),
+    )
     if kind != "csv":
         spec = ld.DataSpec(kind, n, noise, overlap, classes, test, seed)
         return ld.make_dataset(spec), spec
     if upload is None:
-        st.info("Upload a CSV file: one row per point, columns x1, x2 and an integer label.",
-                icon=":material/upload_file:")
+        st.info(
+            "Upload a CSV file: one row per point, columns x1, x2 and an integer label.",
+            icon=":material/upload_file:",
+        )
         return None, None
     try:
         data = ld.dataset_from_csv(upload.getvalue(), test, seed, name=upload.name)
@@ -80,102 +111,106 @@ def data_controls():
     return data, ("csv", upload.file_id, test, seed)
 
 
-def model_controls(n_classes: int) -> lr.LogRegConfig:
+def model_controls(n_classes: int) -> logreg.LogRegConfig:
     st.subheader("Model")
-    labels = lr.FEATURE_LABELS
-    features = ui.multiselect("Extra input features", "lr_feat", lr.EXTRA_FEATURES,
-                              format_func=labels.get, placeholder="none: x1 and x2 only")
+    labels = logreg.FEATURE_LABELS
+    features = ui.multiselect(
+        "Extra input features",
+        "lr_feat",
+        logreg.EXTRA_FEATURES,
+        format_func=labels.get,
+        placeholder="none: x1 and x2 only",
+    )
     hidden = ui.select_slider("Hidden layer units (0 = none)", "lr_hidden", HIDDEN_WIDTHS, 0)
-    activation = ui.selectbox("Activation", "lr_act", tuple(lr.ACTIVATIONS), "tanh") if hidden else "tanh"
+    activation = (
+        ui.selectbox("Activation", "lr_act", tuple(logreg.ACTIVATIONS), "tanh")
+        if hidden
+        else "tanh"
+    )
     rate = ui.select_slider("Learning rate (log scale)", "lr_lr", LEARNING_RATES, 0.1)
-    if advice := lr.learning_rate_advice(rate):
+    if advice := explain.learning_rate_advice(rate):
         getattr(st, advice[0])(advice[1], icon=":material/speed:")
     optimizer, l2 = "sgd", 0
     if ui.advanced():
-        optimizer = ui.selectbox("Optimizer", "lr_opt", tuple(lr.OPTIMIZERS), "sgd",
-                                 format_func=lr.OPTIMIZERS.get)
+        optimizer = ui.selectbox(
+            "Optimizer",
+            "lr_opt",
+            tuple(logreg.OPTIMIZERS),
+            "sgd",
+            format_func=logreg.OPTIMIZERS.get,
+        )
         l2 = ui.select_slider("L2 penalty λ", "lr_l2", L2_VALUES, 0)
     kind = "logistic" if n_classes == 2 else f"softmax ({n_classes} classes)"
-    st.caption(f"{kind.capitalize()} regression on {', '.join(labels[f] for f in lr.feature_names(features))}"
-               f"{f', hidden layer of {hidden}' if hidden else ''}. Any change restarts training.")
-    return lr.LogRegConfig(tuple(features), hidden, activation, l2, optimizer, rate, seed=0)
+    st.caption(
+        f"{kind.capitalize()} regression on "
+        f"{', '.join(labels[f] for f in logreg.feature_names(features))}"
+        f"{f', hidden layer of {hidden}' if hidden else ''}. Any change restarts training."
+    )
+    return logreg.LogRegConfig(tuple(features), hidden, activation, l2, optimizer, rate, seed=0)
 
 
-def current_run(data, data_key, config) -> lr.Run:
+def current_run(data, data_key, config) -> logreg.Run:
     """This user's run, restarted whenever the data or a setting changes."""
     key = (data_key, config)
     if st.session_state.get(RUN_KEY) != key or RUN not in st.session_state:
-        st.session_state.update({RUN: lr.Run(data, config), RUN_KEY: key, PLAYING: False})
+        st.session_state.update({RUN: logreg.Run(data, config), RUN_KEY: key})
+        PLAYER.stop_playing()
     return st.session_state[RUN]
-
-
-def transport(run: lr.Run) -> int:
-    """Play/pause, step, reset, speed. Outside the fragment: a click reruns the whole page,
-    which starts or stops the tick (a click inside a ticking fragment can be lost). The
-    callbacks run before the page, so every widget below sees the new state."""
-    playing = st.session_state.get(PLAYING, False)
-    play, step, reset, speed_col = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
-    play.button("Pause" if playing else "Play", key="lr_play", type="primary", width="stretch",
-                icon=":material/pause:" if playing else ":material/play_arrow:",
-                disabled=run.stopped and not playing, on_click=lambda: st.session_state.update({PLAYING: not playing}))
-    step.button("Step", key="lr_step", icon=":material/skip_next:", width="stretch",
-                disabled=playing or run.stopped, on_click=lambda: st.session_state[RUN].advance(1))
-    reset.button("Reset", key="lr_reset", icon=":material/restart_alt:", width="stretch",
-                 on_click=lambda: st.session_state.update({RUN: lr.Run(run.data, run.config), PLAYING: False}))
-    with speed_col:
-        return ui.select_slider("Steps per tick", "lr_speed", SPEEDS, 5)
 
 
 def training_view(speed: int):
     """Everything that changes while training: redrawn alone on every tick."""
-    run: lr.Run = st.session_state[RUN]
-    if st.session_state.get(PLAYING, False):
-        run.advance(speed, budget_s=TICK_BUDGET_S)
-        if run.stopped:  # diverged or at the step limit: stop ticking
-            st.session_state[PLAYING] = False
-            st.rerun()
-    for col, (label, value) in zip(st.columns(4), lr.metric_texts(run).items(), strict=True):
+    PLAYER.tick(speed)  # at a divergence or the step limit the tick stops
+    run: logreg.Run = st.session_state[RUN]
+    for col, (label, value) in zip(st.columns(4), explain.logreg_metrics(run).items(), strict=True):
         col.metric(label, value)
     if run.diverged:
-        st.error(run.diverged, icon=":material/trending_up:")
-    elif run.finished:
-        st.info(f"Reached the limit of {lr.MAX_STEPS:,} steps. Press Reset to start again.")
+        st.error(
+            explain.logreg_divergence(run.diverged, run.config.lr), icon=":material/trending_up:"
+        )
+    elif run.completed:
+        st.info(f"Reached the limit of {logreg.MAX_STEPS:,} steps. Press Reset to start again.")
     t1, t2, t3 = st.columns(3)
     with t1:
-        discretise = ui.toggle("Discretise", "lr_disc", False, help="Show only the predicted class.")
+        discretise = ui.toggle(
+            "Discretise", "lr_disc", False, help="Show only the predicted class."
+        )
     with t2:
         show_test = ui.toggle("Show test points", "lr_showtest", True, help="Hollow markers.")
     with t3:
-        normal = ui.toggle("Show w", "lr_normal", True, help="The weight vector, normal to the line "
-                           "(plain linear model).", disabled=lr.linear_boundary(run.model) is None)
-    ui.plotly(lf.surface_figure(run.model, run.data, discretise=discretise, show_test=show_test,
-                                show_normal=normal), key="lr_surface")
+        normal = ui.toggle(
+            "Show w",
+            "lr_normal",
+            True,
+            help="The weight vector, normal to the line (plain linear model).",
+            disabled=logreg.linear_boundary(run.model) is None,
+        )
+    ui.plotly(
+        lf.surface_figure(
+            run.model, run.data, discretise=discretise, show_test=show_test, show_normal=normal
+        ),
+        key="lr_surface",
+    )
     if run.step:
         ui.plotly(lf.curves_figure(run.history), key="lr_curves")
     else:
         st.caption("Loss and accuracy curves appear here once training starts: press Play or Step.")
     left, right = st.columns([2, 3])
     with left:
-        ui.plotly(lf.confusion_figure(lr.confusion_matrix(run.model, run.data.x_train, run.data.y_train),
-                                      run.data.class_names, "Confusion matrix (train)"),
-                  key="lr_confusion")
+        ui.plotly(
+            lf.confusion_figure(
+                confusion_matrix(
+                    run.data.y_train, run.model.predict(run.data.x_train), run.data.n_classes
+                ).numpy(),
+                run.data.class_names,
+                "Confusion matrix (train)",
+            ),
+            key="lr_confusion",
+        )
     with right:
         st.markdown("**The model with its current weights**")
-        for line in lr.equation_latex(run.model, run.data.class_names):
+        for line in logreg.equation_latex(run.model, run.data.class_names):
             st.latex(line)
-
-
-def explainers(run: lr.Run | None) -> None:
-    st.subheader("Sigmoid and cross-entropy, up close")
-    z = ui.slider("A logit z", "lr_z", -8.0, 8.0, 1.0, step=0.5)
-    left, right = st.columns(2)
-    with left:
-        ui.plotly(lf.sigmoid_figure(z, run.model if run else None, run.data if run else None))
-        if run is not None and run.model.binary:
-            st.caption("Dots: training points at their logits. Wrong side of z = 0: misclassified.")
-    with right:
-        ui.plotly(lf.bce_figure(lf.sigmoid(z)))  # p = sigma(z) of the slider's logit
-        st.caption("A confident wrong answer costs the most: the loss has no upper bound.")
 
 
 controls, view = st.columns([1, 2.3], gap="large")
@@ -186,14 +221,22 @@ with controls:
 run = current_run(data, data_key, config) if data is not None else None
 with view:
     if run is None:
-        st.info("Choose a data set (or upload a valid CSV) to start.", icon=":material/scatter_plot:")
+        st.info(
+            "Choose a data set (or upload a valid CSV) to start.", icon=":material/scatter_plot:"
+        )
     else:
-        speed = transport(run)
-        playing = st.session_state.get(PLAYING, False)
-        st.fragment(training_view, run_every=TICK_S if playing else None)(speed)
-explainers(run)
+        reset = lambda: st.session_state.update({RUN: logreg.Run(run.data, run.config)})  # noqa: E731
+        PLAYER.show(training_view, TICK_S, PLAYER.controls(run, reset))
+logreg_panels.sigmoid_and_cross_entropy(run)
 if run is not None:
     with st.expander("The code of this run: a standalone script", icon=":material/code:"):
-        st.download_button("Download as a Python script", lambda: export_script(run.data, run.config, run.step),
-                           "logistic_regression_run.py", "text/x-python", key="lr_download", on_click="ignore")
+        st.download_button(
+            "Download as a Python script",
+            lambda: export_script(run.data, run.config, run.step),
+            "logistic_regression_run.py",
+            "text/x-python",
+            key="lr_download",
+            on_click="ignore",
+        )
         st.code(export_script(run.data, run.config, run.step), language="python")
+clicks.page_complete()  # last: lets the next click act (see clicks.once)

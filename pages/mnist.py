@@ -18,18 +18,27 @@ D = mt.TrainConfig()  # the defaults
 st.title("MNIST lab: ten classes, one linear layer")
 ui.lesson(
     "From 784 pixels to 10 probabilities",
-    "Each 28x28 image is flattened into **784 numbers**. The chapter's model is one `nn.Linear(784, 10)`: "
-    "ten weighted sums, one score (logit) per digit. **Softmax** turns the scores into probabilities and "
-    "**cross-entropy** punishes a low probability for the true digit. Each row of the weight matrix is a "
-    "28x28 *template*: watch them form below. Then an MLP adds hidden layers and a CNN adds convolutions, "
+    "Each 28x28 image is flattened into **784 numbers**. The chapter's model is one "
+    "`nn.Linear(784, 10)`: "
+    "ten weighted sums, one score (logit) per digit. **Softmax** turns the scores into "
+    "probabilities and "
+    "**cross-entropy** punishes a low probability for the true digit. Each row of the weight "
+    "matrix is a "
+    "28x28 *template*: watch them form below. Then an MLP adds hidden layers and a CNN adds "
+    "convolutions, "
     "which look at small neighbourhoods of pixels; that is how MNIST gets near 100%.",
-    formulas=[r"z = W x + b,\quad W \in \mathbb{R}^{10\times 784}",
-              r"p_k = \operatorname{softmax}(z)_k = \frac{e^{z_k}}{\sum_j e^{z_j}},\qquad "
-              r"\mathcal{L} = -\log p_{y}"],
-    try_this=["Predict first: how accurate can ONE linear layer be on handwritten digits -- 50%, 75%, 90%?",
-              "Which two digits will the softmax model confuse most? Train it, then click that cell of "
-              "the confusion matrix.",
-              "Switch to the CNN with its recipe: which mistakes disappear?"],
+    formulas=[
+        r"z = W x + b,\quad W \in \mathbb{R}^{10\times 784}",
+        r"p_k = \operatorname{softmax}(z)_k = \frac{e^{z_k}}{\sum_j e^{z_j}},\qquad "
+        r"\mathcal{L} = -\log p_{y}",
+    ],
+    try_this=[
+        "Predict first: how accurate can ONE linear layer be on handwritten digits -- 50%, 75%, "
+        "90%?",
+        "Which two digits will the softmax model confuse most? Train it, then click that cell of "
+        "the confusion matrix.",
+        "Switch to the CNN with its recipe: which mistakes disappear?",
+    ],
 )
 
 configure_torch()
@@ -43,8 +52,12 @@ with left:
     hidden: tuple[int, ...] = ()
     if kind == "mlp":
         layers = ui.slider("Hidden layers", "mn_layers", 1, 3, 1)
-        hidden = tuple(ui.select_slider(f"Units in hidden layer {i + 1}", f"mn_h{i + 1}", panels.UNITS, 128 >> i)
-                       for i in range(layers))
+        hidden = tuple(
+            ui.select_slider(
+                f"Units in hidden layer {i + 1}", f"mn_h{i + 1}", panels.UNITS, 128 >> i
+            )
+            for i in range(layers)
+        )
     optimizer = OPTIMIZERS[ui.selectbox("Optimizer", "mn_opt", list(OPTIMIZERS))]
     lr = ui.select_slider("Learning rate (peak, for one-cycle)", "mn_lr", panels.LRS, D.lr)
 with right:
@@ -53,16 +66,26 @@ with right:
     extra, bf16 = {}, True
     if ui.advanced():
         with st.expander("More settings", icon=":material/tune:"):
-            extra["schedule"] = SCHEDULES[ui.selectbox("Learning-rate schedule", "mn_sched", list(SCHEDULES))]
-            extra["train_size"] = ui.select_slider("Training images", "mn_n", panels.SIZES, D.train_size)
+            extra["schedule"] = SCHEDULES[
+                ui.selectbox("Learning-rate schedule", "mn_sched", list(SCHEDULES))
+            ]
+            extra["train_size"] = ui.select_slider(
+                "Training images", "mn_n", panels.SIZES, D.train_size
+            )
             extra["seed"] = int(ui.number_input("Seed", "mn_seed", 0, mt.SEED_RANGE[1], D.seed))
-            bf16 = ui.toggle("bfloat16 mixed precision for the CNN", "mn_bf16", True,
-                             help="Faster convolutions on CPUs with AVX-512 BF16 and on GPUs; "
-                                  "the weights stay float32.")
+            bf16 = ui.toggle(
+                "bfloat16 mixed precision for the CNN",
+                "mn_bf16",
+                True,
+                help="Faster convolutions on CPUs with AVX-512 BF16 and on GPUs; "
+                "the weights stay float32.",
+            )
 
 try:
     spec = ModelSpec(kind=kind, hidden=hidden)
-    config = mt.TrainConfig(spec, optimizer, lr, batch, epochs, mixed_precision=bf16 and kind == "cnn", **extra)
+    config = mt.TrainConfig(
+        spec, optimizer, lr, batch, epochs, mixed_precision=bf16 and kind == "cnn", **extra
+    )
 except ValueError as err:  # ConfigError / ModelFileError: bounds the widgets should already keep
     st.error(f"These settings cannot be trained: {err}", icon=":material/error:")
     st.stop()
@@ -70,12 +93,24 @@ except ValueError as err:  # ConfigError / ModelFileError: bounds the widgets sh
 device = mt.pick_device()
 st.caption(f":material/memory: Trains on **{mt.device_label(device)}** · {config.describe()}")
 b1, b2, b3 = st.columns([1, 1, 2])
-train = b1.button("Train", type="primary", icon=":material/play_arrow:", key="mn_train", width="stretch")
-b2.button("Stop", icon=":material/stop:", key="mn_stop", width="stretch",
-          help="Stops after the current batch and keeps the model as it is.")
-b3.button("Use the benchmark recipe for this model", icon=":material/auto_fix_high:", key="mn_recipe",
-          on_click=panels.apply_recipe, args=(kind,),
-          help="Settings that reach the benchmark targets (92% / 97.5% / 99%) on 60,000 images.")
+train = b1.button(
+    "Train", type="primary", icon=":material/play_arrow:", key="mn_train", width="stretch"
+)
+b2.button(
+    "Stop",
+    icon=":material/stop:",
+    key="mn_stop",
+    width="stretch",
+    help="Stops after the current batch and keeps the model as it is.",
+)
+b3.button(
+    "Use the benchmark recipe for this model",
+    icon=":material/auto_fix_high:",
+    key="mn_recipe",
+    on_click=panels.apply_recipe,
+    args=(kind,),
+    help="Settings that reach the benchmark targets (92% / 97.5% / 99%) on 60,000 images.",
+)
 
 live = st.session_state.pop("mn_live", None)
 if live is not None and live.history:  # a training cut short by Stop (or any other click)
@@ -87,15 +122,20 @@ def train_live(config: mt.TrainConfig) -> None:
     """Train with a progress bar, throttled live curves (and templates); Stop reruns the page."""
     bar = st.progress(0.0, text="Starting...")
     curves, pictures = st.empty(), st.empty()
-    trainer = mt.Trainer(config, data.train_x, data.train_y, data.test_x, data.test_y, device=device)
+    trainer = mt.Trainer(
+        config, data.train_x, data.train_y, data.test_x, data.test_y, device=device
+    )
     st.session_state["mn_live"] = trainer
     queue = heavy_trainings()
 
     def waiting(position: int) -> None:
         active, waiting_n = queue.snapshot()
-        bar.progress(0.0, text=f":material/hourglass_top: Waiting for a free training slot: you are number "
-                               f"{position} in line ({active} heavy training{'s' * (active != 1)} running on this "
-                               f"server, {waiting_n} waiting). Stop leaves the line.")
+        bar.progress(
+            0.0,
+            text=f":material/hourglass_top: Waiting for a free training slot: you are number "
+            f"{position} in line ({active} heavy training{'s' * (active != 1)} running on this "
+            f"server, {waiting_n} waiting). Stop leaves the line.",
+        )
 
     slot = queue.slot(on_wait=waiting) if is_heavy(spec) else nullcontext()
     drawn, draws = 0.0, 0
@@ -103,10 +143,13 @@ def train_live(config: mt.TrainConfig) -> None:
         for p in reports:
             if ticket is not None:
                 queue.heartbeat(ticket)
-            bar.progress(p.fraction, text=f"Epoch {p.epoch}/{p.epochs} · step {p.step:,}/{p.total_steps:,} · "
-                                          f"loss {p.loss:.3f} · accuracy {p.accuracy:.1%} · "
-                                          f"{p.examples_per_s:,.0f} examples/s")
-            if time.monotonic() - drawn > 1.0 or p.epoch_end or p.finished:
+            bar.progress(
+                p.fraction,
+                text=f"Epoch {p.epoch}/{p.epochs} · step {p.step:,}/{p.total_steps:,} · "
+                f"loss {p.loss:.3f} · accuracy {p.accuracy:.1%} · "
+                f"{p.examples_per_s:,.0f} examples/s",
+            )
+            if time.monotonic() - drawn > 1.0 or p.epoch_end or p.stopped:
                 drawn, draws = time.monotonic(), draws + 1
                 panels.live_figures(curves, pictures, trainer, draws)
     for placeholder in (bar, curves, pictures):  # the results below show the finished versions

@@ -70,7 +70,9 @@ class AugmentConfig:
     # that samples sparsely or a fast mouse records a digit. Off by default.
     sparse_prob: float = 0.0
     sparse_points: tuple[int, int] = (6, 14)  # inclusive range of point counts
-    sparse_reorder_prob: float = 0.0  # of those, the share written in another stroke order (cut, swapped)
+    sparse_reorder_prob: float = (
+        0.0  # of those, the share written in another stroke order (cut, swapped)
+    )
     # Share stretched to fill a square (bounding box height = width), as digits
     # scanned and normalised into a fixed square bitmap come. Off by default.
     fill_prob: float = 0.0
@@ -91,8 +93,12 @@ def dilate(x: torch.Tensor) -> torch.Tensor:
     padding is background, so ink never appears from outside the image.
     """
     p = F.pad(x, (1, 1, 1, 1))  # (N, C, H+2, W+2)
-    rows = torch.maximum(torch.maximum(p[..., :-2, :], p[..., 1:-1, :]), p[..., 2:, :])  # (N, C, H, W+2)
-    return torch.maximum(torch.maximum(rows[..., :-2], rows[..., 1:-1]), rows[..., 2:])  # (N, C, H, W)
+    rows = torch.maximum(
+        torch.maximum(p[..., :-2, :], p[..., 1:-1, :]), p[..., 2:, :]
+    )  # (N, C, H, W+2)
+    return torch.maximum(
+        torch.maximum(rows[..., :-2], rows[..., 1:-1]), rows[..., 2:]
+    )  # (N, C, H, W)
 
 
 def erode(x: torch.Tensor) -> torch.Tensor:
@@ -100,8 +106,9 @@ def erode(x: torch.Tensor) -> torch.Tensor:
     return -dilate(-x)
 
 
-def change_thickness(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,
-                     keep: torch.Tensor | None = None) -> torch.Tensor:
+def change_thickness(
+    x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator, keep: torch.Tensor | None = None
+) -> torch.Tensor:
     """Per image: thicker (up to `max_thicken` dilations), thinner (towards an erosion) or as is.
 
     x: (N, 1, H, W) ink in [0, 1]. Blends give sub-pixel thickness changes,
@@ -152,10 +159,13 @@ def distort(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) -> torch.Te
     cos, sin = torch.cos(angle), torch.sin(angle)
     sx = 1 / aspect  # sampling the input more densely across = a wider digit
     zero = torch.zeros(n)
-    theta = torch.stack([
-        torch.stack([cos * sx, (-sin + shear * cos) * sx, zero], dim=1),
-        torch.stack([sin, cos + shear * sin, zero], dim=1),
-    ], dim=1)  # (N, 2, 3)
+    theta = torch.stack(
+        [
+            torch.stack([cos * sx, (-sin + shear * cos) * sx, zero], dim=1),
+            torch.stack([sin, cos + shear * sin, zero], dim=1),
+        ],
+        dim=1,
+    )  # (N, 2, 3)
     grid = F.affine_grid(theta, [n, 1, h, w], align_corners=False)  # (N, H, W, 2)
     if cfg.elastic_px > 0:
         grid = grid + _smooth_noise(n, h, cfg.elastic_cells, g) * (cfg.elastic_px * 2 / h)
@@ -163,7 +173,10 @@ def distort(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) -> torch.Te
 
 
 def ink_box(img: torch.Tensor, floor: float = 0.05) -> tuple[torch.Tensor, ...]:
-    """Bounding boxes of the pixels above `floor` in (N, H, W): top, bottom, left, right (N,) and has_ink (N,)."""
+    """Bounding boxes of the pixels above `floor` in (N, H, W).
+
+    Returns top, bottom, left, right (N,) and has_ink (N,).
+    """
     _, h, w = img.shape
     inked = img > floor
     rows, cols = inked.any(2), inked.any(1)  # (N, H), (N, W)
@@ -177,14 +190,18 @@ def ink_box(img: torch.Tensor, floor: float = 0.05) -> tuple[torch.Tensor, ...]:
 
 
 def square_aspect(x: torch.Tensor, most: float = 6.0) -> torch.Tensor:
-    """The width / height change (N,) that makes each image's ink box square (1 for blank images)."""
+    """The width / height change (N,) that makes each image's ink box square.
+
+    1 for blank images.
+    """
     top, bottom, left, right, has_ink = ink_box(x[:, 0])
     ratio = (bottom - top + 1).float() / (right - left + 1).float().clamp_min(1)
     return torch.where(has_ink, ratio.clamp(1 / most, most), torch.ones(len(x)))
 
 
-def renormalise(x: torch.Tensor, g: torch.Generator | None = None, jitter_px: float = 0.0,
-                floor: float = 0.05) -> torch.Tensor:
+def renormalise(
+    x: torch.Tensor, g: torch.Generator | None = None, jitter_px: float = 0.0, floor: float = 0.05
+) -> torch.Tensor:
     """The page's normalisation, batched: longer bounding-box side to 20, centre of mass to 14.
 
     x: (N, 1, 28, 28) ink in [0, 1]. The bounding box counts pixels above
@@ -208,12 +225,15 @@ def renormalise(x: torch.Tensor, g: torch.Generator | None = None, jitter_px: fl
     cy = torch.where(has_ink, cy, torch.full((n,), (h - 1) / 2))
     cx = torch.where(has_ink, cx, torch.full((n,), (w - 1) / 2))
     # Output pixel o (normalised u) reads input pixel c + (o - 14) / scale; in
-    # normalised coordinates (align_corners=False): v = u / s + (2c + 1) / H - 1 - (2*14 + 1 - H) / (H s).
+    # normalised coordinates (align_corners=False):
+    #   v = u / s + (2c + 1) / H - 1 - (2*14 + 1 - H) / (H s).
     zero = torch.zeros(n)
     inv = 1 / scale
     tx = (2 * cx + 1) / w - 1 - (2 * CENTRE + 1 - w) / (w * scale)
     ty = (2 * cy + 1) / h - 1 - (2 * CENTRE + 1 - h) / (h * scale)
-    theta = torch.stack([torch.stack([inv, zero, tx], 1), torch.stack([zero, inv, ty], 1)], 1)  # (N, 2, 3)
+    theta = torch.stack(
+        [torch.stack([inv, zero, tx], 1), torch.stack([zero, inv, ty], 1)], 1
+    )  # (N, 2, 3)
     grid = F.affine_grid(theta, [n, 1, h, w], align_corners=False)
     out = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     peak = out.amax((1, 2, 3), keepdim=True)
@@ -228,8 +248,9 @@ def solid_pen(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) -> torch.
     return torch.where(chosen, ((x - 0.5) * gain + 0.5).clamp(0, 1), x)
 
 
-def redraw_some(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,
-                lines: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def redraw_some(
+    x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator, lines: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Per image, with probability `pen_prob`: the digit redrawn with a uniform pen (pretrain.pen).
 
     x: (N, 1, 28, 28). `lines` (N, V, 56, 56) bool are the digits' centre lines
@@ -252,7 +273,9 @@ def redraw_some(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,
     if cfg.straight_prob > 0:
         variant = torch.where(torch.rand(n, generator=g) < cfg.straight_prob, 1, variant)
     if cfg.sparse_prob > 0:
-        variant = torch.where(torch.rand(n, generator=g) < cfg.sparse_prob, lines.shape[1] - 1, variant)
+        variant = torch.where(
+            torch.rand(n, generator=g) < cfg.sparse_prob, lines.shape[1] - 1, variant
+        )
     picked = lines[torch.arange(n), variant].unsqueeze(1)  # (N, 1, 56, 56)
     out = x.clone()
     out[chosen] = draw_lines(picked[chosen], widths[chosen])
@@ -260,7 +283,10 @@ def redraw_some(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,
 
 
 def line_variants(pixels: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) -> torch.Tensor:
-    """Centre lines (N, V, 56, 56) bool of `pixels` (N, 1, 28, 28): smooth, [straightened], [sparse]."""
+    """Centre lines (N, V, 56, 56) bool of `pixels` (N, 1, 28, 28).
+
+    The variants, in order: smooth, [straightened], [sparse].
+    """
     smooth = centre_lines(pixels)
     variants = [smooth]
     if cfg.straight_prob > 0:
@@ -271,18 +297,24 @@ def line_variants(pixels: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) 
         cuts = None
         if cfg.sparse_reorder_prob > 0:  # a cut in (0.15, 0.85) of the path, for the chosen share
             reorder = torch.rand(len(smooth), generator=g) < cfg.sparse_reorder_prob
-            cuts = torch.where(reorder, _uniform(len(smooth), 0.15, 0.85, g), torch.zeros(len(smooth)))
+            cuts = torch.where(
+                reorder, _uniform(len(smooth), 0.15, 0.85, g), torch.zeros(len(smooth))
+            )
         variants.append(sparse_lines(smooth, n_points, cuts))
     return torch.cat(variants, dim=1)
 
 
 def straight_spacings(n: int, cfg: AugmentConfig, g: torch.Generator) -> torch.Tensor:
-    """Per digit, how far apart (in 56x56 centre-line pixels) the points of its straight segments lie."""
+    """Per digit, how far apart the points of its straight segments lie.
+
+    In 56x56 centre-line pixels.
+    """
     return _uniform(n, *cfg.straight_spacing, g) * 2
 
 
-def training_lines(pixels: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,
-                   chunk: int = 2000) -> torch.Tensor | None:
+def training_lines(
+    pixels: torch.Tensor, cfg: AugmentConfig, g: torch.Generator, chunk: int = 2000
+) -> torch.Tensor | None:
     """The centre lines `augment_batch` needs for a whole data set, found once before training.
 
     pixels: (N, 1, 28, 28). None without the pen; else (N, V, 56, 56) bool, as
@@ -291,11 +323,14 @@ def training_lines(pixels: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,
     """
     if cfg.pen_prob <= 0:
         return None
-    return torch.cat([line_variants(pixels[i:i + chunk], cfg, g) for i in range(0, len(pixels), chunk)])
+    return torch.cat(
+        [line_variants(pixels[i : i + chunk], cfg, g) for i in range(0, len(pixels), chunk)]
+    )
 
 
-def augment_batch(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator,
-                  lines: torch.Tensor | None = None) -> torch.Tensor:
+def augment_batch(
+    x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator, lines: torch.Tensor | None = None
+) -> torch.Tensor:
     """Drawing-like versions of a batch of ink images (N, 1, 28, 28) in [0, 1].
 
     `lines`: the batch's centre lines, precomputed (see `redraw_some`); only

@@ -77,16 +77,23 @@ def handwriting_dir(root: Path | None = None) -> Path:
 def _read(name: str, root: Path | None) -> str:
     path = handwriting_dir(root) / FILES[name]
     if not path.is_file():
-        raise HandwritingMissing(f"{path} is missing: copy the evaluation sets into {path.parent} "
-                                 "(see the data folder's README)")
+        raise HandwritingMissing(
+            f"{path} is missing: copy the evaluation sets into {path.parent} "
+            "(see the data folder's README)"
+        )
     return path.read_text()
 
 
 # ---- painting ---------------------------------------------------------------
 
 
-def paint_bitmap(bitmap: np.ndarray, side: int = CANVAS_SIZE, painted: int = PAINTED_SIDE) -> np.ndarray:
-    """A binary bitmap scaled up (no smoothing) to `painted` pixels, centred on a side x side canvas."""
+def paint_bitmap(
+    bitmap: np.ndarray, side: int = CANVAS_SIZE, painted: int = PAINTED_SIDE
+) -> np.ndarray:
+    """A binary bitmap scaled up (no smoothing) to `painted` pixels.
+
+    Centred on a side x side canvas.
+    """
     ink = Image.fromarray((np.asarray(bitmap) > 0).astype(np.uint8) * 255)
     ink = ink.resize((painted, painted), Image.Resampling.NEAREST)
     mask = Image.new("L", (side, side), 0)
@@ -95,8 +102,13 @@ def paint_bitmap(bitmap: np.ndarray, side: int = CANVAS_SIZE, painted: int = PAI
     return _ink_on_paper(mask)
 
 
-def paint_trajectory(points: np.ndarray, side: int = CANVAS_SIZE, stroke: int = DEFAULT_STROKE) -> np.ndarray:
-    """Pen points (x, y in 0..100, y up) drawn as one connected stroke with round joints and ends."""
+def paint_trajectory(
+    points: np.ndarray, side: int = CANVAS_SIZE, stroke: int = DEFAULT_STROKE
+) -> np.ndarray:
+    """Pen points (x, y in 0..100, y up) drawn as one connected stroke.
+
+    The stroke has round joints and ends.
+    """
     lo, hi = PEN_BOX
     scale = (hi - lo) / 100.0
     xy = [(lo + scale * float(x), hi - scale * float(y)) for x, y in np.asarray(points)]
@@ -115,7 +127,10 @@ def _ink_on_paper(mask: Image.Image) -> np.ndarray:
 
 
 def ink_on_paper(ink: np.ndarray) -> np.ndarray:
-    """(H, W) ink in [0, 1] -> (H, W, 4) uint8 RGBA, black ink on opaque white: a canvas as the page gets it."""
+    """(H, W) ink in [0, 1] -> (H, W, 4) uint8 RGBA, black ink on opaque white.
+
+    A canvas as the page gets it.
+    """
     m = ink[..., None]  # (H, W, 1)
     rgba = np.array(PAPER, np.float32) * (1 - m) + np.array(INK, np.float32) * m
     return rgba.round().astype(np.uint8)
@@ -141,7 +156,7 @@ def load_optdigits(root: Path | None = None) -> HandwritingSet:
     bitmaps, labels = [], []
     i = 0
     while i + 32 < len(lines) and lines[i].strip():
-        block = lines[i:i + 32]
+        block = lines[i : i + 32]
         if any(len(r.strip()) != 32 for r in block):
             raise ValueError(f"optdigits: bad bitmap row near line {21 + i + 1}")
         bitmaps.append([[c == "1" for c in r.strip()] for r in block])
@@ -149,7 +164,9 @@ def load_optdigits(root: Path | None = None) -> HandwritingSet:
         i += 33
     if not labels:
         raise ValueError("optdigits: no digits found")
-    return HandwritingSet("optdigits", np.array(bitmaps, np.uint8), np.array(labels, np.int64), paint_bitmap)
+    return HandwritingSet(
+        "optdigits", np.array(bitmaps, np.uint8), np.array(labels, np.int64), paint_bitmap
+    )
 
 
 def load_pendigits(root: Path | None = None) -> HandwritingSet:
@@ -163,8 +180,12 @@ def load_pendigits(root: Path | None = None) -> HandwritingSet:
             raise ValueError(f"pendigits: line {n} is not 16 numbers and a one-hot label")
         points.append([float(v) for v in parts[:16]])
         labels.append(parts[16].index("1"))
-    return HandwritingSet("pendigits", np.array(points, np.float32).reshape(-1, 8, 2),
-                          np.array(labels, np.int64), paint_trajectory)
+    return HandwritingSet(
+        "pendigits",
+        np.array(points, np.float32).reshape(-1, 8, 2),
+        np.array(labels, np.int64),
+        paint_trajectory,
+    )
 
 
 LOADERS = {"semeion": load_semeion, "optdigits": load_optdigits, "pendigits": load_pendigits}

@@ -34,12 +34,15 @@ MAX_THINNING_STEPS = 30  # a 28x28 digit at 2x never needs more; the loop stops 
 
 
 def _neighbours(x: torch.Tensor) -> list[torch.Tensor]:
-    """The 8 neighbours P2..P9 of every pixel (clockwise from north), zero outside. x: (N, 1, H, W)."""
+    """The 8 neighbours P2..P9 of every pixel (clockwise from north), zero outside.
+
+    x: (N, 1, H, W).
+    """
     p = F.pad(x, (1, 1, 1, 1))
     h, w = x.shape[-2:]
 
     def at(dy: int, dx: int) -> torch.Tensor:
-        return p[..., 1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+        return p[..., 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
 
     return [at(-1, 0), at(-1, 1), at(0, 1), at(1, 1), at(1, 0), at(1, -1), at(0, -1), at(-1, -1)]
 
@@ -58,7 +61,9 @@ def skeletonize(ink: torch.Tensor) -> torch.Tensor:
             p2, p3, p4, p5, p6, p7, p8, p9 = _neighbours(x)
             ring = [p2, p3, p4, p5, p6, p7, p8, p9, p2]
             b = sum(ring[:8])  # ink neighbours
-            a = sum(((ring[i] == 0) & (ring[i + 1] == 1)).to(torch.uint8) for i in range(8))  # 0->1 transitions
+            a = sum(
+                ((ring[i] == 0) & (ring[i + 1] == 1)).to(torch.uint8) for i in range(8)
+            )  # 0->1 transitions
             if step == 0:
                 keep_end = (p2 * p4 * p6 == 0) & (p4 * p6 * p8 == 0)
             else:
@@ -94,7 +99,7 @@ def distance_to(lines: torch.Tensor, reach: float) -> torch.Tensor:
                 if dy == 0 and dx == 0:
                     continue
                 cost = diag if dy and dx else 1.0
-                best = torch.minimum(best, p[..., 1 + dy:1 + dy + h, 1 + dx:1 + dx + w] + cost)
+                best = torch.minimum(best, p[..., 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] + cost)
         d = best
     return d
 
@@ -122,7 +127,9 @@ def draw_lines(lines: torch.Tensor, widths: torch.Tensor) -> torch.Tensor:
 
 
 def pen_redraw(pixels: torch.Tensor, widths: torch.Tensor) -> torch.Tensor:
-    """MNIST-like digits (N, 1, 28, 28) redrawn along their centre lines with pens `widths` (N,) pixels wide.
+    """MNIST-like digits (N, 1, 28, 28) redrawn along their centre lines.
+
+    Each is drawn with a pen `widths` (N,) pixels wide.
 
     A digit with no ink above `INK_THRESHOLD` comes back blank.
     """
@@ -130,7 +137,10 @@ def pen_redraw(pixels: torch.Tensor, widths: torch.Tensor) -> torch.Tensor:
 
 
 def stroke_width(pixels: torch.Tensor) -> torch.Tensor:
-    """Each digit's mean stroke width in pixels: ink area over centre-line length. (N, 1, 28, 28) -> (N,)."""
+    """Each digit's mean stroke width in pixels: ink area over centre-line length.
+
+    (N, 1, 28, 28) -> (N,).
+    """
     area = (pixels > INK_THRESHOLD).sum((1, 2, 3)).float()
     length = centre_lines(pixels).sum((1, 2, 3)).float() / UPSCALE
     return area / length.clamp_min(1)
@@ -201,6 +211,8 @@ def straighten(line: np.ndarray, spacing: float) -> np.ndarray:
 def straighten_batch(lines: torch.Tensor, spacings: torch.Tensor) -> torch.Tensor:
     """`straighten` for a batch (N, 1, H, W) bool with one spacing per image (N,). Per-image Python:
     meant for a one-off pass over a data set before training, not for a training loop."""
-    out = [torch.from_numpy(straighten(one[0].numpy(), float(spacing)))[None]
-           for one, spacing in zip(lines, spacings, strict=True)]
+    out = [
+        torch.from_numpy(straighten(one[0].numpy(), float(spacing)))[None]
+        for one, spacing in zip(lines, spacings, strict=True)
+    ]
     return torch.stack(out) if out else lines.clone()

@@ -28,7 +28,9 @@ from pretrain.pen import trace_paths
 
 
 def trajectory(line: np.ndarray, n_points: int, cut: float | None = None) -> np.ndarray:
-    """The centre line (H, W bool) as `n_points` (x, y) points evenly spaced along one joined pen path.
+    """The centre line (H, W bool) as `n_points` (x, y) points.
+
+    The points are evenly spaced along one joined pen path.
 
     Returns (n_points, 2) float, in pixel coordinates of `line`; (0, 2) when
     the line is empty. Jumps between paths count towards the length, as a
@@ -48,13 +50,18 @@ def trajectory(line: np.ndarray, n_points: int, cut: float | None = None) -> np.
 
 
 def resample(points: np.ndarray, n_points: int) -> np.ndarray:
-    """`n_points` points spaced evenly by arc length along the polyline `points` (P, 2), ends kept."""
+    """`n_points` points spaced evenly by arc length along the polyline `points` (P, 2).
+
+    Ends kept.
+    """
     step = np.linalg.norm(np.diff(points, axis=0), axis=1)  # (P-1,)
     along = np.concatenate([[0.0], np.cumsum(step)])  # (P,)
     if along[-1] == 0:
         return np.repeat(points[:1], n_points, axis=0)
     at = np.linspace(0.0, along[-1], n_points)
-    return np.stack([np.interp(at, along, points[:, 0]), np.interp(at, along, points[:, 1])], axis=1)
+    return np.stack(
+        [np.interp(at, along, points[:, 0]), np.interp(at, along, points[:, 1])], axis=1
+    )
 
 
 def draw_polyline(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -70,16 +77,25 @@ def draw_polyline(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def sparse_line(line: np.ndarray, n_points: int, cut: float | None = None) -> np.ndarray:
-    """The centre line (H, W bool) redrawn as its `n_points`-point trajectory (see `trajectory`), bool."""
+    """The centre line (H, W bool) redrawn as its `n_points`-point trajectory, bool.
+
+    See `trajectory`.
+    """
     return draw_polyline(trajectory(line, n_points, cut), line.shape)
 
 
-def sparse_lines(lines: torch.Tensor, n_points: torch.Tensor, cuts: torch.Tensor | None = None) -> torch.Tensor:
-    """`sparse_line` for a batch (N, 1, H, W) bool: a point count (N,) int and optionally a cut (N,) per image.
+def sparse_lines(
+    lines: torch.Tensor, n_points: torch.Tensor, cuts: torch.Tensor | None = None
+) -> torch.Tensor:
+    """`sparse_line` for a batch (N, 1, H, W) bool.
+
+    Per image, a point count (N,) int and optionally a cut (N,).
 
     A cut outside (0, 1) keeps that image's stroke order.
     """
     cuts = torch.zeros(len(lines)) if cuts is None else cuts
-    out = [torch.from_numpy(sparse_line(one[0].numpy(), int(k), float(c)))[None]
-           for one, k, c in zip(lines, n_points, cuts, strict=True)]
+    out = [
+        torch.from_numpy(sparse_line(one[0].numpy(), int(k), float(c)))[None]
+        for one, k, c in zip(lines, n_points, cuts, strict=True)
+    ]
     return torch.stack(out) if out else lines.clone()

@@ -36,23 +36,41 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(script: str = "app.py", port: int | None = None, env: dict | None = None,
-                 cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
+def start_server(
+    script: str = "app.py", port: int | None = None, env: dict | None = None, cwd: Path = ROOT
+) -> tuple[subprocess.Popen, str]:
     """Start `streamlit run script` on 127.0.0.1 and return (process, base URL) once it answers."""
     port = port or free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        script,
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     # The server's log goes to a file, not a pipe: an unread pipe fills up and stalls the server.
     log = tempfile.NamedTemporaryFile("w+b", prefix="streamlit-", suffix=".log", delete=False)
-    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})},
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
+    )
     proc.log_path = log.name
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {Path(log.name).read_text(errors='replace')[-2000:]}")
+            raise RuntimeError(
+                f"streamlit exited: {Path(log.name).read_text(errors='replace')[-2000:]}"
+            )
         try:
             with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
                 if r.status == 200:
@@ -69,7 +87,11 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
-    Path(getattr(proc, "log_path", "/nonexistent")).unlink(missing_ok=True)
+    log = Path(getattr(proc, "log_path", "/nonexistent"))
+    if os.environ.get("EXPLORER_KEEP_SERVER_LOG"):
+        print(f"server log kept at {log}")
+    else:
+        log.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -155,7 +177,8 @@ def screenshot(page, name: str, max_height: int = 4000) -> Path:
     size = page.viewport_size
     height = page.evaluate(
         "(() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
-        " return m ? m.scrollHeight : document.body.scrollHeight; })()")
+        " return m ? m.scrollHeight : document.body.scrollHeight; })()"
+    )
     tall = min(max(int(height), size["height"]), max_height)
     if tall > size["height"]:
         page.set_viewport_size({"width": size["width"], "height": tall})

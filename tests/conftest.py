@@ -21,7 +21,9 @@ from tests import browser  # noqa: E402
 
 @pytest.fixture
 def app_test():
-    """Factory: `app_test("pages/mnist.py", query={"k": "v"})` -> an AppTest already run on that page."""
+    """Factory: `app_test("pages/mnist.py", query={"k": "v"})` -> an AppTest already
+    run on that page.
+    """
     from streamlit.testing.v1 import AppTest
 
     def make(page: str = "pages/home.py", query: dict | None = None, timeout: float = 60):

@@ -9,14 +9,32 @@ import torch.nn.functional as F
 CANVAS = 280
 
 
-def paint(ink28: np.ndarray, scale: float = 10.0, top: int = 0, left: int = 0, side: int = CANVAS,
-          ink=(0, 0, 0, 255), paper=(255, 255, 255, 255)) -> np.ndarray:
-    """A 28x28 ink image (uint8 or 0..1) scaled by `scale` and painted at (top, left) on an RGBA canvas."""
+def paint(
+    ink28: np.ndarray,
+    scale: float = 10.0,
+    top: int = 0,
+    left: int = 0,
+    side: int = CANVAS,
+    ink=(0, 0, 0, 255),
+    paper=(255, 255, 255, 255),
+) -> np.ndarray:
+    """A 28x28 ink image (uint8 or 0..1) scaled by `scale` and painted at (top, left)
+    on an RGBA canvas.
+    """
     a = np.asarray(ink28, np.float32)
     a = a / 255.0 if a.max() > 1 else a
     size = max(1, int(round(28 * scale)))
-    big = F.interpolate(torch.from_numpy(a)[None, None], size=(size, size), mode="bilinear",
-                        align_corners=False, antialias=True)[0, 0].clamp(0, 1).numpy()
+    big = (
+        F.interpolate(
+            torch.from_numpy(a)[None, None],
+            size=(size, size),
+            mode="bilinear",
+            align_corners=False,
+            antialias=True,
+        )[0, 0]
+        .clamp(0, 1)
+        .numpy()
+    )
     m = np.zeros((side, side), np.float32)
     r1, c1 = min(side, top + size), min(side, left + size)
     m[top:r1, left:c1] = big[: r1 - top, : c1 - left]

@@ -1,4 +1,6 @@
-"""Drawing on the real canvas with Playwright's mouse: shared by the browser test and the latency benchmark."""
+"""Drawing on the real canvas with Playwright's mouse: shared by the browser test
+and the latency benchmark.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ DIGITS = CANVAS_STROKES
 
 
 def open_draw_page(page, base_url: str, query: str = "") -> None:
-    """Open the page (home first: a fresh server serves deep links in legacy mode) and wait for the canvas."""
+    """Open the page (home first: a fresh server serves deep links in legacy mode)
+    and wait for the canvas.
+    """
     browser.open_page(page, base_url)
     browser.open_page(page, base_url, "draw", query)
     page.wait_for_selector(CANVAS, timeout=120_000)
@@ -32,7 +36,9 @@ def draw(page, strokes: list[list[tuple[float, float]]], steps: int = 4) -> None
         page.mouse.move(x, y)
         page.mouse.down()
         for fx, fy in stroke[1:]:
-            page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"], steps=steps)
+            page.mouse.move(
+                box["x"] + fx * box["width"], box["y"] + fy * box["height"], steps=steps
+            )
         page.mouse.up()
 
 

@@ -44,8 +44,15 @@ def malicious_files(path) -> dict[str, bytes]:
     """Model-looking files whose loading would create `path`, in both pickle flavours."""
     import io
 
-    payload = {"format": "pytorch-linear-explorer/model-v1", "spec": {"kind": "linear"},
-               "state_dict": FileCreatingPayload(str(path)), "meta": {}}
+    payload = {
+        "format": "pytorch-linear-explorer/model-v1",
+        "spec": {"kind": "linear"},
+        "state_dict": FileCreatingPayload(str(path)),
+        "meta": {},
+    }
     buf = io.BytesIO()
     torch.save(payload, buf)  # torch's zip container with a data.pkl inside
-    return {"torch.save": buf.getvalue(), "raw pickle": pickle.dumps(FileCreatingPayload(str(path)))}
+    return {
+        "torch.save": buf.getvalue(),
+        "raw pickle": pickle.dumps(FileCreatingPayload(str(path))),
+    }

@@ -19,9 +19,11 @@ from core.autograd.code import scenario_code
 from core.autograd.gradcheck import gradient_check
 
 CHAPTER = P.EXAMPLES[P.DEFAULT_EXAMPLE]
-BRANCHING = ("a = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)\n"
-             "b = torch.randn(3, seed=4, requires_grad=True)",
-             "p = a * b\nq = sin(a) + exp(b / 4)\nr = p * q\ns = tanh(p) - r\nout = (s * s).sum()")
+BRANCHING = (
+    "a = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)\n"
+    "b = torch.randn(3, seed=4, requires_grad=True)",
+    "p = a * b\nq = sin(a) + exp(b / 4)\nr = p * q\ns = tanh(p) - r\nout = (s * s).sum()",
+)
 
 
 def chapter():
@@ -44,8 +46,13 @@ def test_chapter_example_values_and_gradients_by_hand():
     assert torch.allclose(steps["z = y * y * 3"].grad_output, torch.full((2, 3), 1 / 6))  # dout/dz
     assert torch.allclose(steps["y * y"].grad_output, torch.full((2, 3), 0.5))  # 3/6
     assert steps["y = x + 2"].grad_output.tolist() == y  # 0.5 * 2y = y
-    assert [s.kind for s in trace.steps] == ["MeanBackward0", "MulBackward0", "MulBackward0",
-                                             "AddBackward0", "AccumulateGrad"]
+    assert [s.kind for s in trace.steps] == [
+        "MeanBackward0",
+        "MulBackward0",
+        "MulBackward0",
+        "AddBackward0",
+        "AccumulateGrad",
+    ]
 
 
 def _engine_order(sc, names):
@@ -81,10 +88,17 @@ def _traced_order(sc, names):
     return order
 
 
-@pytest.mark.parametrize("leaves, program", [(CHAPTER.leaves, CHAPTER.program), BRANCHING,
-                                             (P.EXAMPLES["Matrix product, softmax, cross-entropy"]
-                                              .leaves, "logits = X @ W + b\nh = logits.T\n"
-                                              "loss = cross_entropy(h.T, t)")])
+@pytest.mark.parametrize(
+    "leaves, program",
+    [
+        (CHAPTER.leaves, CHAPTER.program),
+        BRANCHING,
+        (
+            P.EXAMPLES["Matrix product, softmax, cross-entropy"].leaves,
+            "logits = X @ W + b\nh = logits.T\nloss = cross_entropy(h.T, t)",
+        ),
+    ],
+)
 def test_step_through_order_is_autograds_own(leaves, program):
     sc = P.expression_scenario(leaves, program)
     comp = sc.build()
@@ -184,8 +198,9 @@ def test_draw_never_renders(monkeypatch):
 
 def test_format_tensor():
     assert G.format_tensor(torch.tensor(2.5)) == "2.5"
-    assert G.format_tensor(torch.tensor([[1.0, -0.0], [1 / 3, 2e-7]])) == \
-        "[[1, 0],\n [0.3333, 2e-07]]"
+    assert (
+        G.format_tensor(torch.tensor([[1.0, -0.0], [1 / 3, 2e-7]])) == "[[1, 0],\n [0.3333, 2e-07]]"
+    )
     big = G.format_tensor(torch.arange(100.0).reshape(10, 10))
     assert big == "(10, 10), mean 49.5\nstd 29, min 0, max 99"
     assert G.format_tensor(torch.arange(8.0)) == "[0, 1, 2, 3, 4, 5,\n 6, 7]"
@@ -227,8 +242,9 @@ def test_value_rows_follow_the_step():
 def test_gradient_check_agrees_on_the_examples(label):
     ex = P.EXAMPLES[label]
     sc = P.expression_scenario(ex.leaves, ex.program)
-    check = gradient_check(lambda t: G.with_reduction(sc.forward(t), "sum")[0].output,
-                           sc.make_inputs(), budget_s=None)
+    check = gradient_check(
+        lambda t: G.with_reduction(sc.forward(t), "sum")[0].output, sc.make_inputs(), budget_s=None
+    )
     if "detach" in label:  # autograd ignores the detached path on purpose; finite differences don't
         assert not check.passed and check.max_error == pytest.approx(3.0, rel=1e-4)
     else:
@@ -240,8 +256,9 @@ def test_gradient_check_agrees_on_the_examples(label):
 def test_gradient_check_agrees_on_the_model_losses(name):
     preset = P.MODELS[name]
     sc = preset.make(preset.default_n, 0)
-    check = gradient_check(lambda t: sc.forward(t).output, sc.make_inputs(), max_per_tensor=16,
-                           budget_s=None)
+    check = gradient_check(
+        lambda t: sc.forward(t).output, sc.make_inputs(), max_per_tensor=16, budget_s=None
+    )
     assert check.passed and check.max_error < 1e-6
     assert check.checked <= 32 and check.total >= 2
 
@@ -278,14 +295,23 @@ def test_gradient_check_keeps_to_its_time_budget():
 # ---- presets and lessons ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, kinds", [
-    ("Linear regression: nn.Linear + MSELoss", {"MseLossBackward0", "AddmmBackward0",
-                                                "TBackward0"}),
-    ("Logistic regression: nn.Linear + sigmoid + BCELoss", {"BinaryCrossEntropyBackward0",
-                                                            "SigmoidBackward0"}),
-    ("MNIST: 784 -> 10 softmax classifier + CrossEntropyLoss", {"NllLossBackward0",
-                                                                "LogSoftmaxBackward0"}),
-])
+@pytest.mark.parametrize(
+    "name, kinds",
+    [
+        (
+            "Linear regression: nn.Linear + MSELoss",
+            {"MseLossBackward0", "AddmmBackward0", "TBackward0"},
+        ),
+        (
+            "Logistic regression: nn.Linear + sigmoid + BCELoss",
+            {"BinaryCrossEntropyBackward0", "SigmoidBackward0"},
+        ),
+        (
+            "MNIST: 784 -> 10 softmax classifier + CrossEntropyLoss",
+            {"NllLossBackward0", "LogSoftmaxBackward0"},
+        ),
+    ],
+)
 def test_model_presets_build_their_loss_graphs(name, kinds):
     preset = P.MODELS[name]
     sc = preset.make(preset.default_n, 0)
@@ -321,8 +347,12 @@ def test_lessons_on_the_chapter_example():
 
 def test_lessons_without_any_tracked_leaf():
     sc = P.expression_scenario("x = torch.tensor([1., 2.])", "out = (x * x).sum()")
-    for lesson in (lessons.accumulation(sc), lessons.scalar(sc), lessons.detach(sc),
-                   lessons.no_grad(sc)):
+    for lesson in (
+        lessons.accumulation(sc),
+        lessons.scalar(sc),
+        lessons.detach(sc),
+        lessons.no_grad(sc),
+    ):
         assert lesson.text
 
 
@@ -334,7 +364,8 @@ def _case(i: int, sc, comp, how: str) -> str:
     grads = ", ".join(f"'{n}': {n}.grad.tolist()" for n in names)
     body = scenario_code(sc, comp, how) + (
         f"import json\nprint('@@{i}', json.dumps({{'out': {sc.output_name}.detach().sum().item(), "
-        f"'grads': {{{grads}}}}}))\n")
+        f"'grads': {{{grads}}}}}))\n"
+    )
     return f"def case_{i}():\n" + textwrap.indent(body, "    ") + f"\n\ncase_{i}()\n"
 
 
@@ -342,16 +373,22 @@ def _case(i: int, sc, comp, how: str) -> str:
 def test_code_panel_runs_and_prints_the_same_numbers(tmp_path):
     cases = []
     for leaves, program, how in [
-        (CHAPTER.leaves, CHAPTER.program, "none"), (*BRANCHING, "none"),
-        (P.EXAMPLES["Matrix product, softmax, cross-entropy"].leaves,
-         "logits = X @ W + b\nloss = cross_entropy(logits, t)", "none"),
+        (CHAPTER.leaves, CHAPTER.program, "none"),
+        (*BRANCHING, "none"),
+        (
+            P.EXAMPLES["Matrix product, softmax, cross-entropy"].leaves,
+            "logits = X @ W + b\nloss = cross_entropy(logits, t)",
+            "none",
+        ),
         ("x = torch.tensor([1., 2., 3.], requires_grad=True)", "y = softmax(x, dim=0) * x", "ones"),
         ("x = torch.tensor([1., 2., 3.], requires_grad=True)", "y = x ** 2", "mean"),
     ]:
         sc = P.expression_scenario(leaves, program)
         cases.append((sc, how))
-    for name in ("Linear regression: nn.Linear + MSELoss",
-                 "Logistic regression: nn.Linear + sigmoid + BCELoss"):
+    for name in (
+        "Linear regression: nn.Linear + MSELoss",
+        "Logistic regression: nn.Linear + sigmoid + BCELoss",
+    ):
         cases.append((P.MODELS[name].make(5, 3), "none"))
     expected, script = [], []
     for i, (sc, how) in enumerate(cases):

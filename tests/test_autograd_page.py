@@ -47,8 +47,16 @@ def test_default_page_is_the_chapter_example(app_test):
 
 
 def test_url_restores_the_experiment(app_test):
-    at = app_test(PAGE, timeout=180, query={"ag_prog": "y = x * 3\nout = y.sum()", "ag_step": "2",
-                               "ag_saved": "1", "ag_annot": "0"})
+    at = app_test(
+        PAGE,
+        timeout=180,
+        query={
+            "ag_prog": "y = x * 3\nout = y.sum()",
+            "ag_step": "2",
+            "ag_saved": "1",
+            "ag_annot": "0",
+        },
+    )
     assert not at.exception
     assert at.text_area(key="ag_prog").value == "y = x * 3\nout = y.sum()"
     assert at.slider(key="ag_step").value == 2
@@ -62,9 +70,19 @@ def test_url_restores_the_experiment(app_test):
 
 
 def test_hostile_url_falls_back_to_defaults(app_test):
-    at = app_test(PAGE, timeout=180, query={"ag_step": "abc", "ag_mode": "rm -rf /", "ag_prog": "x" * 5000,
-                               "ag_reduce": "<script>", "ag_annot": "maybe",
-                               "ag_example": "../../etc/passwd", "ag_n": "1e99"})
+    at = app_test(
+        PAGE,
+        timeout=180,
+        query={
+            "ag_step": "abc",
+            "ag_mode": "rm -rf /",
+            "ag_prog": "x" * 5000,
+            "ag_reduce": "<script>",
+            "ag_annot": "maybe",
+            "ag_example": "../../etc/passwd",
+            "ag_n": "1e99",
+        },
+    )
     assert not at.exception
     assert at.radio(key="ag_mode").value == "An expression"
     assert at.text_area(key="ag_prog").value.startswith("y = x + 2")
@@ -109,7 +127,8 @@ def test_bad_input_gets_a_clear_message_and_the_app_stays_up(app_test):
     at.text_area(key="ag_leaves").set_value("a = torch.randn(200, 200)").run()
     assert "40,000 elements" in at.error[0].value
     at.text_area(key="ag_leaves").set_value(
-        "x = torch.tensor([[1., 2., 3.], [4., 5., 6.]], requires_grad=True)").run()
+        "x = torch.tensor([[1., 2., 3.], [4., 5., 6.]], requires_grad=True)"
+    ).run()
     at.text_area(key="ag_prog").set_value("out = (x * x).sum()").run()  # recovers
     assert not at.error and not at.exception
 
@@ -165,13 +184,18 @@ def test_examples_and_lessons(app_test):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model, node", [
-    ("Linear regression: nn.Linear + MSELoss", "MseLossBackward0"),
-    ("Logistic regression: nn.Linear + sigmoid + BCELoss", "BinaryCrossEntropyBackward0"),
-    ("MNIST: 784 -> 10 softmax classifier + CrossEntropyLoss", "NllLossBackward0"),
-])
+@pytest.mark.parametrize(
+    "model, node",
+    [
+        ("Linear regression: nn.Linear + MSELoss", "MseLossBackward0"),
+        ("Logistic regression: nn.Linear + sigmoid + BCELoss", "BinaryCrossEntropyBackward0"),
+        ("MNIST: 784 -> 10 softmax classifier + CrossEntropyLoss", "NllLossBackward0"),
+    ],
+)
 def test_model_presets(app_test, model, node):
-    at = app_test(PAGE, timeout=180, query={"ag_mode": "A model's loss", "ag_model": model, "ag_n": "3"})
+    at = app_test(
+        PAGE, timeout=180, query={"ag_mode": "A model's loss", "ag_model": model, "ag_n": "3"}
+    )
     assert not at.exception
     dot = graph_source(at)
     assert node in dot and "model.weight" in dot and "model.bias" in dot

@@ -41,8 +41,18 @@ def real_errors(page) -> list[str]:
 def test_graph_step_through_and_bad_input(streamlit_server, page):
     text = open_autograd(page, streamlit_server)
     assert browser.exceptions(page) == []
-    for label in ("x (2, 3)", "AddBackward0", "MulBackward0", "MeanBackward0", "out ()",
-                  "y = x + 2", "value", "grad", "[[27, 48, 75],", "99.5"):
+    for label in (
+        "x (2, 3)",
+        "AddBackward0",
+        "MulBackward0",
+        "MeanBackward0",
+        "out ()",
+        "y = x + 2",
+        "value",
+        "grad",
+        "[[27, 48, 75],",
+        "99.5",
+    ):
         assert label in text, label
     assert page.locator(CURRENT).count() == 1  # all five steps done: the last is highlighted
     assert page.get_by_text("Step 5 of 5").count() == 1
@@ -78,11 +88,19 @@ def test_graph_step_through_and_bad_input(streamlit_server, page):
 
 
 def test_mnist_model_graph_names_its_parameters(streamlit_server, page):
-    query = ("ag_mode=A+model%27s+loss&ag_model=MNIST%3A+784+-%3E+10+softmax+classifier+%2B+"
-             "CrossEntropyLoss")
+    query = (
+        "ag_mode=A+model%27s+loss&ag_model=MNIST%3A+784+-%3E+10+softmax+classifier+%2B+"
+        "CrossEntropyLoss"
+    )
     text = open_autograd(page, streamlit_server, query)
-    for label in ("model.weight (10, 784)", "model.bias (10,)", "AddmmBackward0",
-                  "LogSoftmaxBackward0", "NllLossBackward0", "loss ()"):
+    for label in (
+        "model.weight (10, 784)",
+        "model.bias (10,)",
+        "AddmmBackward0",
+        "LogSoftmaxBackward0",
+        "NllLossBackward0",
+        "loss ()",
+    ):
         assert label in text, label
     assert browser.exceptions(page) == []
     tall_screenshot(page, "autograd-mnist")

@@ -26,7 +26,9 @@ def test_a_shared_link_opened_first_on_a_fresh_server_keeps_page_and_settings(ch
         # The first run may start in the legacy layout and reload itself into app.py's navigation.
         page.wait_for_function(
             "(document.querySelector('[data-testid=\"stSidebarNav\"]') || {innerText: ''})"
-            ".innerText.includes('Linear regression')", timeout=60_000)
+            ".innerText.includes('Linear regression')",
+            timeout=60_000,
+        )
         browser.wait_idle(page, 90)
         assert "/linear_regression" in page.url and "presenter=1" in page.url
         nav = sidebar_text(page)
@@ -61,6 +63,7 @@ def test_presenter_mode_screenshot(streamlit_server, page, entry):
     assert page.get_by_text("Page not found").count() == 0
     size = page.evaluate(
         "Math.max(0, ...Array.from(document.querySelectorAll("
-        "'[data-testid=\"stMain\"] [data-testid=\"stMarkdownContainer\"] p'))"
-        ".map(e => parseFloat(getComputedStyle(e).fontSize)))")
+        '\'[data-testid="stMain"] [data-testid="stMarkdownContainer"] p\'))'
+        ".map(e => parseFloat(getComputedStyle(e).fontSize)))"
+    )
     assert size >= 20, f"presenter text is {size}px"

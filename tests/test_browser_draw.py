@@ -1,4 +1,6 @@
-"""Real Chromium: draw a 1, a 0 and a 7 with the mouse on the real canvas and read the prediction."""
+"""Real Chromium: draw a 1, a 0 and a 7 with the mouse on the real canvas
+and read the prediction.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +34,9 @@ def test_mouse_drawn_digits_are_read_correctly(streamlit_server, tall_page):
     for digit in ("1", "0", "7"):
         draw(page, DIGITS[digit])
         assert read_prediction(page) == digit, f"drew a {digit}"
-        page.get_by_text("All models on the same drawing").wait_for(timeout=30_000)  # the fragment's last part
+        page.get_by_text("All models on the same drawing").wait_for(
+            timeout=30_000
+        )  # the fragment's last part
         browser.wait_idle(page)
         assert page.locator('[data-testid="stImage"]').count() >= 7  # 5 steps + input + saliency
         browser.screenshot(page, f"draw-{digit}")

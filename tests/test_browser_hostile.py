@@ -20,12 +20,18 @@ from ui.registry import PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 HOST = "example.invalid"
-MARKUP = (f"![i](http://{HOST}/u.png) <img src=http://{HOST}/v.png> [l](http://{HOST}/l) "
-          f"https://{HOST}/w www.{HOST} x@{HOST} <b id=injected>b</b> :red[r] $x$")
-FOUND_JS = f"""() => Array.from(document.querySelectorAll('a, img, image, iframe, source, link, b#injected, [href], [src]'))
+MARKUP = (
+    f"![i](http://{HOST}/u.png) <img src=http://{HOST}/v.png> [l](http://{HOST}/l) "
+    f"https://{HOST}/w www.{HOST} x@{HOST} <b id=injected>b</b> :red[r] $x$"
+)
+FOUND_JS = (
+    "() => Array.from(document.querySelectorAll("
+    "'a, img, image, iframe, source, link, b#injected, [href], [src]'))"
+    f"""
   .filter(e => e.id === 'injected' || [e.getAttribute('href'), e.getAttribute('src'),
                 e.getAttribute('xlink:href')].some(v => v && v.includes('{HOST}')))
   .map(e => e.outerHTML.slice(0, 200))"""
+)
 URL_PATHS = {p[1]: p[4] for p in PAGES}
 
 
@@ -54,21 +60,27 @@ def test_hostile_markup_in_every_url_parameter(streamlit_server, make_page, path
 
 def test_share_link_leaves_unknown_parameters_out(streamlit_server, page):
     query = urlencode({"lr_lr": "1", "evil": MARKUP})
-    browser.open_page(page, streamlit_server, URL_PATHS["pages/logistic_regression.py"], query,
-                      timeout=180)
+    browser.open_page(
+        page, streamlit_server, URL_PATHS["pages/logistic_regression.py"], query, timeout=180
+    )
     page.get_by_text("Share this experiment").click()
     link = page.locator('[data-testid="stPopoverBody"] code').first.inner_text(timeout=30_000)
     assert "lr_lr=1" in link and "evil" not in link and HOST not in link
 
 
-CSV = ("![i](http://example.invalid/h.png),<a href='http://example.invalid/a'>y</a>,label\n"
-       + "".join(f"{i % 7},{(i * 3) % 5},{i % 2}\n" for i in range(40))).encode()
+CSV = (
+    "![i](http://example.invalid/h.png),<a href='http://example.invalid/a'>y</a>,label\n"
+    + "".join(f"{i % 7},{(i * 3) % 5},{i % 2}\n" for i in range(40))
+).encode()
 
 
-@pytest.mark.parametrize("path, query", [
-    ("pages/linear_regression.py", "lin_data=Upload+a+CSV"),
-    ("pages/logistic_regression.py", "lr_data=csv"),
-])
+@pytest.mark.parametrize(
+    "path, query",
+    [
+        ("pages/linear_regression.py", "lin_data=Upload+a+CSV"),
+        ("pages/logistic_regression.py", "lr_data=csv"),
+    ],
+)
 def test_a_csv_header_of_markup_stays_text(streamlit_server, make_page, tmp_path, path, query):
     page = make_page(height=2200)
     requests = watch_requests(page)

@@ -1,4 +1,6 @@
-"""The linear regression page in real Chromium: play a run, see the line fit and the landscape path."""
+"""The linear regression page in real Chromium: play a run, see the line fit
+and the landscape path.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +18,12 @@ URL_PATH = next(p[4] for p in PAGES if p[1] == "pages/linear_regression.py")
 IGNORED_CONSOLE = ("net::ERR_", "Failed to load resource")
 STEP_METRIC = '[data-testid="stMetricValue"] >> nth=0'
 # _fullData: the traces as plotly.js drew them (arrays decoded from the binary transport)
-PLOTS_JS = "Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => (p._fullData || []).map(t => " \
-           "({name: t.name || '', type: t.type, n: (t.x || []).length, x: Array.from(t.x || []), " \
-           "y: Array.from(t.y || [])})))"
+PLOTS_JS = (
+    "Array.from(document.querySelectorAll('.js-plotly-plot'))"
+    ".map(p => (p._fullData || []).map(t => "
+    "({name: t.name || '', type: t.type, n: (t.x || []).length, x: Array.from(t.x || []), "
+    "y: Array.from(t.y || [])})))"
+)
 
 
 def open_lab(page, base_url: str, query: str):
@@ -88,7 +93,8 @@ def test_pause_stops_the_updates(streamlit_server, page):
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stMetricValue\"]').innerText !== '0'",
-        timeout=60_000)
+        timeout=60_000,
+    )
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Play").wait_for(timeout=30_000)
     browser.wait_idle(page, 60)

@@ -76,7 +76,9 @@ def test_xor_with_the_product_feature_forms_a_boundary(streamlit_server, page):
 
 
 def test_five_classes_draw_regions_and_step(streamlit_server, page):
-    browser.open_page(page, streamlit_server, URL_PATH, "lr_data=multiblobs&lr_k=5&lr_noise=0.4", 180)
+    browser.open_page(
+        page, streamlit_server, URL_PATH, "lr_data=multiblobs&lr_k=5&lr_noise=0.4", 180
+    )
     surface_chart(page).locator(".heatmaplayer image").wait_for(timeout=180_000)
     for _ in range(3):
         page.get_by_role("button", name="Step").click()

@@ -1,4 +1,6 @@
-"""Real Chromium: train the softmax model, see its weight templates, drill into the confusion matrix."""
+"""Real Chromium: train the softmax model, see its weight templates,
+drill into the confusion matrix.
+"""
 
 from __future__ import annotations
 
@@ -26,18 +28,24 @@ def test_train_linear_model_and_see_templates(streamlit_server, page, tmp_path):
     assert browser.exceptions(page) == []
     assert "Softmax regression 784-10" in page.get_by_text("Trains on").inner_text()
     page.get_by_role("button", name="Train").click()
-    page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy").wait_for(timeout=120_000)
+    page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy").wait_for(
+        timeout=120_000
+    )
     browser.wait_idle(page, timeout=120)
     assert browser.exceptions(page) == []
 
     accuracy = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
-    value = float(accuracy.locator('[data-testid="stMetricValue"]').inner_text().strip().rstrip("%"))
+    value = float(
+        accuracy.locator('[data-testid="stMetricValue"]').inner_text().strip().rstrip("%")
+    )
     assert 85 <= value <= 100
 
     templates = chart(page, "Weight templates")
     templates.scroll_into_view_if_needed()
     assert templates.count() == 1
-    assert templates.locator(".heatmaplayer image, .hm image, image").count() >= 1  # drawn, not empty
+    assert (
+        templates.locator(".heatmaplayer image, .hm image, image").count() >= 1
+    )  # drawn, not empty
     box = templates.bounding_box()
     assert box and box["width"] > 400 and box["height"] > 200
     templates.screenshot(path=str(browser.SCREENSHOTS / "mnist-weight-templates.png"))

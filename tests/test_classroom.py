@@ -12,8 +12,16 @@ pytestmark = pytest.mark.slow
 
 BUILT = [p for p in PAGES if (ROOT / p[1]).exists() and p[4] != "home"]
 KINDS = ("selectbox", "toggle", "checkbox", "slider", "select_slider", "radio")
-HOSTILE = ["<script>alert(1)</script>", "1e999", "-1", "nan", "", "%00", "x" * 3000,
-           "__import__('os').system('id')"]
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "1e999",
+    "-1",
+    "nan",
+    "",
+    "%00",
+    "x" * 3000,
+    "__import__('os').system('id')",
+]
 
 
 def keyed_widgets(at):
@@ -62,8 +70,11 @@ def test_settings_round_trip_through_the_url(app_test, entry):
         at.run()
         assert not at.exception, [e.value for e in at.exception]
         changed.append((kind, w.key))
-    final = {(k, key): getattr(at, k)(key=key).value for k, key in changed
-             if key in {x.key for _, x in keyed_widgets(at)} and key in at.query_params}
+    final = {
+        (k, key): getattr(at, k)(key=key).value
+        for k, key in changed
+        if key in {x.key for _, x in keyed_widgets(at)} and key in at.query_params
+    }
     changed = final
     assert changed, f"no setting of {path} reached the URL"
     link = dict(at.query_params)

@@ -24,8 +24,14 @@ from benchmarks.st_client import StreamlitSession, fetch_xsrf_cookie, json_value
 from ui.registry import PAGES
 
 ROOT = classroom.ROOT
-CANVAS = {"canvasWidth": 280, "canvasHeight": 280, "strokeWidth": 18, "strokeColor": "#ffffff",
-          "backgroundColor": "#000000", "returnImageData": True}
+CANVAS = {
+    "canvasWidth": 280,
+    "canvasHeight": 280,
+    "strokeWidth": 18,
+    "strokeColor": "#ffffff",
+    "backgroundColor": "#000000",
+    "returnImageData": True,
+}
 
 
 def _png(data_url: str) -> Image.Image:
@@ -73,8 +79,12 @@ def test_percentile_matches_the_definition():
     assert classroom.percentile(values, 50) == pytest.approx(50.5)
     assert classroom.percentile(values, 95) == pytest.approx(95.05)
     assert classroom.percentile([2.0], 95) == 2.0
-    rows = classroom.summary_rows([classroom.Action(0, "a", 1.0, True, 10), classroom.Action(1, "a", 3.0, False, 30)])
-    assert rows[-1]["action"] == "ALL ACTIONS" and rows[-1]["errors"] == 1 and rows[-1]["p50_s"] == 2.0
+    rows = classroom.summary_rows(
+        [classroom.Action(0, "a", 1.0, True, 10), classroom.Action(1, "a", 3.0, False, 30)]
+    )
+    assert (
+        rows[-1]["action"] == "ALL ACTIONS" and rows[-1]["errors"] == 1 and rows[-1]["p50_s"] == 2.0
+    )
 
 
 def test_tree_rss_counts_this_process():
@@ -161,7 +171,9 @@ def test_a_student_trains_then_draws_and_sees_a_prediction(streamlit_server):
             canvas = s.widget(kind="bidi_component")
             strokes = []
             for state in canvas_states(7, json.loads(canvas.proto.json or "{}"), random.Random(7)):
-                strokes.append(await s.set_value(s.widget(kind="bidi_component"), json_value=json_value(state)))
+                strokes.append(
+                    await s.set_value(s.widget(kind="bidi_component"), json_value=json_value(state))
+                )
             return s, opened, trained, switched, strokes
 
     s, opened, trained, switched, strokes = _run(scenario())
@@ -172,7 +184,7 @@ def test_a_student_trains_then_draws_and_sees_a_prediction(streamlit_server):
     assert not s.protocol_errors
 
 
-FRAGMENT_APP = '''
+FRAGMENT_APP = """
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
@@ -187,7 +199,10 @@ st.metric("full runs", st.session_state["full_runs"])
 def canvas():
     result = st_canvas(stroke_width=12, height=120, width=120, return_image_data=True, key="pad")
     st.metric("strokes", len((result.json_data or {}).get("objects", [])))
-    st.metric("ink", int((result.image_data[..., 3] > 0).sum()) if result.image_data is not None else -1)
+    st.metric(
+        "ink",
+        int((result.image_data[..., 3] > 0).sum()) if result.image_data is not None else -1,
+    )
 
 
 @st.fragment(run_every=0.3)
@@ -198,7 +213,7 @@ def ticker():
 
 canvas()
 ticker()
-'''
+"""
 
 
 @pytest.mark.slow
@@ -215,9 +230,13 @@ def test_fragments_auto_reruns_and_a_canvas_in_a_fragment(tmp_path):
             assert pad.fragment_id
             strokes = []
             for state in canvas_states(4, json.loads(pad.proto.json), random.Random(4)):
-                strokes.append(await s.set_value(s.widget(kind="bidi_component"), json_value=json_value(state)))
+                strokes.append(
+                    await s.set_value(s.widget(kind="bidi_component"), json_value=json_value(state))
+                )
             after_strokes = s.metrics()
-            waited = await s.wait_for(lambda s: int(s.metrics()["ticks"]) >= int(after_strokes["ticks"]) + 3, 20)
+            waited = await s.wait_for(
+                lambda s: int(s.metrics()["ticks"]) >= int(after_strokes["ticks"]) + 3, 20
+            )
             return s, pad, strokes, after_strokes, waited
 
     proc, url = browser.start_server("frag.py", cwd=tmp_path)

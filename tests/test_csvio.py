@@ -17,14 +17,17 @@ def test_headerless_and_semicolons():
     assert list(cols) == ["col1", "col2"] and cols["col2"].tolist() == [2, 4, 6]
 
 
-@pytest.mark.parametrize("data, reason", [
-    (b"", "empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
-    (b"a,b\n", "no data rows"),
-    (b"a,b\nx,y\n", "only numbers"),
-    (b"a,b\n1,2\n3\n", "Row 3"),
-    (b"x\n" + b"1\n" * 12, "limit"),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
+        (b"a,b\n", "no data rows"),
+        (b"a,b\nx,y\n", "only numbers"),
+        (b"a,b\n1,2\n3\n", "Row 3"),
+        (b"x\n" + b"1\n" * 12, "limit"),
+    ],
+)
 def test_bad_files_are_refused_with_a_reason(data, reason):
     with pytest.raises(CsvError, match=reason):
         read_numeric_csv(data, max_rows=10)

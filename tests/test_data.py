@@ -1,4 +1,6 @@
-"""core.mnist.data: the data directory, downloads with progress, the offline message, in-memory MNIST."""
+"""core.mnist.data: the data directory, downloads with progress, the offline message,
+in-memory MNIST.
+"""
 
 from __future__ import annotations
 
@@ -50,8 +52,9 @@ def mirror(tmp_path):
 def test_download_reports_progress_and_unpacks(tmp_path, mirror):
     url, resources = mirror
     seen = []
-    raw = data.download_mnist(tmp_path / "d", lambda f, m: seen.append((f, m)),
-                              mirrors=[url], resources=resources)
+    raw = data.download_mnist(
+        tmp_path / "d", lambda f, m: seen.append((f, m)), mirrors=[url], resources=resources
+    )
     assert sorted(p.name for p in raw.iterdir()) == sorted(n.removesuffix(".gz") for n in NAMES)
     assert (raw / "t10k-images-idx3-ubyte").read_bytes() == bytes([2]) * 50_000
     fractions = [f for f, _ in seen]
@@ -80,7 +83,12 @@ def test_offline_says_what_to_do(tmp_path):
 @pytest.mark.slow
 def test_load_mnist_gives_normalised_tensors():
     m = data.load_mnist()
-    assert tuple(m.train_x.shape) == (60000, 1, 28, 28) and tuple(m.test_x.shape) == (10000, 1, 28, 28)
+    assert tuple(m.train_x.shape) == (60000, 1, 28, 28) and tuple(m.test_x.shape) == (
+        10000,
+        1,
+        28,
+        28,
+    )
     assert m.train_y.dtype.is_floating_point is False and int(m.train_y.max()) == 9
     assert abs(float(m.train_x.mean())) < 1e-3 and abs(float(m.train_x.std()) - 1) < 1e-3
     assert m.test_y[:4].tolist() == [7, 2, 1, 0]

@@ -18,8 +18,16 @@ from pretrain.augment import (
     renormalise,
 )
 
-NONE = AugmentConfig(max_rotation_deg=0, max_shear=0, aspect=(1, 1), elastic_px=0, centre_jitter_px=0,
-                     thicken_prob=0, thin_prob=0, solid_prob=0)
+NONE = AugmentConfig(
+    max_rotation_deg=0,
+    max_shear=0,
+    aspect=(1, 1),
+    elastic_px=0,
+    centre_jitter_px=0,
+    thicken_prob=0,
+    thin_prob=0,
+    solid_prob=0,
+)
 
 
 def digit_batch(n: int = 8) -> torch.Tensor:
@@ -27,8 +35,8 @@ def digit_batch(n: int = 8) -> torch.Tensor:
     x = torch.zeros(n, 1, 28, 28)
     for i in range(n):
         top, left, h = 2 + i % 5, 3 + (2 * i) % 9, 8 + i
-        x[i, 0, top:top + h, left:left + 3] = 1.0  # a stem
-        x[i, 0, top:top + 2, left:left + 6] = 0.7  # a flag
+        x[i, 0, top : top + h, left : left + 3] = 1.0  # a stem
+        x[i, 0, top : top + 2, left : left + 6] = 0.7  # a flag
     return x
 
 
@@ -51,7 +59,9 @@ def test_thickness_changes_move_ink_the_right_way():
 
 def test_no_distortion_is_the_identity():
     x = torch.rand(3, 1, 28, 28)
-    torch.testing.assert_close(distort(x, NONE, torch.Generator().manual_seed(0)), x, atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        distort(x, NONE, torch.Generator().manual_seed(0)), x, atol=1e-5, rtol=0
+    )
 
 
 def test_renormalise_matches_the_page_pipeline():
@@ -64,7 +74,9 @@ def test_renormalise_matches_the_page_pipeline():
         top, left, bottom, right = digits.bounding_box(out[i, 0].numpy() > 0.05)
         assert 19 <= max(bottom - top, right - left) <= 22  # 20, plus the resampling's soft edge
         assert float(out[i].max()) == pytest.approx(1.0)
-        page = digits.preprocess(np.repeat((x[i, 0].numpy() * 255).astype(np.uint8)[..., None], 3, 2))
+        page = digits.preprocess(
+            np.repeat((x[i, 0].numpy() * 255).astype(np.uint8)[..., None], 3, 2)
+        )
         assert np.corrcoef(page.centred.ravel(), out[i, 0].numpy().ravel())[0, 1] > 0.9
 
 

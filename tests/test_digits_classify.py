@@ -69,7 +69,9 @@ def test_pipeline_beats_naive_resize_on_small_off_centre_digits(test_digits):
     for img in images[:60]:
         canvas = paint(img, scale=3.5, top=170, left=20)  # small, bottom-left
         ours.append(digits.classify(canvas, model).argmax())
-        naive.append(digits.probabilities(model, digits.normalise(digits.naive_pixels(canvas)))[0].argmax())
+        naive.append(
+            digits.probabilities(model, digits.normalise(digits.naive_pixels(canvas)))[0].argmax()
+        )
     ours_acc = (np.array(ours) == labels[:60]).mean()
     naive_acc = (np.array(naive) == labels[:60]).mean()
     assert ours_acc >= 0.9 and ours_acc > naive_acc + 0.3
@@ -77,8 +79,11 @@ def test_pipeline_beats_naive_resize_on_small_off_centre_digits(test_digits):
 
 def test_empty_and_awkward_canvases_still_give_probabilities():
     model = load_pretrained("cnn")
-    for canvas in (np.full((280, 280, 4), 255, np.uint8), np.zeros((280, 280, 4), np.uint8),
-                   np.random.default_rng(0).integers(0, 256, (280, 280, 4), dtype=np.uint8)):
+    for canvas in (
+        np.full((280, 280, 4), 255, np.uint8),
+        np.zeros((280, 280, 4), np.uint8),
+        np.random.default_rng(0).integers(0, 256, (280, 280, 4), dtype=np.uint8),
+    ):
         p = digits.classify(canvas, model)
         assert p.shape == (10,) and np.isfinite(p).all() and p.sum() == pytest.approx(1, abs=1e-5)
 
@@ -94,8 +99,12 @@ def test_saliency_of_linear_model_is_its_weights_over_std():
 
 
 def test_saliency_matches_finite_differences_on_the_cnn(test_digits):
-    """autograd's gradient agrees with (z(x + h e_i) - z(x - h e_i)) / 2h, in float64, on a few pixels."""
-    model64 = load_pretrained("cnn").double()  # a fresh copy: load_pretrained reads the file each time
+    """autograd's gradient agrees with (z(x + h e_i) - z(x - h e_i)) / 2h, in float64,
+    on a few pixels.
+    """
+    model64 = load_pretrained(
+        "cnn"
+    ).double()  # a fresh copy: load_pretrained reads the file each time
     pixels = digits.preprocess(paint(test_digits[0][4])).centred
 
     def score(p: np.ndarray, k: int) -> float:
@@ -111,7 +120,9 @@ def test_saliency_matches_finite_differences_on_the_cnn(test_digits):
         up, down = pixels.astype(np.float64), pixels.astype(np.float64)
         up[i, j] += h
         down[i, j] -= h
-        assert sal[i, j] == pytest.approx((score(up, k) - score(down, k)) / (2 * h), rel=1e-3, abs=1e-4)
+        assert sal[i, j] == pytest.approx(
+            (score(up, k) - score(down, k)) / (2 * h), rel=1e-3, abs=1e-4
+        )
 
 
 def test_saliency_leaves_the_shared_model_without_gradients():
@@ -128,7 +139,9 @@ def test_linear_contributions_add_up_to_the_score(test_digits):
     for k in range(10):
         contrib = digits.linear_contributions(model, x, k)
         assert contrib.shape == (28, 28)
-        assert float(contrib.sum()) + float(model.linear.bias[k].detach()) == pytest.approx(float(z[k]), abs=1e-4)
+        assert float(contrib.sum()) + float(model.linear.bias[k].detach()) == pytest.approx(
+            float(z[k]), abs=1e-4
+        )
 
 
 def test_linear_contributions_only_for_linear_models():
@@ -137,11 +150,14 @@ def test_linear_contributions_only_for_linear_models():
     assert digits.linear_weights(SoftmaxRegression()) is not None
 
 
-@pytest.mark.parametrize("model,why", [
-    (nn.Sequential(nn.Flatten(), nn.Linear(784, 5)), "instead of 10"),
-    (nn.Sequential(nn.Flatten(), nn.Linear(100, 10)), "cannot read"),
-    (nn.Sequential(nn.Flatten(), nn.Linear(784, 10), nn.Unflatten(1, (2, 5))), "instead of 10"),
-])
+@pytest.mark.parametrize(
+    "model,why",
+    [
+        (nn.Sequential(nn.Flatten(), nn.Linear(784, 5)), "instead of 10"),
+        (nn.Sequential(nn.Flatten(), nn.Linear(100, 10)), "cannot read"),
+        (nn.Sequential(nn.Flatten(), nn.Linear(784, 10), nn.Unflatten(1, (2, 5))), "instead of 10"),
+    ],
+)
 def test_models_that_do_not_fit_raise_a_clear_error(model, why):
     with pytest.raises(digits.ModelMismatch, match=why):
         digits.classify(np.full((280, 280, 4), 255, np.uint8), model)

@@ -1,4 +1,6 @@
-"""Redrawing digits with a uniform pen: thinning, distances, pen widths, and its use in augmentation."""
+"""Redrawing digits with a uniform pen: thinning, distances, pen widths,
+and its use in augmentation.
+"""
 
 from __future__ import annotations
 
@@ -100,7 +102,9 @@ def test_augmentation_with_precomputed_centre_lines_is_the_same_batch(mnist_digi
 
 
 def test_pen_off_leaves_the_random_stream_of_older_configs_alone(mnist_digits):
-    """Models trained before the pen existed stay reproducible: pen_prob 0 draws no random numbers."""
+    """Models trained before the pen existed stay reproducible: pen_prob 0 draws
+    no random numbers.
+    """
     x, _ = mnist_digits
     g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
     augment_batch(x, AugmentConfig(), g1)
@@ -121,7 +125,9 @@ def test_pen_drawn_validation_goes_through_the_page_pipeline(mnist_digits):
 
 
 def test_redrawn_digits_keep_their_pen_width_through_the_thickness_change(mnist_digits):
-    """Thickening a digit already drawn with a chosen pen would only close its loops: it is skipped."""
+    """Thickening a digit already drawn with a chosen pen would only close its loops:
+    it is skipped.
+    """
     x, _ = mnist_digits
     cfg = AugmentConfig(thicken_prob=1.0, max_thicken=1.5)
     keep = torch.arange(len(x)) % 2 == 0
@@ -146,13 +152,20 @@ def test_over_distorted_validation_is_seeded_and_distorts_beyond_training(mnist_
 def test_tracing_puts_every_centre_line_pixel_on_one_connected_path():
     yy, xx = torch.meshgrid(torch.arange(40), torch.arange(40), indexing="ij")
     r = ((yy - 19.5) ** 2 + (xx - 19.5) ** 2).sqrt()
-    shape = ((r > 10) & (r < 14)) | ((xx >= 18) & (xx <= 21) & (yy >= 20))  # a ring with a tail: a 9 or a 6
+    shape = ((r > 10) & (r < 14)) | (
+        (xx >= 18) & (xx <= 21) & (yy >= 20)
+    )  # a ring with a tail: a 9 or a 6
     line = skeletonize(shape[None, None])[0, 0].numpy()
     paths = trace_paths(line)
     pixels = [p for path in paths for p in path]
-    assert sorted(pixels) == sorted(zip(*line.nonzero(), strict=True)) and len(pixels) == len(set(pixels))
+    assert sorted(pixels) == sorted(zip(*line.nonzero(), strict=True)) and len(pixels) == len(
+        set(pixels)
+    )
     for path in paths:  # each step moves to one of the 8 neighbours
-        assert all(max(abs(a[0] - b[0]), abs(a[1] - b[1])) == 1 for a, b in zip(path, path[1:], strict=False))
+        assert all(
+            max(abs(a[0] - b[0]), abs(a[1] - b[1])) == 1
+            for a, b in zip(path, path[1:], strict=False)
+        )
     assert trace_paths(np.zeros((5, 5), bool)) == []
 
 
@@ -165,17 +178,23 @@ def test_straightening_turns_an_arc_into_chords():
     assert (fine == arc).mean() > 0.99  # spacing 1 redraws the line itself
     # chords lie inside the circle: a coarse polygon's pixels are nearer the centre on average
     assert r[coarse].mean() < r[arc].mean() - 0.5
-    ends = [(p[0], p[1]) for p in trace_paths(arc)[0][::len(trace_paths(arc)[0]) - 1]]
+    ends = [(p[0], p[1]) for p in trace_paths(arc)[0][:: len(trace_paths(arc)[0]) - 1]]
     assert all(coarse[e] for e in ends)  # the stroke still starts and ends where it did
-    batch = straighten_batch(torch.from_numpy(arc)[None, None].repeat(2, 1, 1, 1), torch.tensor([1.0, 12.0]))
+    batch = straighten_batch(
+        torch.from_numpy(arc)[None, None].repeat(2, 1, 1, 1), torch.tensor([1.0, 12.0])
+    )
     assert batch.shape == (2, 1, 60, 60) and torch.equal(batch[1, 0], torch.from_numpy(coarse))
 
 
 def test_training_lines_hold_smooth_and_straightened_centre_lines(mnist_digits):
     x, _ = mnist_digits
-    assert training_lines(x, AugmentConfig(), torch.Generator()) is None  # no pen: nothing to precompute
+    assert (
+        training_lines(x, AugmentConfig(), torch.Generator()) is None
+    )  # no pen: nothing to precompute
     smooth = training_lines(x[:8], AugmentConfig(pen_prob=0.5), torch.Generator())
-    both = training_lines(x[:8], AugmentConfig(pen_prob=0.5, straight_prob=0.5), torch.Generator().manual_seed(0))
+    both = training_lines(
+        x[:8], AugmentConfig(pen_prob=0.5, straight_prob=0.5), torch.Generator().manual_seed(0)
+    )
     assert smooth.shape == (8, 1, 56, 56) and both.shape == (8, 2, 56, 56)
     assert torch.equal(both[:, :1], smooth) and not torch.equal(both[:, 1], both[:, 0])
     cfg = AugmentConfig(pen_prob=1.0, straight_prob=1.0)

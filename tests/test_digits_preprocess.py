@@ -37,7 +37,9 @@ def test_any_translation_gives_the_same_input(top, left):
     img[6:22, 12:16] = 255  # a "1"
     img[6:9, 9:13] = 255
     ref = digits.preprocess(paint(img, scale=7, top=40, left=40)).centred
-    np.testing.assert_array_equal(digits.preprocess(paint(img, scale=7, top=top, left=left)).centred, ref)
+    np.testing.assert_array_equal(
+        digits.preprocess(paint(img, scale=7, top=top, left=left)).centred, ref
+    )
 
 
 def test_scaled_digit_gives_nearly_the_same_input(mnist_digits):
@@ -74,13 +76,16 @@ def test_aspect_ratio_is_kept():
     assert pre.fitted.shape == (20, 2)
 
 
-@pytest.mark.parametrize("ink,paper", [
-    ((0, 0, 0, 255), (255, 255, 255, 255)),  # pen on paper
-    ((255, 255, 255, 255), (0, 0, 0, 255)),  # chalk on a blackboard
-    ((0, 0, 0, 255), (0, 0, 0, 0)),  # the canvas's default: strokes on transparent
-    ((255, 255, 255, 255), (255, 255, 255, 0)),  # white strokes on transparent white
-    ((200, 30, 30, 255), (240, 240, 200, 255)),  # red ink on cream
-])
+@pytest.mark.parametrize(
+    "ink,paper",
+    [
+        ((0, 0, 0, 255), (255, 255, 255, 255)),  # pen on paper
+        ((255, 255, 255, 255), (0, 0, 0, 255)),  # chalk on a blackboard
+        ((0, 0, 0, 255), (0, 0, 0, 0)),  # the canvas's default: strokes on transparent
+        ((255, 255, 255, 255), (255, 255, 255, 0)),  # white strokes on transparent white
+        ((200, 30, 30, 255), (240, 240, 200, 255)),  # red ink on cream
+    ],
+)
 def test_ink_is_found_whatever_the_colours(mnist_digits, ink, paper):
     img = mnist_digits[0][5]
     ref = digits.preprocess(paint(img)).centred
@@ -95,21 +100,27 @@ def test_grey_and_rgb_arrays_are_accepted(mnist_digits):
     ref = digits.canvas_to_input(rgba)
     torch.testing.assert_close(digits.canvas_to_input(rgba[..., :3]), ref)
     torch.testing.assert_close(digits.canvas_to_input(rgba[..., 0]), ref)
-    torch.testing.assert_close(digits.canvas_to_input(rgba.astype(np.float32) / 255), ref, atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        digits.canvas_to_input(rgba.astype(np.float32) / 255), ref, atol=1e-5, rtol=0
+    )
 
 
-@pytest.mark.parametrize("bad", [np.zeros((5,)), np.zeros((10, 10, 2)), np.zeros((0, 10, 4)),
-                                 np.array([["a"]])])
+@pytest.mark.parametrize(
+    "bad", [np.zeros((5,)), np.zeros((10, 10, 2)), np.zeros((0, 10, 4)), np.array([["a"]])]
+)
 def test_malformed_images_raise_value_error(bad):
     with pytest.raises(ValueError):
         digits.canvas_to_input(bad)
 
 
-@pytest.mark.parametrize("canvas", [
-    np.full((280, 280, 4), 255, np.uint8),  # white paper
-    np.zeros((280, 280, 4), np.uint8),  # transparent
-    compose(np.random.default_rng(0).uniform(0, 0.05, (280, 280))),  # faint noise
-])
+@pytest.mark.parametrize(
+    "canvas",
+    [
+        np.full((280, 280, 4), 255, np.uint8),  # white paper
+        np.zeros((280, 280, 4), np.uint8),  # transparent
+        compose(np.random.default_rng(0).uniform(0, 0.05, (280, 280))),  # faint noise
+    ],
+)
 def test_empty_canvas_is_detected(canvas):
     pre = digits.preprocess(canvas)
     assert pre.check.kind == "empty" and not pre.check.guess

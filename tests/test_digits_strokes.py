@@ -1,4 +1,6 @@
-"""Digits as pen strokes (pretrain.strokes) and the validation sets built from the canvas drawings."""
+"""Digits as pen strokes (pretrain.strokes) and the validation sets built from
+the canvas drawings.
+"""
 
 from __future__ import annotations
 
@@ -26,11 +28,15 @@ def test_every_digit_has_templates_in_the_unit_box():
         for strokes in drawings:
             for stroke in strokes:
                 pts = np.asarray(stroke)
-                assert pts.shape[1] == 2 and len(pts) >= 2 and (pts >= 0).all() and (pts <= 1).all(), digit
+                assert (
+                    pts.shape[1] == 2 and len(pts) >= 2 and (pts >= 0).all() and (pts <= 1).all()
+                ), digit
 
 
 def test_training_templates_are_not_the_validation_drawings():
-    templates = {tuple(map(tuple, s)) for drawings in PEN_TEMPLATES.values() for d in drawings for s in d}
+    templates = {
+        tuple(map(tuple, s)) for drawings in PEN_TEMPLATES.values() for d in drawings for s in d
+    }
     for name, strokes in digits_validation.CANVAS_STROKES.items():
         for stroke in strokes:
             assert tuple(map(tuple, stroke)) not in templates, name
@@ -39,14 +45,26 @@ def test_training_templates_are_not_the_validation_drawings():
 def test_densify_keeps_the_corners_and_spaces_points_evenly():
     pts = densify([(0.0, 0.0), (0.5, 0.0), (0.5, 0.5)], step=0.01)
     gaps = np.linalg.norm(np.diff(pts, axis=0), axis=1)
-    assert gaps.max() <= 0.01 + 1e-9 and np.allclose(pts[0], (0, 0)) and np.allclose(pts[-1], (0.5, 0.5))
+    assert (
+        gaps.max() <= 0.01 + 1e-9
+        and np.allclose(pts[0], (0, 0))
+        and np.allclose(pts[-1], (0.5, 0.5))
+    )
     assert np.isclose(np.abs(pts - (0.5, 0.0)).sum(1).min(), 0, atol=0.01)  # passes the corner
     assert densify([(0.3, 0.3)]).shape == (1, 2)  # a dot stays a dot
 
 
 def test_vary_without_ranges_only_centres_and_with_them_is_seeded():
     strokes = PEN_TEMPLATES[4][0]
-    still = vary(strokes, np.random.default_rng(0), rotation_deg=0, slant=0, aspect=(1, 1), wobble=0, offset=0)
+    still = vary(
+        strokes,
+        np.random.default_rng(0),
+        rotation_deg=0,
+        slant=0,
+        aspect=(1, 1),
+        wobble=0,
+        offset=0,
+    )
     for got, stroke in zip(still, strokes, strict=True):
         np.testing.assert_allclose(got, densify(stroke) - 0.5)
     a = vary(strokes, np.random.default_rng(5))
@@ -58,7 +76,10 @@ def test_vary_without_ranges_only_centres_and_with_them_is_seeded():
 
 
 def test_joined_points_record_the_pen_up_jump_in_pendigits_format():
-    top, bottom = [(0.0, 0.0), (1.0, 0.0)], [(0.0, 1.0), (1.0, 1.0)]  # two strokes, pen lifted between
+    top, bottom = (
+        [(0.0, 0.0), (1.0, 0.0)],
+        [(0.0, 1.0), (1.0, 1.0)],
+    )  # two strokes, pen lifted between
     pts = joined_points([np.array(top), np.array(bottom)], 8)
     assert pts.shape == (8, 2)
     assert pts.min() == 0 and np.isclose(pts.max(), 100)
@@ -92,7 +113,9 @@ def test_stroke_digits_are_preprocessed_centred_and_seeded():
 
 
 def test_stroke_digits_are_readable_digits():
-    """A model trained on MNIST reads most of them: the templates and their variation make real digits."""
+    """A model trained on MNIST reads most of them: the templates and their variation
+    make real digits.
+    """
     x, y = stroke_digits(300, seed=11)
     from core.digits.pipeline import normalise
 
@@ -102,7 +125,9 @@ def test_stroke_digits_are_readable_digits():
     assert float((read == y).float().mean()) >= 0.8
 
 
-@pytest.mark.parametrize("build", [digits_validation.tablet_digits, digits_validation.tablet_box_digits])
+@pytest.mark.parametrize(
+    "build", [digits_validation.tablet_digits, digits_validation.tablet_box_digits]
+)
 def test_tablet_validation_sets_cover_every_drawing_and_tell_models_apart(build):
     data = build(per_drawing=8)
     n = len(digits_validation.CANVAS_STROKES)

@@ -1,4 +1,6 @@
-"""Sparse pen trajectories, square-filling, and the validation sets and canvas gate built on them."""
+"""Sparse pen trajectories, square-filling, and the validation sets and canvas gate
+built on them.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +26,9 @@ def test_resampling_spaces_points_evenly_along_the_line_and_keeps_its_ends():
     corner = np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0]])  # an L, 20 long
     pts = resample(corner, 5)
     np.testing.assert_allclose(pts, [[0, 0], [5, 0], [10, 0], [10, 5], [10, 10]])
-    np.testing.assert_allclose(resample(np.array([[3.0, 4.0], [3.0, 4.0]]), 3), [[3, 4]] * 3)  # a dot
+    np.testing.assert_allclose(
+        resample(np.array([[3.0, 4.0], [3.0, 4.0]]), 3), [[3, 4]] * 3
+    )  # a dot
 
 
 def test_a_ring_becomes_a_polygon_of_n_points_inside_it():
@@ -35,8 +39,13 @@ def test_a_ring_becomes_a_polygon_of_n_points_inside_it():
     assert np.all(np.abs(r - 20) < 2.5)  # the points lie on the ring...
     drawn = sparse_line(ring, 8)
     yy, xx = np.nonzero(drawn)
-    assert np.hypot(yy - 30, xx - 30).mean() < np.hypot(*(np.array(np.nonzero(ring)) - 30)).mean() - 0.5  # ...chords inside
-    assert not sparse_line(np.zeros((10, 10), bool), 8).any() and trajectory(np.zeros((10, 10), bool), 8).shape == (0, 2)
+    assert (
+        np.hypot(yy - 30, xx - 30).mean()
+        < np.hypot(*(np.array(np.nonzero(ring)) - 30)).mean() - 0.5
+    )  # ...chords inside
+    assert not sparse_line(np.zeros((10, 10), bool), 8).any() and trajectory(
+        np.zeros((10, 10), bool), 8
+    ).shape == (0, 2)
 
 
 def test_a_two_stroke_digit_is_joined_into_one_line_as_a_recorder_without_pen_up_draws_it():
@@ -79,8 +88,15 @@ def test_filling_a_square_stretches_narrow_digits_wide():
     top, bottom, left, right, has_ink = ink_box(x[:, 0])
     assert has_ink.tolist() == [True, True, False] and int(bottom[0] - top[0]) == 19
     torch.testing.assert_close(square_aspect(x), torch.tensor([5.0, 0.2, 1.0]))
-    cfg = AugmentConfig(fill_prob=1.0, max_rotation_deg=0, max_shear=0, thicken_prob=0, thin_prob=0,
-                        centre_jitter_px=0, solid_prob=0)
+    cfg = AugmentConfig(
+        fill_prob=1.0,
+        max_rotation_deg=0,
+        max_shear=0,
+        thicken_prob=0,
+        thin_prob=0,
+        centre_jitter_px=0,
+        solid_prob=0,
+    )
     out = augment_batch(x[:1], cfg, torch.Generator().manual_seed(0))
     t, b, lft, rgt, _ = ink_box(out[:, 0], 0.3)
     height, width = int(b[0] - t[0]) + 1, int(rgt[0] - lft[0]) + 1
@@ -97,7 +113,9 @@ def test_fill_and_sparse_off_leave_older_random_streams_alone(mnist):
 
 def test_sparse_pen_and_box_filled_validation_sets_go_through_the_page_pipeline(mnist):
     sparse = digits_validation.sparse_pen_digits(mnist.test_images, mnist.test_y, n=30)
-    boxed = digits_validation.box_filled_digits(mnist.test_images, mnist.test_y, n=30, sides=(16, 32))
+    boxed = digits_validation.box_filled_digits(
+        mnist.test_images, mnist.test_y, n=30, sides=(16, 32)
+    )
     assert sparse.x.shape == (30, 1, 28, 28) and boxed.x.shape == (60, 1, 28, 28)
     assert list(boxed.labels[:30]) == list(boxed.labels[30:])
     for data in (sparse, boxed):
@@ -107,7 +125,10 @@ def test_sparse_pen_and_box_filled_validation_sets_go_through_the_page_pipeline(
         assert (cy - 14).abs().max() < 1.01  # centred by mass like the page centres
     cnn = load_pretrained("cnn")
     # harder than MNIST, but still mostly readable: a broken set would read near chance
-    assert digits_validation.accuracy(cnn, sparse) > 0.7 and digits_validation.accuracy(cnn, boxed) > 0.8
+    assert (
+        digits_validation.accuracy(cnn, sparse) > 0.7
+        and digits_validation.accuracy(cnn, boxed) > 0.8
+    )
 
 
 def test_the_canvas_gate_passes_the_shipped_models_and_catches_a_wrong_one():
@@ -130,8 +151,14 @@ def test_another_stroke_order_adds_the_jump_back_to_the_start():
     in_order = sparse_line(line, 20)
     reordered = sparse_line(line, 20, cut=0.5)  # the down stroke first, then back to the top left
     assert not in_order[14, 14] and reordered[14, 14]  # the jump cuts diagonally across the inside
-    assert reordered[5, 5:24].sum() >= 15 and reordered[6:24, 24].sum() >= 15  # both strokes still drawn
+    assert (
+        reordered[5, 5:24].sum() >= 15 and reordered[6:24, 24].sum() >= 15
+    )  # both strokes still drawn
     assert np.array_equal(sparse_line(line, 20, cut=0.0), in_order)  # no cut: same order
     cuts = torch.tensor([0.0, 0.5])
-    batch = sparse_lines(torch.from_numpy(line)[None, None].repeat(2, 1, 1, 1), torch.tensor([20, 20]), cuts)
-    assert torch.equal(batch[1, 0], torch.from_numpy(reordered)) and torch.equal(batch[0, 0], torch.from_numpy(in_order))
+    batch = sparse_lines(
+        torch.from_numpy(line)[None, None].repeat(2, 1, 1, 1), torch.tensor([20, 20]), cuts
+    )
+    assert torch.equal(batch[1, 0], torch.from_numpy(reordered)) and torch.equal(
+        batch[0, 0], torch.from_numpy(in_order)
+    )

@@ -1,4 +1,5 @@
-"""The draw-a-digit page under AppTest: invitation, model choice, URL state, drawings fed in by hand.
+"""The draw-a-digit page under AppTest: invitation, model choice, URL state,
+drawings fed in by hand.
 
 AppTest does not run the canvas's JavaScript, so a drawing is fed in the way the
 component itself delivers one: as its state in `st.session_state`, with the
@@ -97,7 +98,9 @@ def test_a_dot_gets_a_message_not_a_guess(app_test):
 
 
 def test_url_restores_the_settings_and_chalk_drawings_are_read(app_test):
-    at = app_test(PAGE, {"draw_model": "Shipped MLP", "draw_pen": "12", "draw_chalk": "1"}, timeout=180)
+    at = app_test(
+        PAGE, {"draw_model": "Shipped MLP", "draw_pen": "12", "draw_chalk": "1"}, timeout=180
+    )
     assert not at.exception
     assert at.selectbox(key="draw_model").value == "Shipped MLP"
     assert at.slider(key="draw_pen").value == 12
@@ -107,10 +110,13 @@ def test_url_restores_the_settings_and_chalk_drawings_are_read(app_test):
     assert any("Shipped MLP: probability" in str(c.proto.spec) for c in at.get("plotly_chart"))
 
 
-@pytest.mark.parametrize("query", [
-    {"draw_model": "<script>alert(1)</script>", "draw_pen": "1e999", "draw_chalk": "maybe"},
-    {"draw_model": "Yours: nobody", "draw_pen": "-5", "draw_chalk": ""},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"draw_model": "<script>alert(1)</script>", "draw_pen": "1e999", "draw_chalk": "maybe"},
+        {"draw_model": "Yours: nobody", "draw_pen": "-5", "draw_chalk": ""},
+    ],
+)
 def test_hostile_links_fall_back_to_defaults(app_test, query):
     at = app_test(PAGE, query, timeout=180)
     assert not at.exception
@@ -124,7 +130,9 @@ def test_students_models_are_offered_and_a_misfit_gets_a_message(app_test):
     good = build_model(ModelSpec("linear")).eval()
     at.session_state["user_models"] = {
         "my softmax": SavedModel(good, ModelSpec("linear"), {}),
-        "misfit": SavedModel(nn.Sequential(nn.Flatten(), nn.Linear(784, 3)), ModelSpec("linear"), {}),
+        "misfit": SavedModel(
+            nn.Sequential(nn.Flatten(), nn.Linear(784, 3)), ModelSpec("linear"), {}
+        ),
     }
     at.run()
     box = at.selectbox(key="draw_model")
@@ -135,7 +143,9 @@ def test_students_models_are_offered_and_a_misfit_gets_a_message(app_test):
     assert any("does not fit" in w.value for w in at.warning)
     at.selectbox(key="draw_model").set_value("Yours: my softmax").run()
     assert not at.exception and prediction(at) is not None
-    assert any("In w*x even blank pixels vote" in m.value for m in at.markdown)  # linear: w*x map shown
+    assert any(
+        "In w*x even blank pixels vote" in m.value for m in at.markdown
+    )  # linear: w*x map shown
 
 
 def test_presenter_mode_hides_the_colour_switch(app_test):

@@ -22,10 +22,12 @@ from core.autograd.ops import INDEX, NEG, OPERATORS, OPS, TRANSPOSE_T
 from core.autograd.program import parse_program
 from core.autograd.source import ExpressionError
 
-LEAVES_TEXT = ("x = torch.tensor([[1., 2., 3.], [4., 5., 6.]], requires_grad=True)\n"
-               "w = torch.randn(3, 2, seed=0, requires_grad=True)\n"
-               "s = torch.tensor(2.0)\n"
-               "t = torch.randint(0, 2, (2,), seed=1)")
+LEAVES_TEXT = (
+    "x = torch.tensor([[1., 2., 3.], [4., 5., 6.]], requires_grad=True)\n"
+    "w = torch.randn(3, 2, seed=0, requires_grad=True)\n"
+    "s = torch.tensor(2.0)\n"
+    "t = torch.randint(0, 2, (2,), seed=1)"
+)
 SPECS = parse_leaves(LEAVES_TEXT)
 NAMES = [s.name for s in SPECS]
 
@@ -59,8 +61,7 @@ def test_leaves_follow_pytorch():
 
 def test_leaf_code_recreates_the_same_tensors():
     lines = leaves_code(SPECS)
-    assert lines[0] == ("x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], "
-                        "requires_grad=True)")
+    assert lines[0] == ("x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)")
     assert lines[1:3] == ["torch.manual_seed(0)", "w = torch.randn(3, 2, requires_grad=True)"]
     assert "t = torch.randint(0, 2, (2,))" in lines
 
@@ -71,23 +72,26 @@ def test_leaf_from_python_without_text():
     assert v.shape == (2, 2) and v.requires_grad and v.is_leaf
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("x = torch.tensor([1, 2], requires_grad=True)", "only floating-point tensors"),
-    ("x = torch.randn(10, 10, 10, 10, 10)", "at most 4 dimensions"),
-    ("x = torch.randn(1000, 1000)", "1,000,000 elements"),
-    ("x = torch.randn(0, 3)", "between 1 and"),
-    ("x = torch.eye(3)", "not a constructor"),
-    ("import os", "no imports needed"),
-    ("x = torch.tensor([[1., 2.], [3.]])", "x:"),
-    ("x = torch.tensor([1.], dtype=torch.int8)", "dtype must be one of"),
-    ("x = torch.randn(2, seed=-1)", "the seed must be"),
-    ("x = torch.tensor([1.])\nx = torch.tensor([2.])", "already a leaf"),
-    ("__x = torch.tensor([1.])", "names starting with _"),
-    ("exp = torch.tensor([1.])", "built-in name"),
-    ("x = torch.tensor([1e999])", "number too large"),
-    ("", "define at least one leaf"),
-    ("x = torch.randn(2, generator=g)", "takes only the keywords"),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("x = torch.tensor([1, 2], requires_grad=True)", "only floating-point tensors"),
+        ("x = torch.randn(10, 10, 10, 10, 10)", "at most 4 dimensions"),
+        ("x = torch.randn(1000, 1000)", "1,000,000 elements"),
+        ("x = torch.randn(0, 3)", "between 1 and"),
+        ("x = torch.eye(3)", "not a constructor"),
+        ("import os", "no imports needed"),
+        ("x = torch.tensor([[1., 2.], [3.]])", "x:"),
+        ("x = torch.tensor([1.], dtype=torch.int8)", "dtype must be one of"),
+        ("x = torch.randn(2, seed=-1)", "the seed must be"),
+        ("x = torch.tensor([1.])\nx = torch.tensor([2.])", "already a leaf"),
+        ("__x = torch.tensor([1.])", "names starting with _"),
+        ("exp = torch.tensor([1.])", "built-in name"),
+        ("x = torch.tensor([1e999])", "number too large"),
+        ("", "define at least one leaf"),
+        ("x = torch.randn(2, generator=g)", "takes only the keywords"),
+    ],
+)
 def test_bad_leaves_are_refused_with_a_reason(text, reason):
     with pytest.raises(ExpressionError) as info:
         make_leaves(parse_leaves(text))
@@ -105,24 +109,30 @@ def test_chapter_example_by_hand():
     assert ev.output.item() == pytest.approx(99.5)
     assert ev.output_name == "out"
     assert [(r.op, r.text, r.name) for r in ev.records] == [
-        ("add", "x + 2", "y"), ("mul", "y * y", None), ("mul", "y * y * 3", "z"),
-        ("mean", "z.mean()", "out")]
+        ("add", "x + 2", "y"),
+        ("mul", "y * y", None),
+        ("mul", "y * y * 3", "z"),
+        ("mean", "z.mean()", "out"),
+    ]
     ev.output.backward()
     assert ev.values["x"].grad.tolist() == [[3, 4, 5], [6, 7, 8]]  # d out/dx = x + 2
 
 
-@pytest.mark.parametrize("program, code", [
-    ("exp(x).sum()", "out = torch.exp(x).sum()"),
-    ("softmax(x, 1)", "out = F.softmax(x, dim=1)"),
-    ("torch.nn.functional.log_softmax(x, dim=0)", "out = F.log_softmax(x, dim=0)"),
-    ("max(x, dim=1)", "out = torch.max(x, dim=1).values"),
-    ("x.sum(0, True)", "out = x.sum(dim=0, keepdim=True)"),
-    ("reshape(x, 3, 2)", "out = torch.reshape(x, (3, 2))"),
-    ("mse_loss(x, x * 2, 'sum')", "out = F.mse_loss(x, x * 2, reduction='sum')"),
-    ("cross_entropy(x @ w, t)", "out = F.cross_entropy(x @ w, t)"),
-    ("(x.T @ x)[0, 1:]", "out = (x.T @ x)[0, 1:]"),
-    ("-x ** 2 / s", "out = -x ** 2 / s"),
-])
+@pytest.mark.parametrize(
+    "program, code",
+    [
+        ("exp(x).sum()", "out = torch.exp(x).sum()"),
+        ("softmax(x, 1)", "out = F.softmax(x, dim=1)"),
+        ("torch.nn.functional.log_softmax(x, dim=0)", "out = F.log_softmax(x, dim=0)"),
+        ("max(x, dim=1)", "out = torch.max(x, dim=1).values"),
+        ("x.sum(0, True)", "out = x.sum(dim=0, keepdim=True)"),
+        ("reshape(x, 3, 2)", "out = torch.reshape(x, (3, 2))"),
+        ("mse_loss(x, x * 2, 'sum')", "out = F.mse_loss(x, x * 2, reduction='sum')"),
+        ("cross_entropy(x @ w, t)", "out = F.cross_entropy(x @ w, t)"),
+        ("(x.T @ x)[0, 1:]", "out = (x.T @ x)[0, 1:]"),
+        ("-x ** 2 / s", "out = -x ** 2 / s"),
+    ],
+)
 def test_programs_run_and_print_as_pytorch(program, code):
     prog = parse_program(program, NAMES)
     assert prog.code() == [code]
@@ -216,53 +226,138 @@ def test_error_positions_count_characters_not_bytes():
 # ---- the fuzz test ------------------------------------------------------------------------
 
 ATOMS = st.sampled_from(["x", "w", "s", "t", "v0", "2", "0.5", "-1", "3"])
-UNARY = st.sampled_from(["exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "sqrt", "abs",
-                         "square", "sum", "mean", "max", "min", "detach"])
-BINARY = st.sampled_from(["mse_loss", "binary_cross_entropy", "cross_entropy", "matmul", "pow",
-                          "linear", "torch.matmul", "F.mse_loss"])
+UNARY = st.sampled_from(
+    [
+        "exp",
+        "log",
+        "sin",
+        "cos",
+        "tanh",
+        "sigmoid",
+        "relu",
+        "sqrt",
+        "abs",
+        "square",
+        "sum",
+        "mean",
+        "max",
+        "min",
+        "detach",
+    ]
+)
+BINARY = st.sampled_from(
+    [
+        "mse_loss",
+        "binary_cross_entropy",
+        "cross_entropy",
+        "matmul",
+        "pow",
+        "linear",
+        "torch.matmul",
+        "F.mse_loss",
+    ]
+)
 
 
 def _grow(children):
     return st.one_of(
-        st.tuples(children, st.sampled_from(["+", "-", "*", "/", "**", "@"]), children)
-        .map(lambda p: f"({p[0]} {p[1]} {p[2]})"),
+        st.tuples(children, st.sampled_from(["+", "-", "*", "/", "**", "@"]), children).map(
+            lambda p: f"({p[0]} {p[1]} {p[2]})"
+        ),
         children.map(lambda c: f"-{c}"),
         st.tuples(UNARY, children).map(lambda p: f"{p[0]}({p[1]})"),
         st.tuples(children, UNARY).map(lambda p: f"({p[0]}).{p[1]}()"),
-        st.tuples(st.sampled_from(["softmax", "log_softmax", "sum", "mean", "max", "unsqueeze"]),
-                  children, st.integers(-2, 2)).map(lambda p: f"{p[0]}({p[1]}, dim={p[2]})"),
+        st.tuples(
+            st.sampled_from(["softmax", "log_softmax", "sum", "mean", "max", "unsqueeze"]),
+            children,
+            st.integers(-2, 2),
+        ).map(lambda p: f"{p[0]}({p[1]}, dim={p[2]})"),
         st.tuples(BINARY, children, children).map(lambda p: f"{p[0]}({p[1]}, {p[2]})"),
         children.map(lambda c: f"({c}).T"),
         st.tuples(children, st.integers(-3, 3)).map(lambda p: f"({p[0]})[{p[1]}]"),
-        st.tuples(children, st.sampled_from(["(6,)", "3, 2", "-1", "2, 3", "1, -1"]))
-        .map(lambda p: f"({p[0]}).reshape({p[1]})"),
-        st.tuples(children, st.integers(-2, 2), st.integers(-2, 2))
-        .map(lambda p: f"transpose({p[0]}, {p[1]}, {p[2]})"),
+        st.tuples(children, st.sampled_from(["(6,)", "3, 2", "-1", "2, 3", "1, -1"])).map(
+            lambda p: f"({p[0]}).reshape({p[1]})"
+        ),
+        st.tuples(children, st.integers(-2, 2), st.integers(-2, 2)).map(
+            lambda p: f"transpose({p[0]}, {p[1]}, {p[2]})"
+        ),
     )
 
 
 EXPRESSIONS = st.recursive(ATOMS, _grow, max_leaves=10)
 PROGRAMS = st.lists(EXPRESSIONS, min_size=1, max_size=3).map(
-    lambda exprs: "\n".join(f"v{i} = {e}" for i, e in enumerate(exprs)))
-HOSTILE = ["__class__", "__import__('os')", "lambda: 0", "[i for i in x]", ".__bases__", "()",
-           "'", '"', "**", "9**9**9", "\n", "=", ":", "#", "\\", ".grad", "getattr(x, 'a')",
-           "eval('1')", "exec('1')", "open('/etc/passwd')", "torch.", "F.", ".__dict__", "[",
-           "]", "{", "}", "\x00", "…", "ｘ", "1e999", "1j", "@", "...", "*", "yield", "await",
-           "x.__class__.__subclasses__()", "globals()", "breakpoint()", " if x else ", ":=",
-           "\t", "(" * 60, ")" * 60, "-" * 120]
+    lambda exprs: "\n".join(f"v{i} = {e}" for i, e in enumerate(exprs))
+)
+HOSTILE = [
+    "__class__",
+    "__import__('os')",
+    "lambda: 0",
+    "[i for i in x]",
+    ".__bases__",
+    "()",
+    "'",
+    '"',
+    "**",
+    "9**9**9",
+    "\n",
+    "=",
+    ":",
+    "#",
+    "\\",
+    ".grad",
+    "getattr(x, 'a')",
+    "eval('1')",
+    "exec('1')",
+    "open('/etc/passwd')",
+    "torch.",
+    "F.",
+    ".__dict__",
+    "[",
+    "]",
+    "{",
+    "}",
+    "\x00",
+    "…",
+    "ｘ",
+    "1e999",
+    "1j",
+    "@",
+    "...",
+    "*",
+    "yield",
+    "await",
+    "x.__class__.__subclasses__()",
+    "globals()",
+    "breakpoint()",
+    " if x else ",
+    ":=",
+    "\t",
+    "(" * 60,
+    ")" * 60,
+    "-" * 120,
+]
 
 
 def _mutate(pair):
     text, edits = pair
     for pos, insert, delete in edits:
         pos %= len(text) + 1
-        text = text[:pos] + insert + text[pos + delete:]
+        text = text[:pos] + insert + text[pos + delete :]
     return text
 
 
-MUTATED = st.tuples(PROGRAMS, st.lists(st.tuples(
-    st.integers(0, 400), st.one_of(st.sampled_from(HOSTILE), st.text(max_size=4)),
-    st.integers(0, 4)), min_size=1, max_size=4)).map(_mutate)
+MUTATED = st.tuples(
+    PROGRAMS,
+    st.lists(
+        st.tuples(
+            st.integers(0, 400),
+            st.one_of(st.sampled_from(HOSTILE), st.text(max_size=4)),
+            st.integers(0, 4),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+).map(_mutate)
 ANY_TEXT = st.one_of(PROGRAMS, MUTATED, st.text(max_size=120))
 
 
@@ -278,8 +373,12 @@ def pipeline(text: str) -> None:
             G.explain_step(target, trace, i)
 
 
-FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 @FUZZ
@@ -294,26 +393,97 @@ def test_fuzz_only_expression_error_escapes(text):
 # What the evaluator may call: torch's whitelisted functions and its own plumbing.
 TORCH_ALLOWED = {
     # the whitelist's operations
-    "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "sqrt", "abs", "square", "pow",
-    "sum", "mean", "max", "min", "matmul", "softmax", "log_softmax", "transpose", "reshape",
-    "unsqueeze", "squeeze", "detach", "mse_loss", "binary_cross_entropy", "cross_entropy",
-    "linear", "wrapped",  # Tensor's reflected operators (2 - x) are Python wrappers
+    "exp",
+    "log",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "sqrt",
+    "abs",
+    "square",
+    "pow",
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "matmul",
+    "softmax",
+    "log_softmax",
+    "transpose",
+    "reshape",
+    "unsqueeze",
+    "squeeze",
+    "detach",
+    "mse_loss",
+    "binary_cross_entropy",
+    "cross_entropy",
+    "linear",
+    "wrapped",  # Tensor's reflected operators (2 - x) are Python wrappers
     # the evaluator's checks: finiteness
-    "isfinite", "isnan", "all", "is_floating_point", "numel",
+    "isfinite",
+    "isnan",
+    "all",
+    "is_floating_point",
+    "numel",
     # leaves
-    "tensor", "randn", "rand", "randint", "zeros", "ones", "manual_seed", "Generator",
+    "tensor",
+    "randn",
+    "rand",
+    "randint",
+    "zeros",
+    "ones",
+    "manual_seed",
+    "Generator",
     "requires_grad_",
 }
 LANGUAGE_FILES = {
     importlib.import_module(f"core.autograd.{name}").__file__
     for name in ("source", "ops", "leaves", "evaluate", "compiler", "program")
 }
-NEVER = {"eval", "exec", "compile", "__import__", "getattr", "setattr", "delattr", "open",
-         "globals", "locals", "vars", "breakpoint", "input", "system", "popen", "import_module",
-         "loads", "load", "__getattribute__", "__subclasses__"}
-PLUMBING_MODULES = ("builtins", "_operator", "math", "dict", "list", "str", "set", "bytes", "mappingproxy",
-                    "float", "int", "tuple", "ast.py", "inspect.py", "re/__init__.py",
-                    "difflib.py", "<string>", "enum.py")
+NEVER = {
+    "eval",
+    "exec",
+    "compile",
+    "__import__",
+    "getattr",
+    "setattr",
+    "delattr",
+    "open",
+    "globals",
+    "locals",
+    "vars",
+    "breakpoint",
+    "input",
+    "system",
+    "popen",
+    "import_module",
+    "loads",
+    "load",
+    "__getattribute__",
+    "__subclasses__",
+}
+PLUMBING_MODULES = (
+    "builtins",
+    "_operator",
+    "math",
+    "dict",
+    "list",
+    "str",
+    "set",
+    "bytes",
+    "mappingproxy",
+    "float",
+    "int",
+    "tuple",
+    "ast.py",
+    "inspect.py",
+    "re/__init__.py",
+    "difflib.py",
+    "<string>",
+    "enum.py",
+)
 
 
 def _calls_from_the_evaluator(fn) -> set[tuple[str, str]]:
@@ -324,12 +494,22 @@ def _calls_from_the_evaluator(fn) -> set[tuple[str, str]]:
 
     def profile(frame, event, arg):
         if event == "c_call" and frame.f_code.co_filename in here:
-            owner = getattr(arg, "__module__", None) or type(getattr(arg, "__self__", None)).__name__
+            owner = (
+                getattr(arg, "__module__", None) or type(getattr(arg, "__self__", None)).__name__
+            )
             seen.add((str(owner), arg.__name__))
-        elif event == "call" and frame.f_back is not None \
-                and frame.f_back.f_code.co_filename in here and frame.f_code.co_filename not in here:
-            seen.add((frame.f_code.co_filename.split("site-packages/")[-1].split("python3.11/")[-1],
-                      frame.f_code.co_name))
+        elif (
+            event == "call"
+            and frame.f_back is not None
+            and frame.f_back.f_code.co_filename in here
+            and frame.f_code.co_filename not in here
+        ):
+            seen.add(
+                (
+                    frame.f_code.co_filename.split("site-packages/")[-1].split("python3.11/")[-1],
+                    frame.f_code.co_name,
+                )
+            )
 
     sys.setprofile(profile)
     try:
@@ -339,8 +519,9 @@ def _calls_from_the_evaluator(fn) -> set[tuple[str, str]]:
     return seen
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(ANY_TEXT)
 def test_fuzz_nothing_outside_the_whitelist_is_called(text):
     def attempt():
@@ -364,8 +545,7 @@ def test_fuzz_nothing_outside_the_whitelist_is_called(text):
 def test_fuzz_every_operation_goes_through_the_whitelist(text):
     ran = []
     real = compiler.dispatch
-    allowed = {*OPS.values(), *OPERATORS.values(), NEG, TRANSPOSE_T,
-               INDEX}
+    allowed = {*OPS.values(), *OPERATORS.values(), NEG, TRANSPOSE_T, INDEX}
 
     def spy(op, *args, **kwargs):
         ran.append(op)

@@ -1,4 +1,6 @@
-"""The foundation: layout, dependency pins, core's independence from streamlit, start-up lightness."""
+"""The foundation: layout, dependency pins, core's independence from streamlit,
+start-up lightness.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +16,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_layout_exists():
-    for name in ["app.py", "pages", "core", "assets", "requirements.txt", "tests", "pyproject.toml",
-                 "uv.lock", ".streamlit/config.toml", ".ci/run", "README.md"]:
+    for name in [
+        "app.py",
+        "pages",
+        "core",
+        "assets",
+        "requirements.txt",
+        "tests",
+        "pyproject.toml",
+        "uv.lock",
+        ".streamlit/config.toml",
+        ".ci/run",
+        "README.md",
+    ]:
         assert (ROOT / name).exists(), name
 
 
@@ -38,10 +51,14 @@ def test_core_never_imports_streamlit(path):
 
 def test_importing_all_of_core_loads_no_streamlit():
     mods = [f"core.{p.stem}" for p in (ROOT / "core").glob("*.py") if p.stem != "__init__"]
-    code = "import sys\n" + "".join(f"import {m}\n" for m in mods) + \
-        "print([m for m in sys.modules if m.split('.')[0] == 'streamlit'])"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in mods)
+        + "print([m for m in sys.modules if m.split('.')[0] == 'streamlit'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -64,24 +81,44 @@ def test_every_dependency_is_pinned():
 
 
 def test_requirements_txt_is_exported_from_the_lock():
-    """requirements.txt must equal `uv export` of uv.lock; regenerate it with the command in its header."""
+    """requirements.txt must equal `uv export` of uv.lock; regenerate it with the command
+    in its header.
+    """
     import shutil
 
     uv = shutil.which("uv")
     if uv is None:
         pytest.skip("uv is not on PATH")
     fresh = subprocess.run(
-        [uv, "export", "--format", "requirements-txt", "--no-dev", "--no-hashes", "--no-emit-project",
-         "--frozen", "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        [
+            uv,
+            "export",
+            "--format",
+            "requirements-txt",
+            "--no-dev",
+            "--no-hashes",
+            "--no-emit-project",
+            "--frozen",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
     def reqs(text: str) -> list[str]:
-        return sorted(line.strip() for line in text.splitlines()
-                      if line.strip() and not line.lstrip().startswith("#"))
+        return sorted(
+            line.strip()
+            for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        )
 
     assert reqs(fresh) == reqs((ROOT / "requirements.txt").read_text()), (
         "requirements.txt drifted from uv.lock: run "
-        "`uv export --format requirements-txt --no-dev --no-hashes --no-emit-project -o requirements.txt`")
+        "`uv export --format requirements-txt --no-dev --no-hashes --no-emit-project "
+        "-o requirements.txt`"
+    )
 
 
 def test_streamlit_config_is_deliberate():
@@ -101,10 +138,12 @@ def test_home_page_does_not_import_torch():
         "from streamlit.testing.v1 import AppTest\n"
         "at = AppTest.from_file('app.py', default_timeout=60).run()\n"
         "assert not at.exception, at.exception\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'torchvision', 'torchviz'}))\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}"
+        " & {'torch', 'torchvision', 'torchviz'}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip().splitlines()[-1] == "[]"
 
 

@@ -58,17 +58,26 @@ def test_pendigits_format_and_strokes(tmp_path):
     lo, hi = handwriting.PEN_BOX
     half = digits.DEFAULT_STROKE // 2
     top, left, bottom, right = digits.bounding_box(ink)
-    assert abs(top - (lo - half)) <= 1 and abs(bottom - (hi + half + 1)) <= 1  # y points up: 100 is the top
+    assert (
+        abs(top - (lo - half)) <= 1 and abs(bottom - (hi + half + 1)) <= 1
+    )  # y points up: 100 is the top
     assert abs(left - (lo - half)) <= 1 and abs(right - (hi + half + 1)) <= 1
     assert ink[(lo + hi) // 2, (lo + hi) // 2] == 1  # the stroke through the middle (50, 50)
 
 
-@pytest.mark.parametrize("name,text,why", [
-    ("semeion", "0 1 0\n", "266 values"),
-    ("optdigits", "".join(f"h{i}\n" for i in range(21)) + "0101\n" * 32 + " 3\n", "bad bitmap row"),
-    ("pendigits", "1,2,3,0000000100\n", "not 16 numbers"),
-    ("pendigits", "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0000000000\n", "one-hot"),
-])
+@pytest.mark.parametrize(
+    "name,text,why",
+    [
+        ("semeion", "0 1 0\n", "266 values"),
+        (
+            "optdigits",
+            "".join(f"h{i}\n" for i in range(21)) + "0101\n" * 32 + " 3\n",
+            "bad bitmap row",
+        ),
+        ("pendigits", "1,2,3,0000000100\n", "not 16 numbers"),
+        ("pendigits", "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0000000000\n", "one-hot"),
+    ],
+)
 def test_malformed_files_are_refused(tmp_path, name, text, why):
     with pytest.raises(ValueError, match=why):
         handwriting.LOADERS[name](write(tmp_path, name, text))
@@ -79,10 +88,16 @@ def test_missing_files_say_where(tmp_path):
         handwriting.load_semeion(tmp_path)
 
 
-@pytest.mark.skipif(not (data_dir() / "handwriting").is_dir(), reason="evaluation sets not on this machine")
+@pytest.mark.skipif(
+    not (data_dir() / "handwriting").is_dir(), reason="evaluation sets not on this machine"
+)
 def test_the_real_sets_load_with_their_published_sizes():
     sets = handwriting.load_all()
-    assert {k: len(v) for k, v in sets.items()} == {"semeion": 1593, "optdigits": 1934, "pendigits": 3498}
+    assert {k: len(v) for k, v in sets.items()} == {
+        "semeion": 1593,
+        "optdigits": 1934,
+        "pendigits": 3498,
+    }
     for data in sets.values():
         assert set(data.labels.tolist()) == set(range(10))
         sub = data.subset(20, seed=1)

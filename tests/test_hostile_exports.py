@@ -25,14 +25,13 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core import linreg, logreg
 from core.autograd import scenarios as P
 from core.autograd.code import scenario_code
 from core.autograd.source import ExpressionError
+from core.linreg import HandConfig, TorchConfig
 from core.linreg import export as linreg_export
-from core.linreg import lab as linreg
 from core.linreg.data import dataset_from_columns
-from core.linreg.lab import HandConfig, TorchConfig
-from core.logreg import lab as lr
 from core.logreg.data import dataset_from_csv
 from core.logreg.export import export_script
 from core.untrusted import file_stem, plot_text, py_comment, py_string
@@ -46,19 +45,35 @@ NASTY = [
     "x\n__import__('os').system('touch PWNED')\n#",
     "x\r__import__('os').system('touch PWNED')\r#",
     "x\r\nimport os; os.system('touch PWNED')",
-    "\x0c\x0b\x85\u2028\u2029", "# -*- coding: utf-7 -*-", "+AAo-import os+AAo-",
-    "\u202e\u2066evil\u2069\u202c", "\\", "\\\n", "\x00", "{x}", "%s", "}}{{", "\\N{LF}",
-    "<a href='http://example.invalid'>x</a>", "![i](http://example.invalid/i.png)",
-    "é中文🙂", "",
+    "\x0c\x0b\x85\u2028\u2029",
+    "# -*- coding: utf-7 -*-",
+    "+AAo-import os+AAo-",
+    "\u202e\u2066evil\u2069\u202c",
+    "\\",
+    "\\\n",
+    "\x00",
+    "{x}",
+    "%s",
+    "}}{{",
+    "\\N{LF}",
+    "<a href='http://example.invalid'>x</a>",
+    "![i](http://example.invalid/i.png)",
+    "é中文🙂",
+    "",
 ]
 HOSTILE_TEXT = st.one_of(
     st.sampled_from(NASTY),
     st.text(st.characters(codec="utf-8"), max_size=40),
-    st.lists(st.sampled_from(NASTY + ['"', "'", "\n", "\r", "#", "\\", "coding:", "=", ":"]),
-             max_size=6).map("".join),
+    st.lists(
+        st.sampled_from(NASTY + ['"', "'", "\n", "\r", "#", "\\", "coding:", "=", ":"]), max_size=6
+    ).map("".join),
 )
-FUZZ = settings(max_examples=1000, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+FUZZ = settings(
+    max_examples=1000,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 def shape_of(source: str) -> str:
@@ -100,8 +115,9 @@ def linreg_script(x_name: str, y_name: str, steps: int = 3) -> str:
     x = np.linspace(0, 4, 12)
     y_name = y_name if y_name != x_name else y_name + "_"
     data = dataset_from_columns({x_name: x, y_name: 2 * x + 1}, x_name, y_name, b"an upload")
-    run = linreg.LabRun(linreg.make_problem(data, 1, True), HandConfig(0.1, 5),
-                        TorchConfig(0.1, 5, optimizer="sgd"))
+    run = linreg.LabRun(
+        linreg.make_problem(data, 1, True), HandConfig(0.1, 5), TorchConfig(0.1, 5, optimizer="sgd")
+    )
     run.advance(steps)
     return linreg_export.reproduction_script(run)
 
@@ -121,7 +137,7 @@ def test_linreg_script_shape_never_depends_on_column_names(x_name, y_name):
 def logreg_script(name: str) -> str:
     rows = "".join(f"{i % 7 - 3},{i % 5 - 2},{i % 2}\n" for i in range(30))
     data = dataset_from_csv(("x1,x2,label\n" + rows).encode(), name=name)
-    return export_script(data, lr.LogRegConfig(), 2)
+    return export_script(data, logreg.LogRegConfig(), 2)
 
 
 BENIGN_LOGREG = shape_of(logreg_script("points.csv"))
@@ -135,14 +151,20 @@ def test_logreg_script_shape_never_depends_on_the_file_name(name):
 
 # ---- the autograd code panel ---------------------------------------------------------------
 
-LEAVES = ("x = torch.tensor([[1., 2., 3.], [4., 5., 6.]], requires_grad=True)\n"
-          "w = torch.randn(3, 2, seed=0, requires_grad=True)\ns = torch.tensor(2.0)\n"
-          "t = torch.tensor([0, 1])\nv0 = torch.ones(2, 3)")
+LEAVES = (
+    "x = torch.tensor([[1., 2., 3.], [4., 5., 6.]], requires_grad=True)\n"
+    "w = torch.randn(3, 2, seed=0, requires_grad=True)\ns = torch.tensor(2.0)\n"
+    "t = torch.tensor([0, 1])\nv0 = torch.ones(2, 3)"
+)
 SAFE_CALLS = {"print", "retain_grad", "backward", "manual_seed", "ones_like", "sum", "mean"}
 
 
-@settings(max_examples=400, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=400,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(ANY_TEXT)
 @pytest.mark.filterwarnings("ignore:Using a target size")
 def test_autograd_code_panel_is_only_torch_and_print(program):
@@ -154,17 +176,34 @@ def test_autograd_code_panel_is_only_torch_and_print(program):
     code = scenario_code(scenario, comp, "sum")
     tree = ast.parse(code)
     for node in ast.walk(tree):
-        assert not isinstance(node, (ast.Lambda, ast.FunctionDef, ast.ClassDef, ast.With,
-                                     ast.Global, ast.Delete, ast.While, ast.For))
+        assert not isinstance(
+            node,
+            (
+                ast.Lambda,
+                ast.FunctionDef,
+                ast.ClassDef,
+                ast.With,
+                ast.Global,
+                ast.Delete,
+                ast.While,
+                ast.For,
+            ),
+        )
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names = [a.name for a in node.names]
-            assert names in (["torch"], ["torch.nn.functional"]) or \
-                (isinstance(node, ast.ImportFrom) and node.module in ("torch", "torch.nn")), names
+            assert names in (["torch"], ["torch.nn.functional"]) or (
+                isinstance(node, ast.ImportFrom) and node.module in ("torch", "torch.nn")
+            ), names
         if isinstance(node, ast.Attribute):
             assert not node.attr.startswith("_"), node.attr
         if isinstance(node, ast.Name):
-            assert not node.id.startswith("_") and node.id not in {"eval", "exec", "open",
-                                                                    "getattr", "compile"}
+            assert not node.id.startswith("_") and node.id not in {
+                "eval",
+                "exec",
+                "open",
+                "getattr",
+                "compile",
+            }
 
 
 # ---- for real: the nastiest names, run --------------------------------------------------------
@@ -172,9 +211,13 @@ def test_autograd_code_panel_is_only_torch_and_print(program):
 
 @pytest.mark.slow
 def test_hostile_scripts_only_train_and_print(tmp_path):
-    scripts = [linreg_script(NASTY[0], NASTY[2]), linreg_script(NASTY[3], NASTY[6]),
-               linreg_script(NASTY[7], NASTY[8]), logreg_script(NASTY[1]),
-               logreg_script(NASTY[4])]
+    scripts = [
+        linreg_script(NASTY[0], NASTY[2]),
+        linreg_script(NASTY[3], NASTY[6]),
+        linreg_script(NASTY[7], NASTY[8]),
+        logreg_script(NASTY[1]),
+        logreg_script(NASTY[4]),
+    ]
     paths = []
     for i, source in enumerate(scripts):
         paths.append(tmp_path / f"s{i}.py")
@@ -182,8 +225,13 @@ def test_hostile_scripts_only_train_and_print(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     runner = "import runpy, sys\nfor p in sys.argv[1:]:\n    runpy.run_path(p, run_name='__main__')"
-    out = subprocess.run([sys.executable, "-c", runner, *map(str, paths)], capture_output=True,
-                         text=True, timeout=300, cwd=work)
+    out = subprocess.run(
+        [sys.executable, "-c", runner, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=work,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert list(work.iterdir()) == [], "a script created a file"
     assert out.stdout.count('"by_hand"') == 3 and out.stdout.count("final train loss") == 2

@@ -36,9 +36,14 @@ PAGES = {  # page -> the files whose widget keys it reads from the URL
 }
 KEY = re.compile(r"\A(?:lin|lr|mn|ag|draw)_[a-z0-9_]+\Z")
 HOSTILE_VALUES = [
-    "![i](http://example.invalid/u.png)", "<img src=http://example.invalid/v.png>",
+    "![i](http://example.invalid/u.png)",
+    "<img src=http://example.invalid/v.png>",
     "[l](http://example.invalid/l) https://example.invalid/w www.example.invalid x@example.invalid",
-    ":red[red] $x$ **b** <script>alert(1)</script>", "nan", "1e400", "9" * 3000, "\x00\r\n#",
+    ":red[red] $x$ **b** <script>alert(1)</script>",
+    "nan",
+    "1e400",
+    "9" * 3000,
+    "\x00\r\n#",
 ]
 # Unescaped: a link or image target, an HTML tag, a bare URL or e-mail address.
 RAW_MARKUP = re.compile(r"(?<!\\)\]\(|(?<!\\)<[a-z/!]|https?://|www\.|\w@\w", re.I)
@@ -49,15 +54,29 @@ def url_keys(files: list[str]) -> list[str]:
     keys = {"presenter"}
     for name in files:
         for node in ast.walk(ast.parse((ROOT / name).read_text())):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and KEY.match(node.value):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and KEY.match(node.value)
+            ):
                 keys.add(node.value)
     return sorted(keys)
 
 
 def rendered_markdown(at) -> list[str]:
     """Every Markdown text the page rendered (code blocks removed), toasts included."""
-    kinds = ("markdown", "caption", "title", "header", "subheader", "info", "warning", "error",
-             "success", "toast")
+    kinds = (
+        "markdown",
+        "caption",
+        "title",
+        "header",
+        "subheader",
+        "info",
+        "warning",
+        "error",
+        "success",
+        "toast",
+    )
     return [FENCED.sub("", str(e.value)) for kind in kinds for e in getattr(at, kind)]
 
 
@@ -87,8 +106,9 @@ def test_hostile_values_in_every_url_parameter(app_test, page):
 
 
 def test_a_refused_link_setting_is_named_as_text(app_test):
-    at = app_test("pages/linear_regression.py",
-                  query={"lin_lr": "![i](http://example.invalid/u.png)"})
+    at = app_test(
+        "pages/linear_regression.py", query={"lin_lr": "![i](http://example.invalid/u.png)"}
+    )
     assert_safe(at)
     toasts = [t.value for t in at.toast]
     assert any("lin_lr" in t and "example" in t for t in toasts), toasts
@@ -103,13 +123,17 @@ REAL_WORLD = {
 HOSTILE_CSVS = {
     "one 4 MB line": b"x,y\n" + b"1" * (4 * 2**20) + b",2\n",
     "one very wide row": b"1," * (475 * 1024) + b"1\n" + b"2," * (475 * 1024) + b"2\n",
-    "markup in the header": (b"![i](http://example.invalid/h.png),<a href='http://example.invalid'>y</a>"
-                             b",label\n" + b"".join(b"%d,%d,%d\n" % (i % 7, i % 5, i % 2) for i in range(40))),
+    "markup in the header": (
+        b"![i](http://example.invalid/h.png),<a href='http://example.invalid'>y</a>"
+        b",label\n" + b"".join(b"%d,%d,%d\n" % (i % 7, i % 5, i % 2) for i in range(40))
+    ),
     "code in the header": (b'"""+__import__(""os"").system(""id"")+""",y\n1,2\n2,3\n3,5\n'),
     "binary": bytes(range(256)) * 50,
 }
-UPLOADS = {"pages/linear_regression.py": ("lin_upload", {"lin_data": "Upload a CSV"}),
-           "pages/logistic_regression.py": ("lr_csv", {"lr_data": "csv"})}
+UPLOADS = {
+    "pages/linear_regression.py": ("lin_upload", {"lin_data": "Upload a CSV"}),
+    "pages/logistic_regression.py": ("lr_csv", {"lr_data": "csv"}),
+}
 
 
 @pytest.mark.parametrize("page", list(UPLOADS))
@@ -121,8 +145,9 @@ def test_real_world_and_hostile_csvs_get_a_result_or_a_message(app_test, page):
         assert_safe(at)
         answered = at.error or at.get("plotly_chart")
         assert answered, name
-    at.file_uploader(key=key).set_value(("upload.csv", REAL_WORLD["old Mac line endings"] * 1,
-                                         "text/csv")).run()
+    at.file_uploader(key=key).set_value(
+        ("upload.csv", REAL_WORLD["old Mac line endings"] * 1, "text/csv")
+    ).run()
     if page == "pages/linear_regression.py":
         assert not at.error and at.session_state["lin_run"].problem.n == 3
 
@@ -145,13 +170,35 @@ def test_a_wide_upload_holds_under_50_mb(app_test, page):
     assert held < 50 * 2**20 and peak < 50 * 2**20, (held / 2**20, peak / 2**20)
 
 
-CSV_ROWS = st.lists(st.lists(st.sampled_from(
-    ["1", "2.5", "nan", "", "x", "![i](http://example.invalid/f.png)", "<b>", "1e400", "0", "-3"]),
-    min_size=1, max_size=4), max_size=15)
+CSV_ROWS = st.lists(
+    st.lists(
+        st.sampled_from(
+            [
+                "1",
+                "2.5",
+                "nan",
+                "",
+                "x",
+                "![i](http://example.invalid/f.png)",
+                "<b>",
+                "1e400",
+                "0",
+                "-3",
+            ]
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    max_size=15,
+)
 
 
-@settings(max_examples=15, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(CSV_ROWS, st.sampled_from(["\n", "\r", "\r\n"]), st.sampled_from(list(UPLOADS)))
 def test_fuzz_csv_uploads_through_the_pages(app_test, rows, newline, page):
     key, query = UPLOADS[page]

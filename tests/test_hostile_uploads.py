@@ -30,27 +30,67 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import csvio
+from core import csvio, linreg
 from core.digits import pipeline as digits
 from core.linreg import data as linreg_data
-from core.linreg import lab as linreg
 from core.logreg import data as logreg_data
 from core.mnist import models
 from core.mnist.models import ModelFileError
 from ui import url_state
 
-FUZZ = settings(max_examples=1000, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.filter_too_much])
-HOSTILE_CELLS = ["![i](http://example.invalid/i.png)", "<img src=x onerror=alert(1)>",
-                 "[link](http://example.invalid)", '"""', "'", "\\", "\x00", "\r", "\n",
-                 "nan", "inf", "-inf", "1e309", "1e-400", "1,5", "١٢", "1_000", "0x1f", "", " ",
-                 "x1", "x2", "label", "Label", ":red[x]", "$x$", "\u202e", "﻿", "😀" * 3,
-                 "9" * 300, ";", "\t", ",", '"a,b"', '"multi\nline"']
-CELLS = st.one_of(st.sampled_from(HOSTILE_CELLS),
-                  st.floats(allow_nan=True, allow_infinity=True).map(repr),
-                  st.integers(-10**6, 10**6).map(str),
-                  st.text(max_size=12))
+FUZZ = settings(
+    max_examples=1000,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
+HOSTILE_CELLS = [
+    "![i](http://example.invalid/i.png)",
+    "<img src=x onerror=alert(1)>",
+    "[link](http://example.invalid)",
+    '"""',
+    "'",
+    "\\",
+    "\x00",
+    "\r",
+    "\n",
+    "nan",
+    "inf",
+    "-inf",
+    "1e309",
+    "1e-400",
+    "1,5",
+    "١٢",
+    "1_000",
+    "0x1f",
+    "",
+    " ",
+    "x1",
+    "x2",
+    "label",
+    "Label",
+    ":red[x]",
+    "$x$",
+    "\u202e",
+    "﻿",
+    "😀" * 3,
+    "9" * 300,
+    ";",
+    "\t",
+    ",",
+    '"a,b"',
+    '"multi\nline"',
+]
+CELLS = st.one_of(
+    st.sampled_from(HOSTILE_CELLS),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(10**6), 10**6).map(str),
+    st.text(max_size=12),
+)
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-32", "latin-1", "cp1252"]
 
 
@@ -60,17 +100,24 @@ def csv_files(draw) -> bytes:
     n_rows = draw(st.integers(0, 30))
     delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
     newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
-    rows = [[draw(CELLS) for _ in range(width + draw(st.sampled_from([0, 0, 0, 0, -1, 1])))]
-            for _ in range(n_rows)]
+    rows = [
+        [draw(CELLS) for _ in range(width + draw(st.sampled_from([0, 0, 0, 0, -1, 1])))]
+        for _ in range(n_rows)
+    ]
     if draw(st.booleans()):
-        rows.insert(0, [draw(st.sampled_from(["x", "y", "x1", "x2", "label"] + HOSTILE_CELLS))
-                        for _ in range(width)])
+        rows.insert(
+            0,
+            [
+                draw(st.sampled_from(["x", "y", "x1", "x2", "label"] + HOSTILE_CELLS))
+                for _ in range(width)
+            ],
+        )
     text = newline.join(delimiter.join(r) for r in rows) + draw(st.sampled_from(["", newline]))
     encoding = draw(st.sampled_from(ENCODINGS))
     data = text.encode(encoding, errors="replace")
     for _ in range(draw(st.integers(0, 3))):  # mutations
         pos = draw(st.integers(0, len(data)))
-        data = data[:pos] + draw(st.binary(max_size=4)) + data[pos + draw(st.integers(0, 3)):]
+        data = data[:pos] + draw(st.binary(max_size=4)) + data[pos + draw(st.integers(0, 3)) :]
     return data
 
 
@@ -78,7 +125,9 @@ ANY_CSV = st.one_of(csv_files(), st.binary(max_size=300))
 
 
 def numeric_grid(n_rows: int, n_cols: int) -> bytes:
-    rows = "\n".join(",".join(f"{(i * 7 + j) % 97}.5" for j in range(n_cols)) for i in range(n_rows))
+    rows = "\n".join(
+        ",".join(f"{(i * 7 + j) % 97}.5" for j in range(n_cols)) for i in range(n_rows)
+    )
     return (",".join(f"c{j}" for j in range(n_cols)) + "\n" + rows + "\n").encode()
 
 
@@ -96,8 +145,9 @@ def test_fuzz_linreg_csv_gives_a_dataset_or_a_message(data):
         assert str(err).strip()
         return
     assert dataset.x_train.numel() >= 2 and torch.isfinite(dataset.x_train).all()
-    run = linreg.LabRun(linreg.make_problem(dataset, 2, True), linreg.HandConfig(0.1, 2),
-                        linreg.TorchConfig(0.1, 2))
+    run = linreg.LabRun(
+        linreg.make_problem(dataset, 2, True), linreg.HandConfig(0.1, 2), linreg.TorchConfig(0.1, 2)
+    )
     run.advance(2)
 
 
@@ -167,16 +217,21 @@ def test_real_world_files_are_read():
     assert list(csvio.read_table(b"a,a,\n1,2,3\n").columns) == ["a", "a (2)", "col3"]
 
 
-@pytest.mark.parametrize("data, code", [
-    (b"1," * 100 + b"1\n", "too_many_columns"),
-    (b"x,y\n" + b"1" * 30_000 + b",2\n", "line_too_long"),
-    (b"x,y\n" + b"1" * 300 + b",2\n", "cell_too_long"),
-    (b'x,y\n"' + b"1\n" * 20 + b'",2\n', "row_too_long"),
-    (b",".join(b"c%d" % j for j in range(60)) + b"\n" + (b"1," * 59 + b"1\n") * 17_000,
-     "too_many_cells"),
-    ("x,y\n1,2\n".encode("utf-16-le"), "utf16_no_bom"),
-    (codecs.BOM_UTF16_LE + b"\x00\xd8", "bad_encoding"),
-])
+@pytest.mark.parametrize(
+    "data, code",
+    [
+        (b"1," * 100 + b"1\n", "too_many_columns"),
+        (b"x,y\n" + b"1" * 30_000 + b",2\n", "line_too_long"),
+        (b"x,y\n" + b"1" * 300 + b",2\n", "cell_too_long"),
+        (b'x,y\n"' + b"1\n" * 20 + b'",2\n', "row_too_long"),
+        (
+            b",".join(b"c%d" % j for j in range(60)) + b"\n" + (b"1," * 59 + b"1\n") * 17_000,
+            "too_many_cells",
+        ),
+        ("x,y\n1,2\n".encode("utf-16-le"), "utf16_no_bom"),
+        (codecs.BOM_UTF16_LE + b"\x00\xd8", "bad_encoding"),
+    ],
+)
 def test_limits_are_refused_with_their_code(data, code):
     with pytest.raises(csvio.CsvError) as err:
         csvio.read_table(data)
@@ -186,15 +241,45 @@ def test_limits_are_refused_with_their_code(data, code):
 # ---- model files ---------------------------------------------------------------------------
 
 HOSTILE_VALUES = st.one_of(
-    st.sampled_from([math.inf, -math.inf, math.nan, 1e308, -1, 0, 10**30, True, False, None,
-                     "64", "", [], [64] * 1000, [[64]], {"a": 1}, 3.0, 2**63, -(2**63)]),
-    st.integers(-5, 2000), st.floats(), st.text(max_size=5),
+    st.sampled_from(
+        [
+            math.inf,
+            -math.inf,
+            math.nan,
+            1e308,
+            -1,
+            0,
+            10**30,
+            True,
+            False,
+            None,
+            "64",
+            "",
+            [],
+            [64] * 1000,
+            [[64]],
+            {"a": 1},
+            3.0,
+            2**63,
+            -(2**63),
+        ]
+    ),
+    st.integers(-5, 2000),
+    st.floats(),
+    st.text(max_size=5),
     st.lists(st.one_of(st.integers(-5, 2000), st.floats(), st.booleans()), max_size=5),
 )
 SPECS = st.one_of(
-    st.fixed_dictionaries({}, optional={"kind": st.sampled_from(["linear", "mlp", "cnn", "x", 1]),
-                                        "hidden": HOSTILE_VALUES, "channels": HOSTILE_VALUES,
-                                        "fc": HOSTILE_VALUES, "extra": HOSTILE_VALUES}),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "kind": st.sampled_from(["linear", "mlp", "cnn", "x", 1]),
+            "hidden": HOSTILE_VALUES,
+            "channels": HOSTILE_VALUES,
+            "fc": HOSTILE_VALUES,
+            "extra": HOSTILE_VALUES,
+        },
+    ),
     HOSTILE_VALUES,
 )
 
@@ -202,10 +287,16 @@ SPECS = st.one_of(
 def odd_tensor(kind: str, shape: tuple[int, ...]):
     base = torch.zeros(shape)
     return {
-        "dense": lambda: base, "nan": lambda: torch.full(shape, math.nan),
-        "inf": lambda: torch.full(shape, math.inf), "sparse": base.to_sparse,
-        "int": base.long, "bool": base.bool, "complex": lambda: base.to(torch.complex64),
-        "double": base.double, "half": base.half, "scalar": lambda: torch.tensor(1.0),
+        "dense": lambda: base,
+        "nan": lambda: torch.full(shape, math.nan),
+        "inf": lambda: torch.full(shape, math.inf),
+        "sparse": base.to_sparse,
+        "int": base.long,
+        "bool": base.bool,
+        "complex": lambda: base.to(torch.complex64),
+        "double": base.double,
+        "half": base.half,
+        "scalar": lambda: torch.tensor(1.0),
         "wrong shape": lambda: torch.zeros(3, 3),
         "quantized": lambda: torch.quantize_per_tensor(base, 0.1, 0, torch.qint8),
         "expanded": lambda: torch.zeros(1).expand(shape),
@@ -213,37 +304,72 @@ def odd_tensor(kind: str, shape: tuple[int, ...]):
     }[kind]()
 
 
-KINDS = ["dense", "nan", "inf", "sparse", "int", "bool", "complex", "double", "half", "scalar",
-         "wrong shape", "quantized", "expanded", "not a tensor"]
+KINDS = [
+    "dense",
+    "nan",
+    "inf",
+    "sparse",
+    "int",
+    "bool",
+    "complex",
+    "double",
+    "half",
+    "scalar",
+    "wrong shape",
+    "quantized",
+    "expanded",
+    "not a tensor",
+]
 
 
 @st.composite
 def model_files(draw) -> bytes:
-    spec = draw(st.sampled_from([models.ModelSpec("linear"), models.ModelSpec("mlp", (8,)),
-                                 models.ModelSpec("cnn", channels=(2, 2), fc=4)]))
+    spec = draw(
+        st.sampled_from(
+            [
+                models.ModelSpec("linear"),
+                models.ModelSpec("mlp", (8,)),
+                models.ModelSpec("cnn", channels=(2, 2), fc=4),
+            ]
+        )
+    )
     shapes = {k: tuple(v.shape) for k, v in models.build_model(spec).state_dict().items()}
     state = {k: torch.zeros(shape) for k, shape in shapes.items()}
     for key in draw(st.lists(st.sampled_from(sorted(state)), max_size=2)):
         state[key] = odd_tensor(draw(st.sampled_from(KINDS)), shapes[key])
     if draw(st.booleans()):
         state[draw(st.sampled_from(["extra", 1, ("t",)]))] = torch.zeros(1)
-    payload = {"format": draw(st.sampled_from([models.FORMAT, models.FORMAT, "other", 1])),
-               "spec": draw(st.one_of(st.just(spec.to_dict()), SPECS)),
-               "state_dict": draw(st.sampled_from([state, state, {}, [], None])),
-               "meta": draw(st.one_of(st.just({}), st.dictionaries(
-                   st.one_of(st.text(max_size=5), st.integers()),
-                   st.one_of(HOSTILE_VALUES, st.just(torch.zeros(2))), max_size=4), HOSTILE_VALUES))}
+    payload = {
+        "format": draw(st.sampled_from([models.FORMAT, models.FORMAT, "other", 1])),
+        "spec": draw(st.one_of(st.just(spec.to_dict()), SPECS)),
+        "state_dict": draw(st.sampled_from([state, state, {}, [], None])),
+        "meta": draw(
+            st.one_of(
+                st.just({}),
+                st.dictionaries(
+                    st.one_of(st.text(max_size=5), st.integers()),
+                    st.one_of(HOSTILE_VALUES, st.just(torch.zeros(2))),
+                    max_size=4,
+                ),
+                HOSTILE_VALUES,
+            )
+        ),
+    }
     buf = io.BytesIO()
     torch.save(payload, buf)
     data = buf.getvalue()
     if draw(st.integers(0, 4)) == 0:  # damage the file itself
         pos = draw(st.integers(0, len(data)))
-        data = data[:pos] + draw(st.binary(max_size=8)) + data[pos + draw(st.integers(0, 64)):]
+        data = data[:pos] + draw(st.binary(max_size=8)) + data[pos + draw(st.integers(0, 64)) :]
     return data
 
 
-@settings(max_examples=800, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=800,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(st.one_of(model_files(), st.binary(max_size=200)))
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_fuzz_model_files_give_a_model_or_a_message(data):
@@ -284,13 +410,36 @@ def test_infinite_and_sparse_model_files_are_refused():
 
 # ---- URL values ---------------------------------------------------------------------------
 
-URL_TEXT = st.one_of(st.text(max_size=60), st.sampled_from(
-    ["nan", "inf", "-inf", "1e400", "9" * 5000, "١٢", "0x10", "1_0", "True", "", " 3 ",
-     "![i](http://example.invalid/i.png)", "<script>alert(1)</script>", "%00", "\x00"]))
-PARSERS = [url_state._number_parser(int, 0, 10_000), url_state._number_parser(float, -5.0, 5.0),
-           url_state._choice_parser([0.001, 0.01, 0.1, 1, 10]),
-           url_state._choice_parser(["Full batch", "Mini-batch"]), url_state._bool_parse,
-           url_state._text_parser(2000)]
+URL_TEXT = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(
+        [
+            "nan",
+            "inf",
+            "-inf",
+            "1e400",
+            "9" * 5000,
+            "١٢",
+            "0x10",
+            "1_0",
+            "True",
+            "",
+            " 3 ",
+            "![i](http://example.invalid/i.png)",
+            "<script>alert(1)</script>",
+            "%00",
+            "\x00",
+        ]
+    ),
+)
+PARSERS = [
+    url_state._number_parser(int, 0, 10_000),
+    url_state._number_parser(float, -5.0, 5.0),
+    url_state._choice_parser([0.001, 0.01, 0.1, 1, 10]),
+    url_state._choice_parser(["Full batch", "Mini-batch"]),
+    url_state._bool_parse,
+    url_state._text_parser(2000),
+]
 
 
 @given(st.sampled_from(range(len(PARSERS))), URL_TEXT)

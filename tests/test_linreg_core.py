@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from core.linreg import lab as linreg
+from core import linreg
+from core.linreg import HandConfig, TorchConfig
 from core.linreg.data import Dataset, SyntheticConfig, synthetic
-from core.linreg.lab import HandConfig, TorchConfig
 from core.runtime import configure_torch
+from ui import explain
 
 # Thread count from EXPLORER_TORCH_THREADS (1 in tests, see conftest): on a shared 2-core
 # machine a second intra-op thread makes 50k-row reductions many times slower, not faster.
@@ -19,7 +20,9 @@ configure_torch()
 
 
 def noiseless(preset: str = "line", n: int = 60) -> Dataset:
-    return synthetic(SyntheticConfig(preset=preset, slope=2.0, intercept=1.0, noise=0.0, n=n, seed=3))
+    return synthetic(
+        SyntheticConfig(preset=preset, slope=2.0, intercept=1.0, noise=0.0, n=n, seed=3)
+    )
 
 
 def polynomial_data(coeffs=(1.0, -2.0, 0.5), n: int = 50) -> Dataset:
@@ -48,12 +51,16 @@ def test_closed_form_recovers_the_true_line():
     assert c1 == pytest.approx(2.0, abs=1e-6) and c0 == pytest.approx(1.0, abs=1e-6)
 
 
-@pytest.mark.parametrize("optimizer,lr,epochs", [("sgd", 0.5, 200), ("momentum", 0.1, 300), ("adam", 0.2, 600)])
+@pytest.mark.parametrize(
+    "optimizer,lr,epochs", [("sgd", 0.5, 200), ("momentum", 0.1, 300), ("adam", 0.2, 600)]
+)
 def test_both_trainers_reach_least_squares_on_noiseless_data(optimizer, lr, epochs):
     p = linreg.make_problem(noiseless(), 1, standardise=True)
     exact = np.append(*linreg.closed_form(p))
     hand = run_to_end(linreg.train_by_hand(p, HandConfig(lr=0.5, epochs=200)))[-1]
-    torch_ = run_to_end(linreg.train_pytorch(p, TorchConfig(lr=lr, epochs=epochs, optimizer=optimizer)))[-1]
+    torch_ = run_to_end(
+        linreg.train_pytorch(p, TorchConfig(lr=lr, epochs=epochs, optimizer=optimizer))
+    )[-1]
     assert hand.diverged is None and torch_.diverged is None
     # float32 training: a few units in the 6th significant digit of parameters near 10
     np.testing.assert_allclose((*hand.weights, hand.bias), exact, atol=2e-5)
@@ -72,7 +79,9 @@ def test_unstandardised_data_converges_below_the_stable_learning_rate():
 def test_mini_batch_sgd_on_noiseless_data_also_reaches_the_exact_line():
     p = linreg.make_problem(noiseless(), 1, standardise=True)
     last = run_to_end(linreg.train_pytorch(p, TorchConfig(lr=0.1, epochs=100, batch_size=8)))[-1]
-    np.testing.assert_allclose((*last.weights, last.bias), np.append(*linreg.closed_form(p)), atol=2e-5)
+    np.testing.assert_allclose(
+        (*last.weights, last.bias), np.append(*linreg.closed_form(p)), atol=2e-5
+    )
 
 
 def test_polynomial_degree_two_recovers_the_curve():
@@ -80,13 +89,17 @@ def test_polynomial_degree_two_recovers_the_curve():
     w, b = linreg.closed_form(p)
     np.testing.assert_allclose(linreg.raw_coefficients(p, w, b), (1.0, -2.0, 0.5), atol=1e-5)
     last = run_to_end(linreg.train_by_hand(p, HandConfig(lr=0.3, epochs=3000)))[-1]
-    np.testing.assert_allclose(linreg.raw_coefficients(p, last.weights, last.bias), (1.0, -2.0, 0.5), atol=5e-4)
+    np.testing.assert_allclose(
+        linreg.raw_coefficients(p, last.weights, last.bias), (1.0, -2.0, 0.5), atol=5e-4
+    )
 
 
 # ---- the two trainers agree step by step ------------------------------------------
 
 
-@pytest.mark.parametrize("degree,batch_size,standardise", [(1, None, True), (1, 16, False), (3, 8, True)])
+@pytest.mark.parametrize(
+    "degree,batch_size,standardise", [(1, None, True), (1, 16, False), (3, 8, True)]
+)
 def test_by_hand_and_pytorch_sgd_follow_the_same_trajectory(degree, batch_size, standardise):
     data = synthetic(SyntheticConfig(preset="curve", n=120, seed=5))
     p = linreg.make_problem(data, degree, standardise)
@@ -98,14 +111,18 @@ def test_by_hand_and_pytorch_sgd_follow_the_same_trajectory(degree, batch_size, 
     assert [s.step for s in hand] == list(range(len(hand)))
     # same start, same batches, same updates: equal up to float32 rounding at every step
     np.testing.assert_allclose(params(hand), params(pt), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose([s.batch_loss for s in hand[1:]], [s.batch_loss for s in pt[1:]], rtol=1e-5)
+    np.testing.assert_allclose(
+        [s.batch_loss for s in hand[1:]], [s.batch_loss for s in pt[1:]], rtol=1e-5
+    )
     assert not np.allclose(params(hand)[0], params(hand)[-1])  # they did move
 
 
 def test_adam_takes_a_different_path():
     p = linreg.make_problem(noiseless(), 1, standardise=True)
     hand = params(run_to_end(linreg.train_by_hand(p, HandConfig(lr=0.05, epochs=20))))
-    adam = params(run_to_end(linreg.train_pytorch(p, TorchConfig(lr=0.05, epochs=20, optimizer="adam"))))
+    adam = params(
+        run_to_end(linreg.train_pytorch(p, TorchConfig(lr=0.05, epochs=20, optimizer="adam")))
+    )
     assert np.abs(hand - adam).max() > 0.1
 
 
@@ -135,8 +152,10 @@ def test_mini_batches_cover_every_row_once_per_epoch():
 
 def test_a_huge_learning_rate_is_detected_and_stops_training():
     p = linreg.make_problem(synthetic(SyntheticConfig()), 1, standardise=False)
-    for states in (linreg.train_by_hand(p, HandConfig(lr=1.0, epochs=500)),
-                   linreg.train_pytorch(p, TorchConfig(lr=1.0, epochs=500))):
+    for states in (
+        linreg.train_by_hand(p, HandConfig(lr=1.0, epochs=500)),
+        linreg.train_pytorch(p, TorchConfig(lr=1.0, epochs=500)),
+    ):
         states = list(states)
         assert states[-1].diverged in ("exploding", "nan", "inf")
         assert len(states) < 20  # stopped right away, not after 500 epochs
@@ -145,7 +164,7 @@ def test_a_huge_learning_rate_is_detected_and_stops_training():
 
 def test_nan_and_inf_are_named():
     p = linreg.make_problem(synthetic(SyntheticConfig()), 1, standardise=False)
-    rec = linreg._Recorder(p, HandConfig())
+    rec = linreg.train._Recorder(p, HandConfig())
     rec.start = 1.0
     assert rec._diverged(math.nan, (1.0, 2.0)) == "nan"
     assert rec._diverged(math.inf, (1.0, 2.0)) == "inf"
@@ -158,7 +177,7 @@ def test_slowly_rising_loss_is_detected_as_rising():
     lr = 1.05 * linreg.max_stable_lr(p)
     states = list(linreg.train_by_hand(p, HandConfig(lr=lr, epochs=2000)))
     assert states[-1].diverged == "rising"
-    losses = [s.train_loss for s in states[-linreg.RISING_STEPS:]]
+    losses = [s.train_loss for s in states[-linreg.RISING_STEPS :]]
     assert all(b > a for a, b in zip(losses, losses[1:], strict=False))
 
 
@@ -172,26 +191,34 @@ def test_the_stability_limit_is_sharp():
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 def test_sensible_settings_never_raise_a_false_alarm(optimizer):
-    p = linreg.make_problem(synthetic(SyntheticConfig(preset="curve", noise=2.0)), 5, standardise=True)
+    p = linreg.make_problem(
+        synthetic(SyntheticConfig(preset="curve", noise=2.0)), 5, standardise=True
+    )
     for bs in (None, 8):
-        states = list(linreg.train_pytorch(p, TorchConfig(lr=0.01, epochs=60, batch_size=bs, optimizer=optimizer)))
+        states = list(
+            linreg.train_pytorch(
+                p, TorchConfig(lr=0.01, epochs=60, batch_size=bs, optimizer=optimizer)
+            )
+        )
         assert states[-1].diverged is None
 
 
 def test_divergence_explanation_says_what_happened_and_what_to_try():
     p = linreg.make_problem(synthetic(SyntheticConfig()), 1, standardise=False)
-    text = linreg.explain_divergence("exploding", 4, p, 1.0, "sgd")
+    text = explain.linreg_divergence(linreg.diagnose("exploding", 4, p, 1.0, "sgd"))
     assert "step 4" in text and f"{linreg.max_stable_lr(p):.3g}" in text
     assert "standardise" in text and "Lower the learning rate" in text and "Adam" in text
-    adam = linreg.explain_divergence("rising", 30, linreg.make_problem(p.data, 3, True), 2.0, "adam")
+    adam = explain.linreg_divergence(
+        linreg.diagnose("rising", 30, linreg.make_problem(p.data, 3, True), 2.0, "adam")
+    )
     assert "Adam moves each parameter" in adam and "standardise" not in adam
 
 
 def test_suggested_learning_rates_are_round_and_below():
-    assert linreg._nice_below(0.029) == 0.02
-    assert linreg._nice_below(0.5) == 0.5
-    assert linreg._nice_below(7e-4) == 5e-4
-    assert linreg._nice_below(float("nan")) == 1e-3
+    assert linreg.divergence._nice_below(0.029) == 0.02
+    assert linreg.divergence._nice_below(0.5) == 0.5
+    assert linreg.divergence._nice_below(7e-4) == 5e-4
+    assert linreg.divergence._nice_below(float("nan")) == 1e-3
 
 
 # ---- fit quality, landscape ---------------------------------------------------------------
@@ -209,12 +236,16 @@ def test_raw_coefficients_undo_standardisation():
     w, b = (0.3, -1.2, 0.7), 4.0
     c = linreg.raw_coefficients(p, w, b)
     x = torch.tensor([0.5, 3.0, 9.0], dtype=torch.float64)
-    np.testing.assert_allclose(linreg.predict(p, w, b, x), sum(ck * x.numpy() ** k for k, ck in enumerate(c)))
+    np.testing.assert_allclose(
+        linreg.predict(p, w, b, x), sum(ck * x.numpy() ** k for k, ck in enumerate(c))
+    )
 
 
 @pytest.mark.parametrize("degree", [1, 3])
 def test_vectorised_landscape_equals_direct_evaluation(degree):
-    p = linreg.make_problem(synthetic(SyntheticConfig(preset="curve", n=80)), degree, standardise=True)
+    p = linreg.make_problem(
+        synthetic(SyntheticConfig(preset="curve", n=80)), degree, standardise=True
+    )
     w_star, b_star = linreg.closed_form(p)
     ws, bs = np.array([-2.0, 0.3, 4.0]), np.array([-1.0, 5.0])
     grid = linreg.loss_landscape(p, ws, bs, w_star[1:])
@@ -226,17 +257,21 @@ def test_vectorised_landscape_equals_direct_evaluation(degree):
     land = linreg.landscape_around(p, (0.0, 0.0))
     i, j = np.unravel_index(land.loss.argmin(), land.loss.shape)
     assert land.loss.min() >= land.minimum - 1e-9
-    assert abs(land.w[j] - w_star[0]) <= land.w[1] - land.w[0]  # grid minimum next to the closed form
+    assert (
+        abs(land.w[j] - w_star[0]) <= land.w[1] - land.w[0]
+    )  # grid minimum next to the closed form
     assert abs(land.b[i] - b_star) <= land.b[1] - land.b[0]
     assert land.is_slice == (degree > 1)
 
 
 def test_standardisation_makes_the_valley_round():
     data = synthetic(SyntheticConfig())
+
     def condition(std):
         A = linreg.design_matrix(linreg.make_problem(data, 1, std))
         ev = torch.linalg.eigvalsh(A.T @ A)
         return (ev[-1] / ev[0]).item()
+
     assert condition(True) < 1.01 < 50 < condition(False)
 
 
@@ -248,9 +283,9 @@ def test_lab_run_advances_both_trainers_and_stops_at_the_epochs():
     run = linreg.LabRun(p, HandConfig(lr=0.1, epochs=30), TorchConfig(lr=0.1, epochs=30))
     assert run.step == 0 and run.hand.steps == run.torch.steps == 0
     assert run.advance(10) == 10 and run.step == 10
-    assert run.advance(100) == 20 and run.done and run.step == 30
+    assert run.advance(100) == 20 and run.stopped and run.step == 30
     run.set_epochs(40)  # more epochs continue the same run
-    assert not run.done and run.advance(100) == 10 and run.step == 40
+    assert not run.stopped and run.advance(100) == 10 and run.step == 40
     np.testing.assert_allclose(run.hand.param_matrix(), run.torch.param_matrix(), atol=1e-5)
     assert run.distance_to_closed_form(run.torch)[-1] < run.distance_to_closed_form(run.torch)[0]
     s = linreg.summary(run)
@@ -259,16 +294,20 @@ def test_lab_run_advances_both_trainers_and_stops_at_the_epochs():
 
 def test_lab_run_keeps_going_with_one_trainer_after_the_other_diverges():
     p = linreg.make_problem(synthetic(SyntheticConfig()), 1, True)
-    run = linreg.LabRun(p, HandConfig(lr=2.5, epochs=100), TorchConfig(lr=2.5, epochs=100, optimizer="adam"))
+    run = linreg.LabRun(
+        p, HandConfig(lr=2.5, epochs=100), TorchConfig(lr=2.5, epochs=100, optimizer="adam")
+    )
     run.advance(100)
     assert run.hand.diverged and not run.torch.diverged and run.torch.steps == 100
-    messages = linreg.divergence_messages(run)
-    assert len(messages) == 1 and messages[0][0] == "By hand"
+    messages = linreg.divergences(run)
+    assert len(messages) == 1 and messages[0][0] == ("By hand",)
 
 
 def test_lab_run_respects_a_time_budget_and_the_step_cap():
     p = linreg.make_problem(synthetic(SyntheticConfig(n=1000)), 1, True)
-    run = linreg.LabRun(p, HandConfig(epochs=1000, batch_size=4), TorchConfig(epochs=1000, batch_size=4))
+    run = linreg.LabRun(
+        p, HandConfig(epochs=1000, batch_size=4), TorchConfig(epochs=1000, batch_size=4)
+    )
     assert run.target_steps == linreg.MAX_STEPS  # 250 steps x 1000 epochs, capped
     assert run.advance(10_000, budget_s=0.0) == 1
 

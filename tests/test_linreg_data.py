@@ -27,7 +27,11 @@ def test_presets_are_reproducible_and_seeded(preset):
     assert torch.equal(a.x_train, b.x_train) and torch.equal(a.y_train, b.y_train)
     assert not torch.equal(a.x_train, c.x_train)
     assert a.key == b.key != c.key
-    assert a.x_train.dtype == torch.float64 and float(a.x_train.min()) >= 0 and float(a.x_train.max()) <= 10
+    assert (
+        a.x_train.dtype == torch.float64
+        and float(a.x_train.min()) >= 0
+        and float(a.x_train.max()) <= 10
+    )
 
 
 def test_noiseless_line_lies_on_the_line():

@@ -1,4 +1,6 @@
-"""Exports of the linear regression lab: strict JSON, and a script that really reproduces the run."""
+"""Exports of the linear regression lab: strict JSON, and a script that really
+reproduces the run.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +12,10 @@ import sys
 import numpy as np
 import pytest
 
+from core import linreg
+from core.linreg import HandConfig, TorchConfig
 from core.linreg import export as linreg_export
-from core.linreg import lab as linreg
 from core.linreg.data import SyntheticConfig, dataset_from_csv, synthetic
-from core.linreg.lab import HandConfig, TorchConfig
 from core.runtime import configure_torch
 
 # Thread count from EXPLORER_TORCH_THREADS (1 in tests, see conftest): on a shared 2-core
@@ -23,22 +25,38 @@ configure_torch()
 
 def make_run(data, degree, standardise, steps, **kw) -> linreg.LabRun:
     opt = kw.pop("optimizer", "sgd")
-    run = linreg.LabRun(linreg.make_problem(data, degree, standardise),
-                        HandConfig(**kw), TorchConfig(**kw, optimizer=opt))
+    run = linreg.LabRun(
+        linreg.make_problem(data, degree, standardise),
+        HandConfig(**kw),
+        TorchConfig(**kw, optimizer=opt),
+    )
     run.advance(steps)
     return run
 
 
-CSV = b"temp,sales\n" + b"".join(b"%.2f,%.3f\n" % (t / 3, 3 + 0.8 * t / 3 + (t % 5) * 0.1) for t in range(45))
+CSV = b"temp,sales\n" + b"".join(
+    b"%.2f,%.3f\n" % (t / 3, 3 + 0.8 * t / 3 + (t % 5) * 0.1) for t in range(45)
+)
 
 RUNS = {
     # a curve, cubic features, mini-batches, Adam, stopped mid-epoch (37 steps, 7 per epoch)
-    "curve-adam-minibatch": lambda: make_run(synthetic(SyntheticConfig(preset="curve", n=90, seed=4)),
-                                             3, True, 37, lr=0.05, epochs=20, batch_size=9,
-                                             seed=0, init_w=0.5, init_b=-1.0, optimizer="adam"),
+    "curve-adam-minibatch": lambda: make_run(
+        synthetic(SyntheticConfig(preset="curve", n=90, seed=4)),
+        3,
+        True,
+        37,
+        lr=0.05,
+        epochs=20,
+        batch_size=9,
+        seed=0,
+        init_w=0.5,
+        init_b=-1.0,
+        optimizer="adam",
+    ),
     # uploaded columns written into the script, raw features, momentum
-    "csv-momentum": lambda: make_run(dataset_from_csv(CSV), 1, False, 25, lr=0.01, epochs=25,
-                                     optimizer="momentum"),
+    "csv-momentum": lambda: make_run(
+        dataset_from_csv(CSV), 1, False, 25, lr=0.01, epochs=25, optimizer="momentum"
+    ),
 }
 
 
@@ -52,8 +70,13 @@ def test_generated_scripts_run_and_reproduce_the_parameters(tmp_path):
     # One interpreter runs every script as __main__ (importing torch once, not per script);
     # its working directory is not the repo: the scripts must not need this project.
     runner = "import runpy, sys\nfor p in sys.argv[1:]:\n    runpy.run_path(p, run_name='__main__')"
-    out = subprocess.run([sys.executable, "-c", runner, *map(str, paths)], capture_output=True,
-                         text=True, timeout=300, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", runner, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     decoder, text, pos = json.JSONDecoder(), out.stdout, 0
     for name, run in runs.items():
@@ -79,9 +102,18 @@ def test_script_is_plain_python_with_the_shown_trainers():
 
 def test_shown_code_uses_the_chapter_idioms():
     hand = linreg_export.hand_code()
-    for idiom in ("requires_grad=True", "loss.backward()", "with torch.no_grad():", "w.grad.zero_()"):
+    for idiom in (
+        "requires_grad=True",
+        "loss.backward()",
+        "with torch.no_grad():",
+        "w.grad.zero_()",
+    ):
         assert idiom in hand
-    for opt, call in (("sgd", "torch.optim.SGD("), ("momentum", "momentum=0.9"), ("adam", "torch.optim.Adam(")):
+    for opt, call in (
+        ("sgd", "torch.optim.SGD("),
+        ("momentum", "momentum=0.9"),
+        ("adam", "torch.optim.Adam("),
+    ):
         code = linreg_export.pytorch_code(TorchConfig(optimizer=opt))
         assert call in code and "nn.Linear(d, 1)" in code and "nn.MSELoss()" in code
         assert "optimizer.zero_grad()" in code and "optimizer.step()" in code
@@ -91,11 +123,16 @@ def test_parameters_json_is_strict_and_complete():
     run = RUNS["csv-momentum"]()
     doc = json.loads(linreg_export.parameters_json(run))
     assert doc["data"]["x"] == "temp" and doc["data"]["n_train"] == 45
-    assert doc["training"]["pytorch_optimizer"] == "momentum" and doc["training"]["learning_rate"] == 0.01
+    assert (
+        doc["training"]["pytorch_optimizer"] == "momentum"
+        and doc["training"]["learning_rate"] == 0.01
+    )
     assert doc["by_hand"]["weights"] == list(run.hand.last.weights)
     assert doc["pytorch"]["steps"] == 25 and doc["by_hand"]["diverged"] is None
     ls = doc["least_squares"]
-    np.testing.assert_allclose(ls["polynomial_in_x"], [ls["bias"], ls["weights"][0]])  # raw features
+    np.testing.assert_allclose(
+        ls["polynomial_in_x"], [ls["bias"], ls["weights"][0]]
+    )  # raw features
     assert 0.9 < ls["r2_train"] <= 1
 
 

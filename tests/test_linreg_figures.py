@@ -7,11 +7,10 @@ import json
 import numpy as np
 import torch
 
-from core import theme
+from core import linreg, theme
+from core.linreg import HandConfig, TorchConfig
 from core.linreg import figures as linreg_figures
-from core.linreg import lab as linreg
 from core.linreg.data import Dataset, SyntheticConfig, synthetic
-from core.linreg.lab import HandConfig, TorchConfig
 from core.runtime import configure_torch
 
 # Thread count from EXPLORER_TORCH_THREADS (1 in tests, see conftest): on a shared 2-core
@@ -23,8 +22,11 @@ def lab_run(data=None, degree=1, standardise=True, steps=40, **kw) -> linreg.Lab
     data = data or synthetic(SyntheticConfig())
     cfg = dict(dict(lr=0.1, epochs=100), **kw)
     opt = cfg.pop("optimizer", "sgd")
-    run = linreg.LabRun(linreg.make_problem(data, degree, standardise), HandConfig(**cfg),
-                        TorchConfig(**cfg, optimizer=opt))
+    run = linreg.LabRun(
+        linreg.make_problem(data, degree, standardise),
+        HandConfig(**cfg),
+        TorchConfig(**cfg, optimizer=opt),
+    )
     run.advance(steps)
     return run
 
@@ -43,7 +45,9 @@ def test_the_four_figures_show_data_fits_paths_and_residuals():
     w, b = run.torch.last.weights[0], run.torch.last.bias
     # the drawn line is the model's prediction over the data's x range
     x = torch.as_tensor(np.asarray(pytorch.x))
-    np.testing.assert_allclose(pytorch.y, linreg.predict(run.problem, (w,), b, x), rtol=1e-6)  # sent as float32
+    np.testing.assert_allclose(
+        pytorch.y, linreg.predict(run.problem, (w,), b, x), rtol=1e-6
+    )  # sent as float32
     land = figs["landscape"]
     assert land.data[0].type == "contour" and land.layout.yaxis.scaleanchor == "x"
     path = next(t for t in land.data if t.name == "PyTorch")
@@ -82,7 +86,10 @@ def test_big_data_and_long_runs_are_thinned():
     run = lab_run(big, steps=1600, batch_size=2, epochs=1)  # more steps than MAX_CURVE_POINTS
     figs = linreg_figures.lab_figures(run)
     scatter = figs["fit"].data[0]
-    assert len(scatter.x) == linreg_figures.MAX_SCATTER_POINTS and "2,000 of 5,000 shown" in scatter.name
+    assert (
+        len(scatter.x) == linreg_figures.MAX_SCATTER_POINTS
+        and "2,000 of 5,000 shown" in scatter.name
+    )
     for trace in figs["loss"].data:
         assert len(trace.x) <= linreg_figures.MAX_CURVE_POINTS and trace.x[-1] == run.step
     assert len(theme.style(figs["loss"]).to_json()) < 150_000

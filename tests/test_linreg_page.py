@@ -34,7 +34,9 @@ def test_default_page_steps_resets_and_shows_everything(app_test):
     assert step_text(at) == "0 / 100"
     assert len(plotly_charts(at)) == 4
     codes = [c.value for c in at.code]
-    assert any("def train_by_hand" in c for c in codes) and any("def train_pytorch" in c for c in codes)
+    assert any("def train_by_hand" in c for c in codes) and any(
+        "def train_pytorch" in c for c in codes
+    )
     at.button(key="lin_step10").click().run()
     ok(at)
     m = metrics(at)
@@ -66,9 +68,21 @@ def test_play_trains_a_chunk_per_tick_until_done(app_test):
 
 
 def test_a_link_restores_the_whole_experiment(app_test):
-    query = {"lin_data": "Curve (a line underfits)", "lin_lr": "0.01", "lin_deg": "3", "lin_std": "0",
-             "lin_batch": "Mini-batch", "lin_bs": "32", "lin_opt": "Adam", "lin_epochs": "50",
-             "lin_seed": "7", "lin_noise": "2.5", "lin_n": "200", "lin_logy": "1", "lin_w0": "-3.5"}
+    query = {
+        "lin_data": "Curve (a line underfits)",
+        "lin_lr": "0.01",
+        "lin_deg": "3",
+        "lin_std": "0",
+        "lin_batch": "Mini-batch",
+        "lin_bs": "32",
+        "lin_opt": "Adam",
+        "lin_epochs": "50",
+        "lin_seed": "7",
+        "lin_noise": "2.5",
+        "lin_n": "200",
+        "lin_logy": "1",
+        "lin_w0": "-3.5",
+    }
     at = app_test(PAGE, query=query)
     ok(at)
     assert at.selectbox(key="lin_data").value == "Curve (a line underfits)"
@@ -102,10 +116,22 @@ def test_changing_a_setting_updates_the_link_and_restarts_the_run(app_test):
     assert step_text(at) == "10 / 400"
 
 
-HOSTILE = {"lin_lr": "1e999", "lin_deg": "99", "lin_data": "<script>alert(1)</script>", "lin_n": "-5",
-           "lin_std": "maybe", "lin_bs": "0", "lin_speed": "nan", "lin_epochs": "1e9",
-           "lin_seed": "../../etc/passwd", "lin_opt": "SGD'; DROP TABLE", "lin_batch": "x" * 5000,
-           "lin_slope": "inf", "lin_w0": "--1", "lin_logy": "2"}
+HOSTILE = {
+    "lin_lr": "1e999",
+    "lin_deg": "99",
+    "lin_data": "<script>alert(1)</script>",
+    "lin_n": "-5",
+    "lin_std": "maybe",
+    "lin_bs": "0",
+    "lin_speed": "nan",
+    "lin_epochs": "1e9",
+    "lin_seed": "../../etc/passwd",
+    "lin_opt": "SGD'; DROP TABLE",
+    "lin_batch": "x" * 5000,
+    "lin_slope": "inf",
+    "lin_w0": "--1",
+    "lin_logy": "2",
+}
 
 
 def test_hostile_link_falls_back_to_defaults(app_test):
@@ -114,7 +140,9 @@ def test_hostile_link_falls_back_to_defaults(app_test):
     assert at.selectbox(key="lin_data").value == "Straight line + noise"
     assert at.select_slider(key="lin_lr").value == 0.1
     assert at.slider(key="lin_epochs").value == 100 and at.slider(key="lin_n").value == 100
-    assert at.toggle(key="lin_std").value is True and at.radio(key="lin_batch").value == "Full batch"
+    assert (
+        at.toggle(key="lin_std").value is True and at.radio(key="lin_batch").value == "Full batch"
+    )
     assert step_text(at) == "0 / 100"
     at.button(key="lin_step10").click().run()
     ok(at)
@@ -151,7 +179,10 @@ def test_csv_uploads_good_and_bad(app_test):
     at.file_uploader(key="lin_upload").set_value(("grades.csv", good, "text/csv")).run()
     ok(at)
     assert not at.error and len(plotly_charts(at)) == 4
-    assert at.selectbox(key="lin_xcol").value == "hours" and at.selectbox(key="lin_ycol").value == "score"
+    assert (
+        at.selectbox(key="lin_xcol").value == "hours"
+        and at.selectbox(key="lin_ycol").value == "score"
+    )
     at.selectbox(key="lin_ycol").set_value("age").run()
     ok(at)
     assert at.session_state["lin_run"].problem.data.y_name == "age"
@@ -167,7 +198,9 @@ def test_presenter_mode_hides_the_advanced_controls(app_test):
 
 
 def test_a_click_delivered_twice_acts_once():
-    """The guard behind the page's buttons: a replayed trigger before the page completes is ignored."""
+    """The guard behind the page's buttons: a replayed trigger before the page completes
+    is ignored.
+    """
     from streamlit.testing.v1 import AppTest
 
     def script():
@@ -196,7 +229,9 @@ def test_a_click_delivered_twice_acts_once():
 def test_the_largest_allowed_upload_trains_and_one_more_row_is_refused(app_test):
     rows = b"".join(b"%d,%.1f\n" % (i, 0.002 * i + (i % 7)) for i in range(100_000))
     at = app_test(PAGE, query={"lin_data": "Upload a CSV"})
-    at.file_uploader(key="lin_upload").set_value(("big.csv", b"x,y\n" + rows + b"1,2\n", "text/csv")).run()
+    at.file_uploader(key="lin_upload").set_value(
+        ("big.csv", b"x,y\n" + rows + b"1,2\n", "text/csv")
+    ).run()
     ok(at)
     assert any("the limit is 100,000" in e.value for e in at.error)
     at.file_uploader(key="lin_upload").set_value(("big.csv", b"x,y\n" + rows, "text/csv")).run()

@@ -63,10 +63,18 @@ def test_dataset_tensors_and_view():
     assert (pts[:, 0] > x_lo).all() and (pts[:, 1] < y_hi).all()
 
 
-@pytest.mark.parametrize("bad", [
-    dict(kind="nope"), dict(n_points=MAX_POINTS + 1), dict(n_points=3), dict(noise=1.5),
-    dict(overlap=-0.1), dict(n_classes=7), dict(test_fraction=0.9),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(kind="nope"),
+        dict(n_points=MAX_POINTS + 1),
+        dict(n_points=3),
+        dict(noise=1.5),
+        dict(overlap=-0.1),
+        dict(n_classes=7),
+        dict(test_fraction=0.9),
+    ],
+)
 def test_spec_refuses_out_of_range_settings(bad):
     with pytest.raises(ValueError):
         DataSpec(**bad)
@@ -82,7 +90,9 @@ def csv_bytes(rows, header="x1,x2,label"):
 
 def grid_rows(n=40, labels=(0, 1)):
     rng = np.random.default_rng(1)
-    return [(round(rng.normal(), 4), round(rng.normal(), 4), labels[i % len(labels)]) for i in range(n)]
+    return [
+        (round(rng.normal(), 4), round(rng.normal(), 4), labels[i % len(labels)]) for i in range(n)
+    ]
 
 
 def test_csv_with_header_is_read_and_split():
@@ -132,23 +142,29 @@ def test_csv_huge_coordinates_do_not_overflow():
     assert np.isfinite(d.x_all.numpy()).all()
 
 
-@pytest.mark.parametrize("data, words", [
-    (b"", "empty"),
-    (b"\x00\x01\x02binary", "binary"),
-    (csv_bytes([]), "no data rows"),
-    (csv_bytes([(1, 2, 0)] * 5 + [(1, "nan", 1)] * 5), "missing or infinite value in data row 6"),
-    (csv_bytes([(1, 2, 0)] * 5 + [(1, 2, "inf")] * 5), "label"),
-    (csv_bytes(grid_rows(20, labels=(0, 0.5))), "whole numbers"),
-    (csv_bytes(grid_rows(20, labels=(3,))), "at least two classes"),
-    (csv_bytes(grid_rows(20, labels=("cat", "dog"))), "'label' has cells that are not numbers"),
-    (csv_bytes([(1, "", 0)] + grid_rows(20)[1:]), "'x2' has cells that are not numbers"),
-    (csv_bytes(grid_rows(MAX_POINTS + 1)), f"at most {MAX_POINTS:,}"),
-    (csv_bytes(grid_rows(5)), "at least 10"),
-    (csv_bytes(grid_rows(40, labels=tuple(range(11)))), "at most 10"),
-    (csv_bytes([(1, 2)] * 20, header="x1,x2"), "needs three"),
-    (csv_bytes([(1, 2, 3, 4)] * 20, header="a,b,c,d"), "name the ones to use"),
-    (csv_bytes([(1, 2, 0)] * 10 + [(1, 2, 0, 9)]), "Row 12 has 4 cells"),
-])
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02binary", "binary"),
+        (csv_bytes([]), "no data rows"),
+        (
+            csv_bytes([(1, 2, 0)] * 5 + [(1, "nan", 1)] * 5),
+            "missing or infinite value in data row 6",
+        ),
+        (csv_bytes([(1, 2, 0)] * 5 + [(1, 2, "inf")] * 5), "label"),
+        (csv_bytes(grid_rows(20, labels=(0, 0.5))), "whole numbers"),
+        (csv_bytes(grid_rows(20, labels=(3,))), "at least two classes"),
+        (csv_bytes(grid_rows(20, labels=("cat", "dog"))), "'label' has cells that are not numbers"),
+        (csv_bytes([(1, "", 0)] + grid_rows(20)[1:]), "'x2' has cells that are not numbers"),
+        (csv_bytes(grid_rows(MAX_POINTS + 1)), f"at most {MAX_POINTS:,}"),
+        (csv_bytes(grid_rows(5)), "at least 10"),
+        (csv_bytes(grid_rows(40, labels=tuple(range(11)))), "at most 10"),
+        (csv_bytes([(1, 2)] * 20, header="x1,x2"), "needs three"),
+        (csv_bytes([(1, 2, 3, 4)] * 20, header="a,b,c,d"), "name the ones to use"),
+        (csv_bytes([(1, 2, 0)] * 10 + [(1, 2, 0, 9)]), "Row 12 has 4 cells"),
+    ],
+)
 def test_bad_csv_gets_a_clear_message(data, words):
     with pytest.raises(CsvError) as err:
         dataset_from_csv(data)

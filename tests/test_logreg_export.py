@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from core.logreg import lab as lr
+from core import logreg
 from core.logreg.data import DataSpec, dataset_from_csv, make_dataset
 from core.logreg.export import export_script
 
@@ -17,8 +17,9 @@ from core.logreg.export import export_script
 def run_script(source: str, tmp_path) -> str:
     path = tmp_path / "run.py"
     path.write_text(source)
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300,
-                          cwd=tmp_path)  # cwd outside the repo: the script may not import `core`
+    done = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )  # cwd outside the repo: the script may not import `core`
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
@@ -32,37 +33,62 @@ def final(stdout: str, split: str) -> tuple[float, float]:
 @pytest.mark.slow
 def test_generated_data_run_is_repeated_step_for_step(tmp_path):
     spec = DataSpec("moons", n_points=240, noise=0.2, test_fraction=0.25, seed=11)
-    config = lr.LogRegConfig(features=("x1*x2", "sin(x1)", "x2^2"), hidden=5, activation="relu",
-                             optimizer="adam", lr=0.03, l2=0.001, seed=4)
-    run = lr.Run(make_dataset(spec), config)
+    config = logreg.LogRegConfig(
+        features=("x1*x2", "sin(x1)", "x2^2"),
+        hidden=5,
+        activation="relu",
+        optimizer="adam",
+        lr=0.03,
+        l2=0.001,
+        seed=4,
+    )
+    run = logreg.Run(make_dataset(spec), config)
     run.advance(83)
     out = run_script(export_script(run.data, config, run.step), tmp_path)
     m = run.latest()
-    assert final(out, "train") == (pytest.approx(m["train_loss"], abs=2e-6), pytest.approx(m["train_acc"], abs=1e-4))
-    assert final(out, "test") == (pytest.approx(m["test_loss"], abs=2e-6), pytest.approx(m["test_acc"], abs=1e-4))
+    assert final(out, "train") == (
+        pytest.approx(m["train_loss"], abs=2e-6),
+        pytest.approx(m["train_acc"], abs=1e-4),
+    )
+    assert final(out, "test") == (
+        pytest.approx(m["test_loss"], abs=2e-6),
+        pytest.approx(m["test_acc"], abs=1e-4),
+    )
 
 
 @pytest.mark.slow
 def test_uploaded_multiclass_run_is_repeated_step_for_step(tmp_path):
-    rows = "\n".join(f"{(i * 37 % 101) / 17 - 3:.4f},{(i * 53 % 97) / 19 - 2.5:.4f},{i % 3 * 2 - 1}"
-                     for i in range(90))
+    rows = "\n".join(
+        f"{(i * 37 % 101) / 17 - 3:.4f},{(i * 53 % 97) / 19 - 2.5:.4f},{i % 3 * 2 - 1}"
+        for i in range(90)
+    )
     data = dataset_from_csv(("x1,x2,label\n" + rows).encode(), test_fraction=0.2, seed=2)
-    config = lr.LogRegConfig(optimizer="momentum", lr=0.1, l2=0.01, features=("x1^2", "sin(x2)"))  # with the first test: every feature
-    run = lr.Run(data, config)
+    config = logreg.LogRegConfig(
+        optimizer="momentum", lr=0.1, l2=0.01, features=("x1^2", "sin(x2)")
+    )  # with the first test: every feature
+    run = logreg.Run(data, config)
     run.advance(40)
     out = run_script(export_script(data, config, run.step), tmp_path)
     m = run.latest()
-    assert final(out, "train") == (pytest.approx(m["train_loss"], abs=2e-6), pytest.approx(m["train_acc"], abs=1e-4))
+    assert final(out, "train") == (
+        pytest.approx(m["train_loss"], abs=2e-6),
+        pytest.approx(m["train_acc"], abs=1e-4),
+    )
 
 
 def test_script_is_plain_python_without_eval_or_app_imports():
     data = make_dataset(DataSpec("spiral", n_points=50))
-    source = export_script(data, lr.LogRegConfig(hidden=3), 10)
+    source = export_script(data, logreg.LogRegConfig(hidden=3), 10)
     tree = ast.parse(source)
-    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported = {
+        a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
     imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert imported <= {"math", "numpy", "torch"}
-    calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    calls = {
+        n.func.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    }
     assert not calls & {"eval", "exec", "compile", "__import__"}
     assert "STEPS = 10" in source and "def make_spiral" in source and "nn.Tanh()" in source
-

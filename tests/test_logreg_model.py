@@ -1,4 +1,6 @@
-"""Logistic/softmax regression on 2D points: the chapter's lessons as tests, and the drawings' truth."""
+"""Logistic/softmax regression on 2D points: the chapter's lessons as tests,
+and the drawings' truth.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +10,16 @@ import numpy as np
 import pytest
 import torch
 
+from core import logreg
 from core.logreg import figures as lf
-from core.logreg import lab as lr
 from core.logreg.data import DataSpec, make_dataset
+from core.metrics import confusion_matrix
+from core.runtime import one_thread
+from ui import explain
 
 
-def trained(spec: DataSpec, steps: int, **config) -> lr.Run:
-    run = lr.Run(make_dataset(spec), lr.LogRegConfig(**config))
+def trained(spec: DataSpec, steps: int, **config) -> logreg.Run:
+    run = logreg.Run(make_dataset(spec), logreg.LogRegConfig(**config))
     run.advance(steps)
     return run
 
@@ -38,7 +43,9 @@ def test_xor_needs_the_product_feature():
 
 
 def test_a_hidden_layer_also_solves_xor():
-    run = trained(DataSpec("xor", n_points=300, noise=0.0), 400, hidden=8, optimizer="adam", lr=0.03)
+    run = trained(
+        DataSpec("xor", n_points=300, noise=0.0), 400, hidden=8, optimizer="adam", lr=0.03
+    )
     assert run.latest()["train_acc"] >= 0.95
 
 
@@ -67,7 +74,7 @@ def test_l2_penalty_keeps_the_weights_small():
 def test_binary_gradient_matches_the_hand_formula():
     """micrograd-style: torch's gradient of BCE equals X^T (sigmoid(z) - y) / N."""
     data = make_dataset(DataSpec("moons", n_points=100))
-    model = lr.build_model(2, lr.LogRegConfig())
+    model = logreg.build_model(2, logreg.LogRegConfig())
     loss = torch.nn.BCEWithLogitsLoss()(model(data.x_train), data.y_train.float())
     loss.backward()
     with torch.no_grad():
@@ -80,7 +87,7 @@ def test_binary_gradient_matches_the_hand_formula():
 def test_softmax_gradient_matches_the_hand_formula():
     """Cross-entropy's gradient wrt the logits is softmax(z) - onehot(y), averaged."""
     data = make_dataset(DataSpec("multiblobs", n_points=90, n_classes=3))
-    model = lr.build_model(3, lr.LogRegConfig())
+    model = logreg.build_model(3, logreg.LogRegConfig())
     torch.nn.CrossEntropyLoss()(model(data.x_train), data.y_train).backward()
     with torch.no_grad():
         delta = torch.softmax(model(data.x_train), 1) - torch.nn.functional.one_hot(data.y_train, 3)
@@ -89,7 +96,7 @@ def test_softmax_gradient_matches_the_hand_formula():
 
 
 def test_history_records_each_step_and_step_zero():
-    run = lr.Run(make_dataset(DataSpec("blobs", n_points=60)), lr.LogRegConfig())
+    run = logreg.Run(make_dataset(DataSpec("blobs", n_points=60)), logreg.LogRegConfig())
     assert run.step == 0 and len(run.history["step"]) == 1
     assert run.advance(7) == 7 and run.step == 7
     assert run.history["step"] == list(range(8))
@@ -108,7 +115,7 @@ def test_metrics_describe_the_current_model():
 
 
 def test_time_budget_cuts_a_chunk_short():
-    run = lr.Run(make_dataset(DataSpec("blobs", n_points=60)), lr.LogRegConfig())
+    run = logreg.Run(make_dataset(DataSpec("blobs", n_points=60)), logreg.LogRegConfig())
     assert 1 <= run.advance(10_000, budget_s=0.0) <= 2
 
 
@@ -119,32 +126,42 @@ def test_no_test_points_give_nan_test_metrics():
 
 def test_a_bouncing_loss_counts_as_divergence():
     """Logistic loss is Lipschitz, so a huge step bounces instead of reaching NaN."""
-    run = lr.Run(make_dataset(DataSpec("xor", n_points=200)),
-                 lr.LogRegConfig(features=("x1^2", "x2^2"), lr=10.0))
+    run = logreg.Run(
+        make_dataset(DataSpec("xor", n_points=200)),
+        logreg.LogRegConfig(features=("x1^2", "x2^2"), lr=10.0),
+    )
     run.advance(300)
     assert run.diverged is not None and run.stopped
-    assert "diverged" in run.diverged and "learning rate 10" in run.diverged
-    assert f"for {lr.DIVERGENCE_PATIENCE} steps" in run.diverged
-    losses = run.history["train_loss"][-lr.DIVERGENCE_PATIENCE:]
-    assert min(losses) > lr.DIVERGENCE_FACTOR * 0.5
+    text = explain.logreg_divergence(run.diverged, run.config.lr)
+    assert "diverged" in text and "learning rate 10" in text
+    assert f"for {logreg.DIVERGENCE_PATIENCE} steps" in text
+    losses = run.history["train_loss"][-logreg.DIVERGENCE_PATIENCE :]
+    assert min(losses) > logreg.DIVERGENCE_FACTOR * 0.5
     step = run.step
     assert run.advance(10) == 0 and run.step == step
 
 
 def test_an_exploding_loss_stops_training_at_once():
-    run = lr.Run(make_dataset(DataSpec("moons", n_points=200)),
-                 lr.LogRegConfig(hidden=8, activation="relu", lr=10.0))
+    run = logreg.Run(
+        make_dataset(DataSpec("moons", n_points=200)),
+        logreg.LogRegConfig(hidden=8, activation="relu", lr=10.0),
+    )
     run.advance(300)
-    assert run.diverged is not None and "exploded" in run.diverged and run.step < 20
+    assert run.diverged is not None and run.step < 20
+    assert "exploded" in explain.logreg_divergence(run.diverged, run.config.lr)
     assert len(run.history["step"]) == run.step + 1
 
 
 def test_nan_stops_training_and_restores_the_last_finite_weights(monkeypatch):
-    monkeypatch.setattr(lr, "EXPLOSION_FACTOR", math.inf)  # let the weights run to inf/NaN
-    run = lr.Run(make_dataset(DataSpec("moons", n_points=200)),
-                 lr.LogRegConfig(hidden=8, activation="relu", lr=100.0))
+    # let the weights run to inf/NaN
+    monkeypatch.setattr(logreg.train, "EXPLOSION_FACTOR", math.inf)
+    run = logreg.Run(
+        make_dataset(DataSpec("moons", n_points=200)),
+        logreg.LogRegConfig(hidden=8, activation="relu", lr=100.0),
+    )
     run.advance(300)
-    assert run.diverged is not None and "NaN" in run.diverged
+    assert run.diverged is not None
+    assert "NaN" in explain.logreg_divergence(run.diverged, run.config.lr)
     assert all(torch.isfinite(p).all() for p in run.model.parameters())
     assert all(math.isfinite(v) for v in run.history["train_loss"])
     assert len(run.history["step"]) == run.step + 1
@@ -154,24 +171,29 @@ def test_modest_learning_rates_do_not_trigger_the_divergence_alarm():
     for kind in ("xor", "moons", "spiral"):
         for features in ((), ("x1^2", "x2^2", "x1*x2")):
             for optimizer in ("sgd", "adam"):
-                run = trained(DataSpec(kind, n_points=200), 300, lr=0.3, features=features,
-                              optimizer=optimizer)
+                run = trained(
+                    DataSpec(kind, n_points=200),
+                    300,
+                    lr=0.3,
+                    features=features,
+                    optimizer=optimizer,
+                )
                 assert run.diverged is None, (kind, features, optimizer)
 
 
 def test_step_limit_finishes_the_run(monkeypatch):
-    monkeypatch.setattr(lr, "MAX_STEPS", 5)
-    run = lr.Run(make_dataset(DataSpec("blobs", n_points=40)), lr.LogRegConfig())
+    monkeypatch.setattr(logreg.train, "MAX_STEPS", 5)
+    run = logreg.Run(make_dataset(DataSpec("blobs", n_points=40)), logreg.LogRegConfig())
     run.advance(50)
-    assert run.step == 5 and run.finished and run.stopped
+    assert run.step == 5 and run.completed and run.stopped
 
 
 def test_initial_weights_are_reproducible_and_leave_the_global_rng_alone():
     torch.manual_seed(123)
     expected = torch.rand(1)
     torch.manual_seed(123)
-    a = lr.build_model(2, lr.LogRegConfig(hidden=4, seed=9))
-    b = lr.build_model(2, lr.LogRegConfig(hidden=4, seed=9))
+    a = logreg.build_model(2, logreg.LogRegConfig(hidden=4, seed=9))
+    b = logreg.build_model(2, logreg.LogRegConfig(hidden=4, seed=9))
     assert torch.rand(1) == expected
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(p, q)
@@ -179,22 +201,37 @@ def test_initial_weights_are_reproducible_and_leave_the_global_rng_alone():
 
 def test_one_thread_restores_the_thread_count():
     before = torch.get_num_threads()
-    with lr.one_thread():
+    with one_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
 
 
-@pytest.mark.parametrize("bad", [dict(lr=0.0), dict(lr=float("nan")), dict(l2=-1.0), dict(hidden=999),
-                                 dict(activation="gelu"), dict(optimizer="lbfgs")])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(lr=0.0),
+        dict(lr=float("nan")),
+        dict(l2=-1.0),
+        dict(hidden=999),
+        dict(activation="gelu"),
+        dict(optimizer="lbfgs"),
+    ],
+)
 def test_config_refuses_bad_settings(bad):
     with pytest.raises(ValueError):
-        lr.LogRegConfig(**bad)
+        logreg.LogRegConfig(**bad)
 
 
 def test_features_come_in_catalogue_order():
     x = torch.tensor([[2.0, 3.0]])
-    phi = lr.feature_matrix(x, ("sin(x2)", "x1*x2", "x1^2"))
-    assert lr.feature_names(("sin(x2)", "x1*x2", "x1^2")) == ("x1", "x2", "x1^2", "x1*x2", "sin(x2)")
+    phi = logreg.feature_matrix(x, ("sin(x2)", "x1*x2", "x1^2"))
+    assert logreg.feature_names(("sin(x2)", "x1*x2", "x1^2")) == (
+        "x1",
+        "x2",
+        "x1^2",
+        "x1*x2",
+        "sin(x2)",
+    )
     assert torch.allclose(phi, torch.tensor([[2.0, 3.0, 4.0, 6.0, math.sin(3.0)]]))
 
 
@@ -203,8 +240,10 @@ def test_features_come_in_catalogue_order():
 
 def test_drawn_boundary_is_the_analytic_line():
     run = trained(DataSpec("blobs", n_points=200, noise=0.3), 40, lr=0.1)
-    w1, w2, b = lr.linear_boundary(run.model)
-    assert (w1, w2) == tuple(run.model.output.weight[0].tolist()) and b == run.model.output.bias.item()
+    w1, w2, b = logreg.linear_boundary(run.model)
+    assert (w1, w2) == tuple(
+        run.model.output.weight[0].tolist()
+    ) and b == run.model.output.bias.item()
     fig = lf.surface_figure(run.model, run.data)
     line = next(t for t in fig.data if t.name == lf.BOUNDARY_NAME)
     x1, x2 = np.asarray(line.x), np.asarray(line.y)
@@ -215,23 +254,26 @@ def test_drawn_boundary_is_the_analytic_line():
 
 
 def test_steep_and_degenerate_lines():
-    pts = lr.boundary_line(5.0, 1e-9, -1.0, (-3, 3), (-3, 3))  # almost vertical: x1 = 0.2
+    pts = logreg.boundary_line(5.0, 1e-9, -1.0, (-3, 3), (-3, 3))  # almost vertical: x1 = 0.2
     assert pts is not None and np.allclose(pts[0], 0.2, atol=1e-6) and np.ptp(pts[1]) > 5
-    assert lr.boundary_line(0.0, 0.0, 1.0, (-3, 3), (-3, 3)) is None
-    assert lr.boundary_line(0.0, 1.0, -100.0, (-3, 3), (-3, 3)) is None  # x2 = 100: outside
+    assert logreg.boundary_line(0.0, 0.0, 1.0, (-3, 3), (-3, 3)) is None
+    assert logreg.boundary_line(0.0, 1.0, -100.0, (-3, 3), (-3, 3)) is None  # x2 = 100: outside
 
 
 def test_weight_vector_is_drawn_normal_to_the_boundary():
     run = trained(DataSpec("blobs", n_points=200, noise=0.3), 40, lr=0.1)
-    w1, w2, b = lr.linear_boundary(run.model)
+    w1, w2, b = logreg.linear_boundary(run.model)
     fig = lf.surface_figure(run.model, run.data, show_normal=True)
     arrow = next(a for a in fig.layout.annotations if a.showarrow)
     direction = np.array([arrow.x - arrow.ax, arrow.y - arrow.ay])
     assert abs(w1 * arrow.ax + w2 * arrow.ay + b) < 1e-6  # the tail sits on the line
     cos = direction @ np.array([w1, w2]) / np.linalg.norm(direction) / math.hypot(w1, w2)
     assert cos == pytest.approx(1.0, abs=1e-9)  # and it points along w, towards class 1
-    assert not [a for a in lf.surface_figure(run.model, run.data, show_normal=False).layout.annotations
-                if a.showarrow]
+    assert not [
+        a
+        for a in lf.surface_figure(run.model, run.data, show_normal=False).layout.annotations
+        if a.showarrow
+    ]
 
 
 def test_binary_heat_map_is_the_model_probability():
@@ -269,13 +311,15 @@ def test_test_points_can_be_hidden():
 
 def test_surface_shapes():
     run = trained(DataSpec("multiblobs", n_points=60, n_classes=3), 1)
-    s = lr.probability_surface(run.model, run.data.bounds(), 200)
+    s = logreg.probability_surface(run.model, run.data.bounds(), 200)
     assert s.probs.shape == (3, 200, 200) and np.allclose(s.probs.sum(0), 1, atol=1e-5)
 
 
 def test_confusion_matrix_counts_every_point():
     run = trained(DataSpec("moons", n_points=200), 50, lr=0.3)
-    cm = lr.confusion_matrix(run.model, run.data.x_train, run.data.y_train)
+    cm = confusion_matrix(
+        run.data.y_train, run.model.predict(run.data.x_train), run.data.n_classes
+    ).numpy()
     assert cm.sum() == len(run.data.y_train)
     assert np.trace(cm) / cm.sum() == pytest.approx(run.latest()["train_acc"])
 
@@ -287,7 +331,9 @@ def test_curves_and_explainers_draw():
     sig = lf.sigmoid_figure(2.0, run.model, run.data)
     assert sig.data[-1].y[0] == pytest.approx(1 / (1 + math.exp(-2.0)))
     dots = np.concatenate([t.x for t in sig.data[1:3]])
-    assert np.allclose(np.sort(dots), np.sort(np.clip(lr.logits(run.model, run.data.x_train), -8, 8)))
+    assert np.allclose(
+        np.sort(dots), np.sort(np.clip(logreg.logits(run.model, run.data.x_train), -8, 8))
+    )
     assert len(lf.sigmoid_figure(0.0).data) == 2  # without a model: the curve and the marker
     bce = lf.bce_figure(0.25)
     assert list(bce.data[-1].y) == pytest.approx([-math.log(0.25), -math.log(0.75)])
@@ -301,24 +347,36 @@ def test_loss_axis_ticks_fit_the_range():
 
 
 def test_learning_rate_advice_and_metric_texts():
-    assert lr.learning_rate_advice(10.0)[0] == "warning"
-    assert lr.learning_rate_advice(0.0001)[0] == "info" and lr.learning_rate_advice(0.1) is None
+    assert explain.learning_rate_advice(10.0)[0] == "warning"
+    assert (
+        explain.learning_rate_advice(0.0001)[0] == "info"
+        and explain.learning_rate_advice(0.1) is None
+    )
     run = trained(DataSpec("blobs", n_points=40, test_fraction=0.0), 3)
-    texts = lr.metric_texts(run)
-    assert texts["Step"] == "3" and texts["Test accuracy"] == "-" and texts["Train accuracy"].endswith("%")
+    texts = explain.logreg_metrics(run)
+    assert (
+        texts["Step"] == "3"
+        and texts["Test accuracy"] == "-"
+        and texts["Train accuracy"].endswith("%")
+    )
 
 
 def test_equation_shows_the_current_weights():
     run = trained(DataSpec("blobs", n_points=100), 20, features=("x1*x2",))
     w = run.model.output.weight[0].tolist()
-    z_line = lr.equation_latex(run.model)[0]
+    z_line = logreg.equation_latex(run.model)[0]
     assert z_line.startswith("z = ") and "x_1 x_2" in z_line
-    assert f"{abs(w[2]):.2f}" in z_line and r"\sigma" in lr.equation_latex(run.model)[-1]
-    k_lines = lr.equation_latex(trained(DataSpec("multiblobs", n_points=60, n_classes=4), 1).model,
-                                ("a", "b", "c", "d"))
+    assert f"{abs(w[2]):.2f}" in z_line and r"\sigma" in logreg.equation_latex(run.model)[-1]
+    k_lines = logreg.equation_latex(
+        trained(DataSpec("multiblobs", n_points=60, n_classes=4), 1).model, ("a", "b", "c", "d")
+    )
     assert len(k_lines) == 5 and r"z_{\text{c}}" in k_lines[2] and "softmax" in k_lines[-1]
-    hidden = lr.equation_latex(trained(DataSpec("xor", n_points=60), 1, hidden=16).model)
+    hidden = logreg.equation_latex(trained(DataSpec("xor", n_points=60), 1, hidden=16).model)
     assert r"\mathbb{R}^{16\times2}" in hidden[1] and r"v^\top h" in hidden[2]
-    wide = lr.equation_latex(trained(DataSpec("xor", n_points=60), 1, features=lr.EXTRA_FEATURES).model)
-    assert wide[0].startswith(r"\begin{aligned} z &=") and wide[0].count(r"\\") == 2  # 8 terms, 3 rows
+    wide = logreg.equation_latex(
+        trained(DataSpec("xor", n_points=60), 1, features=logreg.EXTRA_FEATURES).model
+    )
+    assert (
+        wide[0].startswith(r"\begin{aligned} z &=") and wide[0].count(r"\\") == 2
+    )  # 8 terms, 3 rows
     assert r"\sin x_2" in wide[0] and "x_1^2" in wide[0]

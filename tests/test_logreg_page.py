@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from core import logreg
 from core.logreg import data as ld
-from core.logreg import lab as lr
 
 PAGE = "pages/logistic_regression.py"
 pytestmark = pytest.mark.slow
@@ -26,8 +26,12 @@ def chart_specs(at) -> list[dict]:
 
 
 def surface(at) -> dict:
-    return next(s for s in chart_specs(at) if s["data"][0].get("type") == "heatmap"
-                and s["data"][0].get("name") in ("p(class 1)", "regions"))
+    return next(
+        s
+        for s in chart_specs(at)
+        if s["data"][0].get("type") == "heatmap"
+        and s["data"][0].get("name") in ("p(class 1)", "regions")
+    )
 
 
 def test_default_page_shows_the_surface_and_steps(app_test):
@@ -36,7 +40,11 @@ def test_default_page_shows_the_surface_and_steps(app_test):
     assert at.title[0].value.startswith("Logistic regression")
     assert metrics(at)["Step"] == "0"
     fig = surface(at)
-    assert {t["name"] for t in fig["data"]} >= {"decision boundary", "class 0 (train)", "class 1 (test)"}
+    assert {t["name"] for t in fig["data"]} >= {
+        "decision boundary",
+        "class 0 (train)",
+        "class 1 (test)",
+    }
     assert any(a.get("showarrow") for a in fig["layout"]["annotations"])  # the weight vector
     assert any(r"\sigma(z)" in x.value for x in at.latex)
     assert any("STEPS = 0" in c.value for c in at.code)
@@ -65,14 +73,27 @@ def test_play_advances_a_chunk_per_tick_and_pause_stops(app_test):
 
 
 def test_a_link_restores_the_experiment(app_test):
-    query = {"lr_data": "xor", "lr_feat": "x1*x2,sin(x1)", "lr_lr": "0.3", "lr_hidden": "4",
-             "lr_act": "relu", "lr_n": "300", "lr_noise": "0.2", "lr_seed": "5", "lr_test": "0.2",
-             "lr_opt": "adam", "lr_l2": "0.001", "lr_disc": "1", "lr_showtest": "0",
-             "lr_speed": "20", "lr_z": "-2.0"}
+    query = {
+        "lr_data": "xor",
+        "lr_feat": "x1*x2,sin(x1)",
+        "lr_lr": "0.3",
+        "lr_hidden": "4",
+        "lr_act": "relu",
+        "lr_n": "300",
+        "lr_noise": "0.2",
+        "lr_seed": "5",
+        "lr_test": "0.2",
+        "lr_opt": "adam",
+        "lr_l2": "0.001",
+        "lr_disc": "1",
+        "lr_showtest": "0",
+        "lr_speed": "20",
+        "lr_z": "-2.0",
+    }
     at = app_test(PAGE, query=query)
     ok(at)
     run = at.session_state["lr_run"]
-    assert run.config == lr.LogRegConfig(("x1*x2", "sin(x1)"), 4, "relu", 0.001, "adam", 0.3)
+    assert run.config == logreg.LogRegConfig(("x1*x2", "sin(x1)"), 4, "relu", 0.001, "adam", 0.3)
     assert run.data.spec == ld.DataSpec("xor", 300, 0.2, 0.0, 3, 0.2, 5)
     assert at.slider(key="lr_z").value == -2.0 and at.toggle(key="lr_disc").value is True
     assert at.select_slider(key="lr_speed").value == 20
@@ -83,22 +104,36 @@ def test_a_link_restores_the_experiment(app_test):
 
 
 def test_hostile_links_fall_back_to_defaults(app_test):
-    query = {"lr_lr": "1e999", "lr_n": "-3", "lr_data": "<script>alert(1)</script>",
-             "lr_feat": "x1*x2,__import__('os')", "lr_hidden": "7", "lr_seed": "abc",
-             "lr_test": "0.9", "lr_noise": "nan", "lr_k": "99", "lr_speed": "1e9", "lr_z": "inf",
-             "lr_disc": "maybe", "lr_opt": "lbfgs", "lr_l2": "-1", "lr_act": "x" * 5000}
+    query = {
+        "lr_lr": "1e999",
+        "lr_n": "-3",
+        "lr_data": "<script>alert(1)</script>",
+        "lr_feat": "x1*x2,__import__('os')",
+        "lr_hidden": "7",
+        "lr_seed": "abc",
+        "lr_test": "0.9",
+        "lr_noise": "nan",
+        "lr_k": "99",
+        "lr_speed": "1e9",
+        "lr_z": "inf",
+        "lr_disc": "maybe",
+        "lr_opt": "lbfgs",
+        "lr_l2": "-1",
+        "lr_act": "x" * 5000,
+    }
     at = app_test(PAGE, query=query)
     ok(at)
     run = at.session_state["lr_run"]
-    assert run.config == lr.LogRegConfig()
+    assert run.config == logreg.LogRegConfig()
     assert run.data.spec == ld.DataSpec()
     assert len(at.toast) >= 5  # each ignored setting is said, not silently dropped
     assert metrics(at)["Step"] == "0"
 
 
 def test_a_huge_learning_rate_warns_then_diverges_and_stops(app_test):
-    at = app_test(PAGE, query={"lr_data": "xor", "lr_feat": "x1^2,x2^2", "lr_lr": "10",
-                               "lr_speed": "50"})
+    at = app_test(
+        PAGE, query={"lr_data": "xor", "lr_feat": "x1^2,x2^2", "lr_lr": "10", "lr_speed": "50"}
+    )
     ok(at)
     assert any("very large" in w.value for w in at.warning)
     at.button(key="lr_play").click().run()
@@ -128,7 +163,11 @@ def test_softmax_regression_on_five_blobs(app_test):
     at = app_test(PAGE, query={"lr_data": "multiblobs", "lr_k": "5"})
     ok(at)
     assert surface(at)["data"][0]["name"] == "regions"
-    confusion = next(s for s in chart_specs(at) if s["layout"].get("title", {}).get("text", "").startswith("Confusion"))
+    confusion = next(
+        s
+        for s in chart_specs(at)
+        if s["layout"].get("title", {}).get("text", "").startswith("Confusion")
+    )
     assert len(confusion["data"][0]["x"]) == 5
     assert sum(r"z_{\text" in x.value for x in at.latex) == 5
 
@@ -138,7 +177,9 @@ def test_csv_upload_good_and_bad(app_test):
     ok(at)
     assert any("Upload a CSV" in i.value for i in at.info) and not at.metric
     rows = "\n".join(f"{i % 7 - 3},{i % 5 - 2},{int(i % 7 > 3)}" for i in range(40))
-    at.file_uploader(key="lr_csv").set_value(("points.csv", ("x1,x2,label\n" + rows).encode(), "text/csv")).run()
+    at.file_uploader(key="lr_csv").set_value(
+        ("points.csv", ("x1,x2,label\n" + rows).encode(), "text/csv")
+    ).run()
     ok(at)
     assert metrics(at)["Step"] == "0" and "points.csv" in at.session_state["lr_run"].data.title
     bad = "x1,x2,label\n" + "\n".join(f"{i},{i},0.5" for i in range(20))

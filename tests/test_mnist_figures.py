@@ -1,4 +1,6 @@
-"""core.mnist.figures: each builder shows the data it was given, and cell selection parses safely."""
+"""core.mnist.figures: each builder shows the data it was given, and cell selection
+parses safely.
+"""
 
 from __future__ import annotations
 
@@ -33,9 +35,23 @@ def test_class_counts_and_example_grid():
 
 
 def test_training_curves_plot_history_against_epochs():
-    hist = [Progress(1, 2, s, 20, s * 100, 2.0 / s, 0.5 + s / 50, 1000.0, 0.1 * s, 0.01,
-                     epoch_end=s % 10 == 0, test_accuracy=0.8 + s / 200 if s % 10 == 0 else None)
-            for s in range(1, 21)]
+    hist = [
+        Progress(
+            1,
+            2,
+            s,
+            20,
+            s * 100,
+            2.0 / s,
+            0.5 + s / 50,
+            1000.0,
+            0.1 * s,
+            0.01,
+            epoch_end=s % 10 == 0,
+            test_accuracy=0.8 + s / 200 if s % 10 == 0 else None,
+        )
+        for s in range(1, 21)
+    ]
     fig = figs.training_curves(hist, train_size=1000)
     loss, acc, test = fig.data
     assert list(loss.x) == pytest.approx([s / 10 for s in range(1, 21)])
@@ -46,23 +62,29 @@ def test_training_curves_plot_history_against_epochs():
 
 def test_confusion_matrix_shows_counts_and_has_one_clickable_point_per_cell():
     conf = torch.arange(100).reshape(10, 10)
-    fig = figs.confusion_matrix(conf)
+    fig = figs.confusion_figure(conf)
     heat, points = fig.data
     assert np.array_equal(np.asarray(heat.text), conf.numpy())
     assert len(points.x) == 100 and (points.x[37], points.y[37]) == (7, 3)
-    assert "10,000" not in fig.layout.title.text and f"{conf.sum().item():,}" in fig.layout.title.text
+    assert (
+        "10,000" not in fig.layout.title.text and f"{conf.sum().item():,}" in fig.layout.title.text
+    )
     assert fig.layout.clickmode == "event+select"
 
 
-@pytest.mark.parametrize("points, cell", [
-    ([{"curve_number": 1, "point_index": 37, "x": 7, "y": 3}], (3, 7)),
-    ([{"curve_number": 1, "point_number": 90}], (9, 0)),
-    ([{"curve_number": 0, "point_index": 5}, {"curve_number": 1, "point_index": 11}], (1, 1)),
-    ([], None), (None, None),
-    ([{"curve_number": 1, "point_index": 100}], None),
-    ([{"curve_number": 1, "point_index": "x"}], None),
-    ([{"curve_number": 1}], None),
-])
+@pytest.mark.parametrize(
+    "points, cell",
+    [
+        ([{"curve_number": 1, "point_index": 37, "x": 7, "y": 3}], (3, 7)),
+        ([{"curve_number": 1, "point_number": 90}], (9, 0)),
+        ([{"curve_number": 0, "point_index": 5}, {"curve_number": 1, "point_index": 11}], (1, 1)),
+        ([], None),
+        (None, None),
+        ([{"curve_number": 1, "point_index": 100}], None),
+        ([{"curve_number": 1, "point_index": "x"}], None),
+        ([{"curve_number": 1}], None),
+    ],
+)
 def test_selected_cell_reads_streamlit_points_and_ignores_junk(points, cell):
     assert figs.selected_cell(points) == cell
 

@@ -22,8 +22,21 @@ def data_loaded_once():
 
 
 def texts(at) -> str:
-    parts = [e.value for kind in ("markdown", "caption", "subheader", "header", "title", "info",
-                                  "warning", "error", "success") for e in getattr(at, kind)]
+    parts = [
+        e.value
+        for kind in (
+            "markdown",
+            "caption",
+            "subheader",
+            "header",
+            "title",
+            "info",
+            "warning",
+            "error",
+            "success",
+        )
+        for e in getattr(at, kind)
+    ]
     return "\n".join(str(p) for p in parts)
 
 
@@ -49,7 +62,7 @@ def test_training_the_softmax_model_shows_results_and_keeps_it(app_test):
     assert 0.75 < acc <= 1.0
     assert metric(at, "Epochs") == "1.00"
     run = at.session_state["mn_run"]
-    assert int(run.evaluation.confusion.sum()) == 10_000 and not run.stopped
+    assert int(run.evaluation.confusion.sum()) == 10_000 and not run.interrupted
     kept = at.session_state["user_models"]
     assert len(kept) == 1
     saved = next(iter(kept.values()))
@@ -61,8 +74,15 @@ def test_training_the_softmax_model_shows_results_and_keeps_it(app_test):
 
 
 def test_the_cnn_trains_through_the_queue_and_shows_its_filters(app_test):
-    at = app_test(PAGE, query={"mn_model": "Small CNN (two conv layers)", "mn_n": "1000", "mn_epochs": "1",
-                                "mn_bs": "64"})
+    at = app_test(
+        PAGE,
+        query={
+            "mn_model": "Small CNN (two conv layers)",
+            "mn_n": "1000",
+            "mn_epochs": "1",
+            "mn_bs": "64",
+        },
+    )
     at.button(key="mn_train").click().run()
     assert not at.exception
     assert at.session_state["mn_run"].spec.kind == "cnn"
@@ -73,28 +93,58 @@ def test_the_cnn_trains_through_the_queue_and_shows_its_filters(app_test):
 
 
 def test_query_params_restore_the_experiment(app_test):
-    query = {"mn_model": "MLP (hidden layers)", "mn_layers": "2", "mn_h1": "256", "mn_h2": "32",
-             "mn_opt": "SGD + momentum 0.9", "mn_lr": "0.01", "mn_bs": "256", "mn_epochs": "3",
-             "mn_seed": "7", "mn_n": "5000", "mn_sched": "Constant", "mn_split": "test set",
-             "mn_mistakes": "1"}
+    query = {
+        "mn_model": "MLP (hidden layers)",
+        "mn_layers": "2",
+        "mn_h1": "256",
+        "mn_h2": "32",
+        "mn_opt": "SGD + Nesterov momentum 0.9",
+        "mn_lr": "0.01",
+        "mn_bs": "256",
+        "mn_epochs": "3",
+        "mn_seed": "7",
+        "mn_n": "5000",
+        "mn_sched": "Constant",
+        "mn_split": "test set",
+        "mn_mistakes": "1",
+    }
     at = app_test(PAGE, query=query)
     assert not at.exception
     assert at.selectbox(key="mn_model").value == "MLP (hidden layers)"
     assert at.slider(key="mn_layers").value == 2
     assert at.select_slider(key="mn_h1").value == 256 and at.select_slider(key="mn_h2").value == 32
-    assert at.selectbox(key="mn_opt").value == "SGD + momentum 0.9"
-    assert at.select_slider(key="mn_lr").value == 0.01 and at.select_slider(key="mn_bs").value == 256
+    assert at.selectbox(key="mn_opt").value == "SGD + Nesterov momentum 0.9"
+    assert (
+        at.select_slider(key="mn_lr").value == 0.01 and at.select_slider(key="mn_bs").value == 256
+    )
     assert at.slider(key="mn_epochs").value == 3 and at.number_input(key="mn_seed").value == 7
-    assert at.select_slider(key="mn_n").value == 5000 and at.selectbox(key="mn_sched").value == "Constant"
+    assert (
+        at.select_slider(key="mn_n").value == 5000
+        and at.selectbox(key="mn_sched").value == "Constant"
+    )
     assert at.radio(key="mn_split").value == "test set"
-    assert "MLP 784-256-32-10, momentum lr 0.01 (constant), batch 256, 3 epochs, 5,000 images, seed 7" in texts(at)
+    assert (
+        "MLP 784-256-32-10, nesterov lr 0.01 (constant), batch 256, 3 epochs, 5,000 images, seed 7"
+        in texts(at)
+    )
 
 
 def test_hostile_query_params_fall_back_to_defaults(app_test):
-    hostile = {"mn_model": "<script>alert(1)</script>", "mn_lr": "1e309", "mn_bs": "-64", "mn_epochs": "nan",
-               "mn_seed": "99999999999999999999", "mn_n": "'; DROP TABLE", "mn_layers": "inf",
-               "mn_h1": "0", "mn_opt": "__import__('os')", "mn_sched": "", "mn_bf16": "maybe",
-               "mn_split": "x" * 5000, "mn_mistakes": "2"}
+    hostile = {
+        "mn_model": "<script>alert(1)</script>",
+        "mn_lr": "1e309",
+        "mn_bs": "-64",
+        "mn_epochs": "nan",
+        "mn_seed": "99999999999999999999",
+        "mn_n": "'; DROP TABLE",
+        "mn_layers": "inf",
+        "mn_h1": "0",
+        "mn_opt": "__import__('os')",
+        "mn_sched": "",
+        "mn_bf16": "maybe",
+        "mn_split": "x" * 5000,
+        "mn_mistakes": "2",
+    }
     at = app_test(PAGE, query=hostile)
     assert not at.exception
     assert at.selectbox(key="mn_model").value.startswith("Softmax regression")
@@ -133,7 +183,7 @@ def test_a_stopped_training_keeps_its_partial_model(app_test):
     at.button(key="mn_stop").click().run()
     assert not at.exception
     run = at.session_state["mn_run"]
-    assert run.stopped and 0 < run.epochs_done < 3
+    assert run.interrupted and 0 < run.epochs_done < 3
     assert "Training was stopped" in texts(at)
 
 
@@ -149,8 +199,11 @@ def test_upload_round_trip_and_refusals(app_test, tmp_path):
     assert "Loaded mine.pt" in texts(at)
 
     target = tmp_path / "payload-ran.txt"
-    for name, data in [("evil.pt", malicious_files(target)["torch.save"]), ("noise.pt", bytes(range(256)) * 10),
-                       ("wrong.pt", save_model(model, ModelSpec("mlp", hidden=(32,)))[:-40])]:
+    for name, data in [
+        ("evil.pt", malicious_files(target)["torch.save"]),
+        ("noise.pt", bytes(range(256)) * 10),
+        ("wrong.pt", save_model(model, ModelSpec("mlp", hidden=(32,)))[:-40]),
+    ]:
         at.file_uploader(key="mn_upload").set_value((name, data, "application/octet-stream")).run()
         assert not at.exception
         assert f"{name} was refused" in texts(at)
@@ -162,7 +215,9 @@ def test_a_cnn_waits_in_line_while_another_heavy_training_runs(app_test):
     from core.mnist.queue import heavy_trainings
 
     queue = heavy_trainings()
-    at = app_test(PAGE, query={"mn_model": "Small CNN (two conv layers)", "mn_n": "1000", "mn_epochs": "1"})
+    at = app_test(
+        PAGE, query={"mn_model": "Small CNN (two conv layers)", "mn_n": "1000", "mn_epochs": "1"}
+    )
     holders = [queue.join("another student") for _ in range(queue.limit)]  # every slot taken
     seen = []
 

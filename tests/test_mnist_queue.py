@@ -1,4 +1,6 @@
-"""core.mnist.queue: at most `limit` heavy trainings at once, FIFO, visible positions, thread-safe."""
+"""core.mnist.queue: at most `limit` heavy trainings at once, FIFO, visible positions,
+thread-safe.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""core.mnist.train: short trainings learn, evaluation is consistent, bounds hold, files are safe."""
+"""core.mnist.train: short trainings learn, evaluation is consistent, bounds hold,
+files are safe.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +11,31 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from core import metrics
 from core.mnist import train as mt
 from core.mnist.models import ModelFileError, ModelSpec, load_model, save_model
 from tests.mnist_helpers import malicious_files, mnist, subset
 
-SPECS = {"linear": ModelSpec("linear"), "mlp": ModelSpec("mlp", hidden=(64,)), "cnn": ModelSpec("cnn")}
+SPECS = {
+    "linear": ModelSpec("linear"),
+    "mlp": ModelSpec("mlp", hidden=(64,)),
+    "cnn": ModelSpec("cnn"),
+}
 # (training images, epochs, minimum test accuracy): a few seconds each on one core
 SHORT = {"linear": (4000, 2, 0.83), "mlp": (4000, 2, 0.86), "cnn": (3000, 2, 0.88)}
 
 
 def short_config(kind: str, **kw) -> mt.TrainConfig:
     n, epochs, _ = SHORT[kind]
-    base = dict(spec=SPECS[kind], optimizer="adam", lr=3e-3, batch_size=64, epochs=epochs,
-                train_size=n, mixed_precision=kind == "cnn")
+    base = dict(
+        spec=SPECS[kind],
+        optimizer="adam",
+        lr=3e-3,
+        batch_size=64,
+        epochs=epochs,
+        train_size=n,
+        mixed_precision=kind == "cnn",
+    )
     return mt.TrainConfig(**(base | kw))
 
 
@@ -41,9 +55,9 @@ def trained(small):
 @pytest.mark.parametrize("kind", list(SPECS))
 def test_short_run_reaches_sane_accuracy(trained, small, kind):
     *_, ex, ey = small
-    acc = mt.accuracy(trained[kind].model, ex, ey)
+    acc = mt.evaluate(trained[kind].model, ex, ey).accuracy
     assert acc >= SHORT[kind][2], f"{kind}: {acc:.1%}"
-    assert trained[kind].finished and not trained[kind].stopped
+    assert trained[kind].completed and not trained[kind].interrupted
 
 
 def test_confusion_totals_equal_test_size(trained):
@@ -53,22 +67,30 @@ def test_confusion_totals_equal_test_size(trained):
     assert conf.shape == (10, 10)
     assert int(conf.sum()) == len(d.test_y) == 10_000
     assert torch.equal(conf.sum(1), torch.bincount(d.test_y, minlength=10))  # rows are true classes
-    assert torch.equal(conf.sum(0), torch.bincount(ev.preds, minlength=10))  # columns are predictions
+    assert torch.equal(
+        conf.sum(0), torch.bincount(ev.preds, minlength=10)
+    )  # columns are predictions
     assert math.isclose(conf.diag().sum().item() / 10_000, ev.accuracy, rel_tol=1e-6)
 
 
 def test_confusion_matrix_and_per_class_against_a_loop():
     g = torch.Generator().manual_seed(3)
     labels = torch.randint(0, 10, (500,), generator=g)
-    preds = torch.where(torch.rand(500, generator=g) < 0.7, labels, torch.randint(0, 10, (500,), generator=g))
+    preds = torch.where(
+        torch.rand(500, generator=g) < 0.7, labels, torch.randint(0, 10, (500,), generator=g)
+    )
     want = torch.zeros(10, 10, dtype=torch.long)
     for t, p in zip(labels.tolist(), preds.tolist(), strict=True):
         want[t, p] += 1
-    conf = mt.confusion_matrix(labels, preds)
+    conf = metrics.confusion_matrix(labels, preds, 10)
     assert torch.equal(conf, want)
     for d in range(10):
         mask = labels == d
-        assert math.isclose(mt.per_class_accuracy(conf)[d].item(), (preds[mask] == d).double().mean().item(), rel_tol=1e-9)
+        assert math.isclose(
+            mt.per_class_accuracy(conf)[d].item(),
+            (preds[mask] == d).double().mean().item(),
+            rel_tol=1e-9,
+        )
     empty = torch.zeros(10, 10, dtype=torch.long)
     assert torch.isnan(mt.per_class_accuracy(empty)).all()
 
@@ -116,7 +138,9 @@ def test_foreign_files_are_refused(trained):
         load_model(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)  # a random file
     with pytest.raises(ModelFileError, match="do not match"):
         sd = {k: v for k, v in trained["linear"].model.state_dict().items()}
-        load_model(_payload(SPECS["mlp"].to_dict(), sd))  # architecture says MLP, weights are linear
+        load_model(
+            _payload(SPECS["mlp"].to_dict(), sd)
+        )  # architecture says MLP, weights are linear
     with pytest.raises(ModelFileError, match="shape"):
         sd = {"linear.weight": torch.zeros(10, 100), "linear.bias": torch.zeros(10)}
         load_model(_payload({"kind": "linear"}, sd))
@@ -129,19 +153,35 @@ def _payload(spec: dict, state: dict) -> bytes:
     import io
 
     buf = io.BytesIO()
-    torch.save({"format": "pytorch-linear-explorer/model-v1", "spec": spec, "state_dict": state}, buf)
+    torch.save(
+        {"format": "pytorch-linear-explorer/model-v1", "spec": spec, "state_dict": state}, buf
+    )
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(lr=0.0), "learning rate"), (dict(lr=float("nan")), "learning rate"), (dict(lr=100.0), "learning rate"),
-    (dict(lr="0.1"), "learning rate"), (dict(batch_size=0), "batch size"), (dict(batch_size=10**6), "batch size"),
-    (dict(batch_size=64.5), "batch size"), (dict(batch_size=True), "batch size"), (dict(epochs=0), "epochs"),
-    (dict(epochs=51), "epochs"), (dict(seed=-1), "seed"), (dict(seed=2**40), "seed"),
-    (dict(train_size=10), "training set size"), (dict(train_size=70_000), "training set size"),
-    (dict(optimizer="rmsprop"), "optimizer"), (dict(schedule="cosine"), "schedule"),
-    (dict(spec={"kind": "linear"}), "ModelSpec"), (dict(mixed_precision="yes"), "mixed_precision"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(lr=0.0), "learning rate"),
+        (dict(lr=float("nan")), "learning rate"),
+        (dict(lr=100.0), "learning rate"),
+        (dict(lr="0.1"), "learning rate"),
+        (dict(batch_size=0), "batch size"),
+        (dict(batch_size=10**6), "batch size"),
+        (dict(batch_size=64.5), "batch size"),
+        (dict(batch_size=True), "batch size"),
+        (dict(epochs=0), "epochs"),
+        (dict(epochs=51), "epochs"),
+        (dict(seed=-1), "seed"),
+        (dict(seed=2**40), "seed"),
+        (dict(train_size=10), "training set size"),
+        (dict(train_size=70_000), "training set size"),
+        (dict(optimizer="rmsprop"), "optimizer"),
+        (dict(schedule="cosine"), "schedule"),
+        (dict(spec={"kind": "linear"}), "ModelSpec"),
+        (dict(mixed_precision="yes"), "mixed_precision"),
+    ],
+)
 def test_bounds_are_enforced_with_clear_errors(bad, match):
     with pytest.raises(mt.ConfigError, match=match):
         mt.TrainConfig(**bad)
@@ -160,7 +200,7 @@ def test_progress_reports_and_test_accuracy_at_epoch_ends(small):
     cfg = short_config("linear", epochs=3, train_size=2000, batch_size=100)
     trainer = mt.Trainer(cfg, tx, ty, eval_x=ex, eval_y=ey)
     reports = list(trainer.run(report_every=0.0))  # a report after every step
-    assert reports[-1].finished and not reports[-1].stopped
+    assert reports[-1].stopped and not reports[-1].interrupted
     steps = [p.step for p in reports[:-1]]
     assert steps == list(range(1, 61)) and trainer.total_steps == 60
     ends = [p for p in reports if p.epoch_end]
@@ -181,7 +221,12 @@ def test_stop_flag_stops_between_steps(small):
         reports.append(p)
         if p.step == 7:
             stop.set()
-    assert reports[-1].finished and reports[-1].stopped and trainer.stopped and not trainer.finished
+    assert (
+        reports[-1].stopped
+        and reports[-1].interrupted
+        and trainer.interrupted
+        and not trainer.completed
+    )
     assert reports[-1].step == 7 < trainer.total_steps
     calls = iter([False, False, True])  # a plain callable works too
     stopped = mt.train(short_config("linear"), tx, ty, stop=lambda: next(calls))
@@ -209,7 +254,9 @@ def test_same_seed_same_weights_other_seed_other_weights(small):
 
 
 def test_softmax_cross_entropy_gradient_matches_the_formula():
-    """micrograd-style: autograd's gradient of the chapter's model equals (p - onehot(y)) x^T / N."""
+    """micrograd-style: autograd's gradient of the chapter's model equals
+    (p - onehot(y)) x^T / N.
+    """
     torch.manual_seed(0)
     model = mt.seeded_model(SPECS["linear"], 0)
     x, y = torch.randn(32, 1, 28, 28), torch.randint(0, 10, (32,))
@@ -225,7 +272,7 @@ def test_mixed_precision_falls_back_when_unsupported(small, monkeypatch):
     monkeypatch.setattr(mt, "bf16_supported", lambda device: False)
     trainer = mt.Trainer(short_config("cnn", train_size=500, epochs=1), tx, ty)
     assert trainer.mixed_precision is False
-    assert list(trainer.run())[-1].finished
+    assert list(trainer.run())[-1].stopped
 
 
 def test_what_the_models_learned_as_tensors(trained):
@@ -249,7 +296,7 @@ def test_examples_per_class_and_recipes():
 def test_finish_run_and_meta_are_plain_values(trained, small):
     *_, ex, ey = small
     run = mt.finish_run(trained["mlp"], ex, ey)
-    assert run.epochs_done == pytest.approx(2.0) and not run.stopped
+    assert run.epochs_done == pytest.approx(2.0) and not run.interrupted
     meta = run.meta()
     assert all(isinstance(v, str | int | float | bool) for v in meta.values())
     back = load_model(save_model(run.model, run.spec, meta))

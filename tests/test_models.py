@@ -30,10 +30,18 @@ def test_save_load_round_trip_is_exact(spec):
     assert torch.equal(saved.model(x), model(x))
 
 
-@pytest.mark.parametrize("bad", [
-    {"kind": "transformer"}, {"kind": "mlp", "hidden": []}, {"kind": "mlp", "hidden": [10**6]},
-    {"kind": "cnn", "channels": [0, 4]}, {"kind": "linear", "extra": 1}, "linear", None,
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"kind": "transformer"},
+        {"kind": "mlp", "hidden": []},
+        {"kind": "mlp", "hidden": [10**6]},
+        {"kind": "cnn", "channels": [0, 4]},
+        {"kind": "linear", "extra": 1},
+        "linear",
+        None,
+    ],
+)
 def test_bad_architectures_are_refused(bad):
     with pytest.raises(ModelFileError):
         ModelSpec.from_dict(bad)
@@ -52,7 +60,10 @@ class Payload:
 def test_a_pickle_with_code_is_refused_without_running_it(tmp_path):
     marker = tmp_path / "pwned"
     buf = io.BytesIO()
-    torch.save({"format": models.FORMAT, "spec": {"kind": "linear"}, "state_dict": Payload(str(marker))}, buf)
+    torch.save(
+        {"format": models.FORMAT, "spec": {"kind": "linear"}, "state_dict": Payload(str(marker))},
+        buf,
+    )
     with pytest.raises(ModelFileError, match="safely"):
         models.load_model(buf.getvalue())
     assert not marker.exists()
@@ -71,7 +82,9 @@ def test_foreign_and_mismatched_files_are_refused():
     with pytest.raises(ModelFileError, match="format"):
         models.load_model(buf.getvalue())
     lin = models.build_model(SPECS[0])
-    wrong = models.save_model(lin, ModelSpec("mlp", hidden=(32,)))  # weights of another architecture
+    wrong = models.save_model(
+        lin, ModelSpec("mlp", hidden=(32,))
+    )  # weights of another architecture
     with pytest.raises(ModelFileError, match="do not match"):
         models.load_model(wrong)
     blob = models.save_model(lin, SPECS[0])

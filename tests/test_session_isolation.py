@@ -33,7 +33,9 @@ def test_settings_stay_in_their_session(app_test):
     bob = app_test("pages/linear_regression.py", timeout=180)
     slider = next(s for s in alice.main.slider if s.key)
     before = bob.slider(key=slider.key).value
-    alice.slider(key=slider.key).set_value(slider.max if slider.value != slider.max else slider.min).run()
+    alice.slider(key=slider.key).set_value(
+        slider.max if slider.value != slider.max else slider.min
+    ).run()
     bob.run()
     assert alice.slider(key=slider.key).value != before
     assert bob.slider(key=slider.key).value == before
@@ -41,7 +43,9 @@ def test_settings_stay_in_their_session(app_test):
 
 
 def test_shared_shipped_models_are_not_changed_by_a_session(app_test):
-    """The draw page computes saliency with autograd on the shared model: it must leave it as it was."""
+    """The draw page computes saliency with autograd on the shared model: it must leave
+    it as it was.
+    """
     reference = {k: v.clone() for k, v in load_pretrained("cnn").state_dict().items()}
     at = app_test("pages/draw.py", timeout=180)
     assert not at.exception

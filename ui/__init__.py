@@ -32,7 +32,24 @@ from ui.url_state import (
 )
 
 __all__ = [
-    "PRESENTER_KEY", "advanced", "checkbox", "lesson", "mnist", "multiselect", "number_input",
-    "plotly", "presenter", "pretrained", "radio", "select_slider", "selectbox", "slider", "style",
-    "text", "text_area", "text_input", "toggle", "user_models",
+    "PRESENTER_KEY",
+    "advanced",
+    "checkbox",
+    "lesson",
+    "mnist",
+    "multiselect",
+    "number_input",
+    "plotly",
+    "presenter",
+    "pretrained",
+    "radio",
+    "select_slider",
+    "selectbox",
+    "slider",
+    "style",
+    "text",
+    "text_area",
+    "text_input",
+    "toggle",
+    "user_models",
 ]

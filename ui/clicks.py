@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-RENDERS, HANDLED = "_clicks_renders", "_clicks_handled"  # completed page runs; the run a click acted in
+RENDERS, HANDLED = (
+    "_clicks_renders",
+    "_clicks_handled",
+)  # completed page runs; the run a click acted in
 
 
 def once(action):
@@ -18,11 +21,13 @@ def once(action):
     Fragment runs must not count: the replay comes after the fragment ran inside the
     interrupted run.
     """
+
     def callback(*args):
         renders = st.session_state.get(RENDERS, 0)
         if st.session_state.get(HANDLED) != renders:
             st.session_state[HANDLED] = renders
             action(*args)
+
     return callback
 
 

@@ -13,7 +13,7 @@ CSV_CACHE = "lin_csv_parsed"  # (upload's file id, its numeric columns or the er
 
 
 def parsed_csv(file_id: str, data: bytes) -> dict:
-    """The upload's numeric columns, parsed once per file, not on every rerun (5 MB take seconds)."""
+    """The upload's numeric columns, parsed once per file, not every rerun (5 MB take seconds)."""
     cached = st.session_state.get(CSV_CACHE)
     if cached is None or cached[0] != file_id:
         try:
@@ -28,12 +28,17 @@ def parsed_csv(file_id: str, data: bytes) -> dict:
 
 def uploaded_dataset() -> linreg_data.Dataset:
     """The uploaded CSV's two chosen columns, or a clear error that stops the page here."""
-    upload = st.file_uploader(f"CSV file (at most {csvio.MAX_BYTES // 2**20} MB, "
-                              f"{csvio.MAX_ROWS:,} rows)", type=["csv", "txt", "tsv"],
-                              key="lin_upload", max_upload_size=csvio.MAX_BYTES // 2**20)
+    upload = st.file_uploader(
+        f"CSV file (at most {csvio.MAX_BYTES // 2**20} MB, {csvio.MAX_ROWS:,} rows)",
+        type=["csv", "txt", "tsv"],
+        key="lin_upload",
+        max_upload_size=csvio.MAX_BYTES // 2**20,
+    )
     if upload is None:
-        st.info("Upload a CSV with at least two numeric columns; the first row may hold names.",
-                icon=":material/upload_file:")
+        st.info(
+            "Upload a CSV with at least two numeric columns; the first row may hold names.",
+            icon=":material/upload_file:",
+        )
         st.stop()
     try:
         data = upload.getvalue()

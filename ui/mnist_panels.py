@@ -1,4 +1,4 @@
-"""Sections of the MNIST lab page (pages/mnist.py): data browser, live figures, results, model files.
+"""Sections of the MNIST lab page: data browser, live figures, results, model files.
 
 Rendering only: every computation is in `core.mnist.train` and every figure in
 `core.mnist.figures`. Not a page of its own (the navigation lists pages/mnist.py).
@@ -12,13 +12,17 @@ import streamlit as st
 import torch
 
 import ui
+from core import optim
 from core.mnist import figures as figs
 from core.mnist import train as mt
 from core.mnist.models import ModelFileError, SavedModel, load_model, save_model
 
-MODELS = {"Softmax regression 784 -> 10 (the chapter's)": "linear", "MLP (hidden layers)": "mlp",
-          "Small CNN (two conv layers)": "cnn"}
-OPTIMIZERS = {"Adam": "adam", "SGD": "sgd", "SGD + momentum 0.9": "momentum"}
+MODELS = {
+    "Softmax regression 784 -> 10 (the chapter's)": "linear",
+    "MLP (hidden layers)": "mlp",
+    "Small CNN (two conv layers)": "cnn",
+}
+OPTIMIZERS = optim.labels(("adam", "sgd", "nesterov"))  # label -> id
 SCHEDULES = {"One-cycle (warm up, then anneal)": "onecycle", "Constant": "constant"}
 LRS = [1e-4, 3e-4, 1e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0]
 BATCHES = [16, 32, 64, 128, 256, 512, 1024]
@@ -32,25 +36,41 @@ def _label(options: dict, value) -> str:
 
 
 def apply_recipe(kind: str) -> None:
-    """Button callback: set the widgets to the benchmark's recipe for `kind` (before they render)."""
+    """Button callback: set the widgets to the benchmark's recipe for `kind` (before rendering)."""
     r = mt.RECIPES[kind]
-    st.session_state.update({
-        "mn_opt": _label(OPTIMIZERS, r.optimizer), "mn_lr": r.lr, "mn_bs": r.batch_size,
-        "mn_epochs": r.epochs, "mn_sched": _label(SCHEDULES, r.schedule), "mn_n": r.train_size,
-        "mn_seed": r.seed, "mn_bf16": r.mixed_precision or kind != "cnn",
-    })
+    st.session_state.update(
+        {
+            "mn_opt": _label(OPTIMIZERS, r.optimizer),
+            "mn_lr": r.lr,
+            "mn_bs": r.batch_size,
+            "mn_epochs": r.epochs,
+            "mn_sched": _label(SCHEDULES, r.schedule),
+            "mn_n": r.train_size,
+            "mn_seed": r.seed,
+            "mn_bf16": r.mixed_precision or kind != "cnn",
+        }
+    )
     if kind == "mlp":
-        st.session_state.update({"mn_layers": len(r.spec.hidden)} |
-                                {f"mn_h{i + 1}": h for i, h in enumerate(r.spec.hidden)})
+        st.session_state.update(
+            {"mn_layers": len(r.spec.hidden)}
+            | {f"mn_h{i + 1}": h for i, h in enumerate(r.spec.hidden)}
+        )
 
 
 def data_browser(data) -> None:
     """Examples of each digit and the class counts, from the training or the test set."""
-    with st.expander("Browse the data set: 60,000 training and 10,000 test images",
-                     icon=":material/photo_library:"):
-        split = ui.radio("Show images from", "mn_split", ["training set", "test set"], horizontal=True)
-        images, labels = ((data.train_images, data.train_y) if split == "training set"
-                          else (data.test_images, data.test_y))
+    with st.expander(
+        "Browse the data set: 60,000 training and 10,000 test images",
+        icon=":material/photo_library:",
+    ):
+        split = ui.radio(
+            "Show images from", "mn_split", ["training set", "test set"], horizontal=True
+        )
+        images, labels = (
+            (data.train_images, data.train_y)
+            if split == "training set"
+            else (data.test_images, data.test_y)
+        )
         shuffle = st.session_state.get("mn_shuffle", 0)
         left, right = st.columns([3, 2])
         with left:
@@ -60,11 +80,17 @@ def data_browser(data) -> None:
                 st.session_state["mn_shuffle"] = shuffle + 1
                 st.rerun()
         with right:
-            ui.plotly(figs.class_counts(torch.bincount(data.train_y, minlength=10),
-                                        torch.bincount(data.test_y, minlength=10)))
-            st.markdown("Each image: 28x28 grey levels 0-255. The model sees them scaled to [0, 1] and "
-                        "**normalised** with the training set's mean 0.1307 and standard deviation 0.3081, "
-                        "once for the whole set -- not image by image in the training loop.")
+            ui.plotly(
+                figs.class_counts(
+                    torch.bincount(data.train_y, minlength=10),
+                    torch.bincount(data.test_y, minlength=10),
+                )
+            )
+            st.markdown(
+                "Each image: 28x28 grey levels 0-255. The model sees them scaled to [0, 1] and "
+                "**normalised** with the training set's mean 0.1307 and standard deviation 0.3081, "
+                "once for the whole set -- not image by image in the training loop."
+            )
 
 
 def live_figures(curves, pictures, trainer: mt.Trainer, n: int) -> None:
@@ -103,30 +129,51 @@ def _drilldown(run: mt.TrainedRun, data, cell: tuple[int, int] | None) -> None:
         return
     probs, classes = ev.top3(idx)
     shown = f"the {len(idx)} most confident" if total > len(idx) else "all"
-    ui.plotly(figs.predictions(data.test_images[idx], ev.labels[idx], probs, classes, cols=5,
-                               title=f"{shown.capitalize()} of them, with the top-3 probabilities",
-                               width_px=460))
+    ui.plotly(
+        figs.predictions(
+            data.test_images[idx],
+            ev.labels[idx],
+            probs,
+            classes,
+            cols=5,
+            title=f"{shown.capitalize()} of them, with the top-3 probabilities",
+            width_px=460,
+        )
+    )
 
 
 def results(run: mt.TrainedRun, data) -> None:
-    """Accuracy, curves, confusion matrix with drill-down, what the model learned, sample predictions."""
+    """Accuracy, curves, confusion matrix with drill-down, what the model learned, predictions."""
     ev = run.evaluation
     st.header("Results", divider="gray")
-    if run.stopped:
-        st.warning(f"Training was stopped after {run.epochs_done:.2f} epochs: these are the results of "
-                   "the model as it was then.", icon=":material/stop_circle:")
+    if run.interrupted:
+        st.warning(
+            f"Training was stopped after {run.epochs_done:.2f} epochs: these are the results of "
+            "the model as it was then.",
+            icon=":material/stop_circle:",
+        )
     cols = st.columns(4)
-    cols[0].metric("Test accuracy", f"{ev.accuracy:.2%}", help=f"on all {len(ev.labels):,} test images")
+    cols[0].metric(
+        "Test accuracy", f"{ev.accuracy:.2%}", help=f"on all {len(ev.labels):,} test images"
+    )
     cols[1].metric("Training time", f"{run.train_seconds:.1f} s", help=f"on {run.device}")
     cols[2].metric("Epochs", f"{run.epochs_done:.2f}")
     cols[3].metric("Parameters", f"{mt.parameter_count(run.model):,}")
-    st.caption(f"{ui.text(run.source.capitalize())}: " + (run.config.describe() if run.config else run.spec.describe()))
+    st.caption(
+        f"{ui.text(run.source.capitalize())}: "
+        + (run.config.describe() if run.config else run.spec.describe())
+    )
     if run.history:
         ui.plotly(figs.training_curves(run.history, run.config.train_size))
     left, right = st.columns([1, 1])
     with left:
-        event = st.plotly_chart(ui.style(figs.confusion_matrix(ev.confusion)), width="stretch",
-                                on_select="rerun", selection_mode="points", key="mn_cm")
+        event = st.plotly_chart(
+            ui.style(figs.confusion_figure(ev.confusion)),
+            width="stretch",
+            on_select="rerun",
+            selection_mode="points",
+            key="mn_cm",
+        )
     with right:
         _drilldown(run, data, figs.selected_cell(event.selection.points if event else []))
     left, right = st.columns([1, 2])
@@ -135,23 +182,38 @@ def results(run: mt.TrainedRun, data) -> None:
     with right:
         if run.spec.kind == "linear":
             ui.plotly(figs.weight_templates(mt.linear_templates(run.model)))
-            st.caption("Row k of the weight matrix as a picture: orange pixels raise digit k's score, "
-                       "blue pixels lower it. Each template is scaled to its own largest weight.")
+            st.caption(
+                "Row k of the weight matrix as a picture: orange pixels raise digit k's score, "
+                "blue pixels lower it. Each template is scaled to its own largest weight."
+            )
         elif run.spec.kind == "cnn":
             ui.plotly(figs.conv_filters(mt.first_layer_filters(run.model)))
-            st.caption("Each 3x3 filter slides over the image; many become edge or stroke detectors.")
+            st.caption(
+                "Each 3x3 filter slides over the image; many become edge or stroke detectors."
+            )
         else:
-            st.info("An MLP's hidden units mix many pixels: no single picture per digit any more. "
-                    "Compare its confusion matrix with the softmax model's.", icon=":material/hub:")
+            st.info(
+                "An MLP's hidden units mix many pixels: no single picture per digit any more. "
+                "Compare its confusion matrix with the softmax model's.",
+                icon=":material/hub:",
+            )
     mistakes = ui.toggle("Show only mistakes", "mn_mistakes", False)
     pool = (ev.preds != ev.labels).nonzero().flatten() if mistakes else torch.arange(len(ev.labels))
     if len(pool):
         g = torch.Generator().manual_seed(st.session_state.get("mn_shuffle", 0))
         idx = pool[torch.randperm(len(pool), generator=g)[:16]]
         probs, classes = ev.top3(idx)
-        ui.plotly(figs.predictions(data.test_images[idx], ev.labels[idx], probs, classes,
-                                   title="Sample test predictions with the top-3 probabilities "
-                                         "(blue: right, orange: wrong)", width_px=940))
+        ui.plotly(
+            figs.predictions(
+                data.test_images[idx],
+                ev.labels[idx],
+                probs,
+                classes,
+                title="Sample test predictions with the top-3 probabilities "
+                "(blue: right, orange: wrong)",
+                width_px=940,
+            )
+        )
 
 
 def model_files(data, run: mt.TrainedRun | None) -> None:
@@ -159,16 +221,29 @@ def model_files(data, run: mt.TrainedRun | None) -> None:
     st.header("Keep your model", divider="gray")
     kept = [n for n in st.session_state.get("mn_kept", []) if n in ui.user_models()]
     if kept:
-        st.markdown("Offered on the **Draw a digit** page for this session: " + ", ".join(f"`{n}`" for n in kept))
+        st.markdown(
+            "Offered on the **Draw a digit** page for this session: "
+            + ", ".join(f"`{n}`" for n in kept)
+        )
     left, right = st.columns(2)
     if run is not None:
-        left.download_button("Download this model (.pt)", save_model(run.model, run.spec, run.meta()),
-                             file_name=f"mnist-{run.spec.kind}.pt", mime="application/octet-stream",
-                             icon=":material/download:", key="mn_download")
-        left.caption("Weights plus an architecture description; read back with "
-                     "`torch.load(..., weights_only=True)`.")
-    upload = right.file_uploader("Upload a model saved by this explorer", key="mn_upload",
-                                 help="Any other file is refused; nothing in it is executed.")
+        left.download_button(
+            "Download this model (.pt)",
+            save_model(run.model, run.spec, run.meta()),
+            file_name=f"mnist-{run.spec.kind}.pt",
+            mime="application/octet-stream",
+            icon=":material/download:",
+            key="mn_download",
+        )
+        left.caption(
+            "Weights plus an architecture description; read back with "
+            "`torch.load(..., weights_only=True)`."
+        )
+    upload = right.file_uploader(
+        "Upload a model saved by this explorer",
+        key="mn_upload",
+        help="Any other file is refused; nothing in it is executed.",
+    )
     if upload is None:
         return
     if st.session_state.get("mn_upload_seen") != upload.file_id:
@@ -176,14 +251,20 @@ def model_files(data, run: mt.TrainedRun | None) -> None:
         try:
             saved = load_model(upload.getvalue())
         except ModelFileError as err:
-            st.session_state["mn_upload_msg"] = f"{ui.text(upload.name)} was refused: {ui.text(err)}."
+            st.session_state["mn_upload_msg"] = (
+                f"{ui.text(upload.name)} was refused: {ui.text(err)}."
+            )
         else:
             st.session_state["mn_upload_msg"] = ""
-            st.session_state["mn_run"] = mt.run_from_model(saved.model, saved.spec, data.test_x, data.test_y,
-                                                           f"uploaded from {upload.name}")
+            st.session_state["mn_run"] = mt.run_from_model(
+                saved.model, saved.spec, data.test_x, data.test_y, f"uploaded from {upload.name}"
+            )
             keep_model(st.session_state["mn_run"])
             st.rerun()
     if st.session_state.get("mn_upload_msg"):
         right.error(st.session_state["mn_upload_msg"], icon=":material/gpp_bad:")
     else:
-        right.success(f"Loaded {ui.text(upload.name)}: its results are shown above.", icon=":material/check_circle:")
+        right.success(
+            f"Loaded {ui.text(upload.name)}: its results are shown above.",
+            icon=":material/check_circle:",
+        )

@@ -43,7 +43,10 @@ PRESENTER_CSS = """
 [data-testid="stMain"] h3 { font-size: 1.9rem !important; }
 [data-testid="stMain"] code { font-size: 1.2rem !important; }
 [data-testid="stMetricValue"],
-[data-testid="stMain"] [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p { font-size: 3.4rem !important; }
+[data-testid="stMain"] [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
+  font-size: 3.4rem !important;
+  line-height: 1.15;
+}
 [data-testid="stMetricLabel"] p { font-size: 1.4rem !important; }
 </style>
 """

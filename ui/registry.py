@@ -16,12 +16,23 @@ class PageEntry(NamedTuple):
 
 PAGES = [
     PageEntry("Start", "pages/home.py", "Home", ":material/home:", "home"),
-    PageEntry("Autograd", "pages/autograd.py", "Autograd & graphs", ":material/account_tree:",
-              "autograd"),
-    PageEntry("Regression", "pages/linear_regression.py", "Linear regression",
-              ":material/show_chart:", "linear_regression"),
-    PageEntry("Regression", "pages/logistic_regression.py", "Logistic regression",
-              ":material/scatter_plot:", "logistic_regression"),
+    PageEntry(
+        "Autograd", "pages/autograd.py", "Autograd & graphs", ":material/account_tree:", "autograd"
+    ),
+    PageEntry(
+        "Regression",
+        "pages/linear_regression.py",
+        "Linear regression",
+        ":material/show_chart:",
+        "linear_regression",
+    ),
+    PageEntry(
+        "Regression",
+        "pages/logistic_regression.py",
+        "Logistic regression",
+        ":material/scatter_plot:",
+        "logistic_regression",
+    ),
     PageEntry("MNIST", "pages/mnist.py", "MNIST lab", ":material/grid_view:", "mnist"),
     PageEntry("MNIST", "pages/draw.py", "Draw a digit", ":material/draw:", "draw"),
 ]

@@ -36,7 +36,7 @@ def mnist():
 
 @st.cache_resource(show_spinner="Loading the shipped model...")
 def pretrained(name: str):
-    """The shipped model `name` with its metadata (`core.mnist.models.SavedModel`), shared read-only."""
+    """The shipped model `name` with its metadata (a `core.mnist.models.SavedModel`), read-only."""
     from core.mnist.models import load_pretrained_saved
     from core.runtime import configure_torch
 

@@ -23,8 +23,9 @@ def navigation() -> dict[str, list]:
     """The pages, grouped by section, for `st.navigation`."""
     sections: dict[str, list] = {}
     for i, entry in enumerate(PAGES):
-        page = st.Page(entry.path, title=entry.title, icon=entry.icon, url_path=entry.url_path,
-                       default=i == 0)
+        page = st.Page(
+            entry.path, title=entry.title, icon=entry.icon, url_path=entry.url_path, default=i == 0
+        )
         sections.setdefault(entry.section, []).append(page)
     return sections
 
@@ -39,13 +40,18 @@ def share_popover() -> None:
 def run() -> None:
     """Configure the page, show the navigation and the sidebar, run the chosen page."""
     server_defaults()  # also under AppTest, which runs the script without the server
-    st.set_page_config(page_title="PyTorch Linear Models Explorer", page_icon=str(FAVICON),
-                       layout="wide")
+    st.set_page_config(
+        page_title="PyTorch Linear Models Explorer", page_icon=str(FAVICON), layout="wide"
+    )
     # Navigation first: widgets created before st.navigation are lost when it resolves the page.
     page = st.navigation(navigation(), position="sidebar", expanded=True)
     with st.sidebar:
-        url_state.toggle("Presenter mode", presenter_mode.PRESENTER_KEY, False,
-                         help="Bigger type for a projector; advanced controls are hidden.")
+        url_state.toggle(
+            "Presenter mode",
+            presenter_mode.PRESENTER_KEY,
+            False,
+            help="Bigger type for a projector; advanced controls are hidden.",
+        )
     if presenter_mode.presenter():
         st.html(presenter_mode.PRESENTER_CSS)
     try:

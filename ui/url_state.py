@@ -24,8 +24,11 @@ REFUSED = (ValueError, TypeError, OverflowError)  # what a parser raises for a v
 
 
 def _notice(key: str, raw: str, why: str) -> None:
-    st.toast(f"Ignored the link's setting {key} = “{text(raw, limit=40)}”: {text(why)}. Using the "
-             "default.", icon=":material/warning:")
+    st.toast(
+        f"Ignored the link's setting {key} = “{text(raw, limit=40)}”: {text(why)}. Using the "
+        "default.",
+        icon=":material/warning:",
+    )
 
 
 def _seed(key: str, default: Any, parse: Callable[[str], Any]) -> None:
@@ -130,12 +133,15 @@ def number_input(label: str, key: str, min_value, max_value, default, step=None,
 
 
 def _number(widget, label: str, key: str, min_value, max_value, default, step, **kw):
-    """A numeric `widget` (slider, number input) whose value lives in the URL, kept within its range."""
+    """A numeric `widget` (slider, number input) whose value lives in the URL, kept in its range."""
     kind = float if isinstance(default, float) else int
     _seed(key, default, _number_parser(kind, min_value, max_value))
     current = st.session_state.get(key)
-    _fit(key, lambda v: isinstance(v, (int, float)) and min_value <= v <= max_value,
-         _clamp(current, min_value, max_value))
+    _fit(
+        key,
+        lambda v: isinstance(v, (int, float)) and min_value <= v <= max_value,
+        _clamp(current, min_value, max_value),
+    )
     value = widget(label, min_value, max_value, step=step, key=key, **kw)
     _publish(key, value, default)
     return value

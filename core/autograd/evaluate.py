@@ -93,17 +93,21 @@ def check_result(site: Site, op: Op, out) -> None:
         if not bool(finite.all()):
             nan = int(torch.isnan(out).sum())
             inf = out.numel() - int(finite.sum()) - nan
-            counts = " and ".join(f"{n} {what}" for n, what in ((nan, "NaN"), (inf, "infinite"))
-                                  if n)
+            counts = " and ".join(
+                f"{n} {what}" for n, what in ((nan, "NaN"), (inf, "infinite")) if n
+            )
             hint = NONFINITE_HINTS.get(op.name, "overflow or an undefined operation")
             raise site.error(f"{site.text} produced {counts} values ({hint})")
 
 
 NONFINITE_HINTS = {
-    "log": "log of zero or a negative number", "sqrt": "square root of a negative number",
-    "div": "division by zero", "exp": "exp overflows above about 88",
+    "log": "log of zero or a negative number",
+    "sqrt": "square root of a negative number",
+    "div": "division by zero",
+    "exp": "exp overflows above about 88",
     "pow": "overflow, or a negative base with a fractional exponent",
-    "log_softmax": "overflow", "cross_entropy": "overflow",
+    "log_softmax": "overflow",
+    "cross_entropy": "overflow",
 }
 
 
@@ -145,10 +149,13 @@ def result_shape(op: Op, tensors: list[torch.Tensor]) -> tuple[int, ...] | None:
     return broadcast_shape(shapes)
 
 
-def dispatch(op: Op, args: list, kwargs: dict, params: list[tuple[str, object]], site: Site, env: Env):
-    """Run one whitelisted operation: check arguments and sizes, call it, check and record its result.
+def dispatch(
+    op: Op, args: list, kwargs: dict, params: list[tuple[str, object]], site: Site, env: Env
+):
+    """Run one whitelisted operation: check it, call it, check and record its result.
 
-    This is the only place the evaluator calls into PyTorch on the student's behalf.
+    Arguments and sizes are checked before the call. This is the only place
+    the evaluator calls into PyTorch on the student's behalf.
     """
     for param, value in params:
         check_argument(site, op, param, value)
@@ -163,14 +170,22 @@ def dispatch(op: Op, args: list, kwargs: dict, params: list[tuple[str, object]],
         env.warnings.append(
             f"{site.text}: input shape {tuple(args[0].shape)} and target shape "
             f"{tuple(args[1].shape)} differ, so PyTorch broadcasts them; that is almost never "
-            "what you want")
+            "what you want"
+        )
     try:
         out = op.impl(*args, **kwargs)
     except Exception as err:  # any torch refusal of these arguments is the student's to fix
         raise site.error(f"{site.text}: {torch_reason(err, tensors)}") from None
     check_result(site, op, out)
-    env.records.append(OpRecord(op.name, site.text, site.node.lineno,
-                                site.source.column(site.node.lineno, site.node.col_offset), out))
+    env.records.append(
+        OpRecord(
+            op.name,
+            site.text,
+            site.node.lineno,
+            site.source.column(site.node.lineno, site.node.col_offset),
+            out,
+        )
+    )
     return out
 
 
@@ -189,11 +204,17 @@ def numbers_of(site: Site, exponent_site: Site, symbol: str, a, b):
     if symbol == "@":
         raise site.error("@ needs tensors on both sides")
     if symbol == "**" and abs(b) > MAX_EXPONENT:
-        raise exponent_site.error(f"exponent {fmt(b)} is too large (at most {MAX_EXPONENT} "
-                                  "in size)")
+        raise exponent_site.error(
+            f"exponent {fmt(b)} is too large (at most {MAX_EXPONENT} in size)"
+        )
     try:
-        out = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-               "**": operator.pow}[symbol](float(a), float(b))
+        out = {
+            "+": operator.add,
+            "-": operator.sub,
+            "*": operator.mul,
+            "/": operator.truediv,
+            "**": operator.pow,
+        }[symbol](float(a), float(b))
     except ZeroDivisionError:
         raise site.error("division by zero") from None
     except OverflowError:

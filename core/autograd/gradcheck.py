@@ -65,9 +65,17 @@ class GradCheck:
     def rows(self) -> list[dict]:
         """One row per comparison, largest error first (for a table)."""
         ordered = sorted(self.comparisons, key=lambda c: -c.error)
-        return [{"tensor": c.name, "element": str(list(c.index)), "autograd": c.autograd,
-                 "finite difference": c.numeric, "|difference|": c.error,
-                 "ok": self.within(c)} for c in ordered]
+        return [
+            {
+                "tensor": c.name,
+                "element": str(list(c.index)),
+                "autograd": c.autograd,
+                "finite difference": c.numeric,
+                "|difference|": c.error,
+                "ok": self.within(c),
+            }
+            for c in ordered
+        ]
 
 
 def _float64(inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -80,9 +88,17 @@ def _float64(inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return out
 
 
-def gradient_check(fn: Fn, inputs: dict[str, torch.Tensor], *, eps: float = 1e-6,
-                   max_per_tensor: int = 64, seed: int = 0, atol: float = 1e-5,
-                   rtol: float = 1e-4, budget_s: float | None = 3.0) -> GradCheck:
+def gradient_check(
+    fn: Fn,
+    inputs: dict[str, torch.Tensor],
+    *,
+    eps: float = 1e-6,
+    max_per_tensor: int = 64,
+    seed: int = 0,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    budget_s: float | None = 3.0,
+) -> GradCheck:
     """Compare autograd with central differences for every input that requires grad.
 
     `fn` maps {name: tensor} to a scalar tensor and must work in float64 (the inputs are
@@ -119,8 +135,9 @@ def gradient_check(fn: Fn, inputs: dict[str, torch.Tensor], *, eps: float = 1e-6
     return GradCheck(tuple(comparisons), len(comparisons), total, eps, atol, rtol, out_of_time)
 
 
-def _central_difference(fn: Fn, x: dict[str, torch.Tensor], name: str, base: torch.Tensor,
-                        i: int, eps: float) -> float:
+def _central_difference(
+    fn: Fn, x: dict[str, torch.Tensor], name: str, base: torch.Tensor, i: int, eps: float
+) -> float:
     values = []
     for sign in (1.0, -1.0):
         moved = base.clone()

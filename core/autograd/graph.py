@@ -38,15 +38,19 @@ CURRENT_FILL = "#FAF3B0"  # yellow: the node running in the current backward ste
 GRAD_COLOR = theme.PALETTE[5]  # vermillion: gradients and the backward pass
 DONE_COLOR = theme.PALETTE[2]  # bluish green: nodes whose backward has run
 VALUE_COLOR = "#222222"
-_RECOLOR = {"fillcolor=lightblue": f'fillcolor="{LEAF_FILL}"',
-            "fillcolor=orange": f'fillcolor="{SAVED_FILL}"',
-            "fillcolor=darkolivegreen1": f'fillcolor="{OUTPUT_FILL}"',
-            "fillcolor=darkolivegreen3": f'fillcolor="{BASE_FILL}"'}
+_RECOLOR = {
+    "fillcolor=lightblue": f'fillcolor="{LEAF_FILL}"',
+    "fillcolor=orange": f'fillcolor="{SAVED_FILL}"',
+    "fillcolor=darkolivegreen1": f'fillcolor="{OUTPUT_FILL}"',
+    "fillcolor=darkolivegreen3": f'fillcolor="{BASE_FILL}"',
+}
 
 
-LEGEND = ("Blue: leaves that require grad. Grey: backward functions (`grad_fn`). Green: the "
-          "output. Orange: tensors saved for backward. Yellow with a red border: the node "
-          "running now; red arrows carry the gradient it sends. Green borders: nodes done.")
+LEGEND = (
+    "Blue: leaves that require grad. Grey: backward functions (`grad_fn`). Green: the "
+    "output. Orange: tensors saved for backward. Yellow with a red border: the node "
+    "running now; red arrows carry the gradient it sends. Green borders: nodes done."
+)
 
 
 @dataclass
@@ -78,7 +82,10 @@ class Computation:
         return None
 
     def params(self) -> dict[str, torch.Tensor]:
-        """Named leaf tensors that require grad: what torchviz's `params` names and `.grad` fills."""
+        """Named leaf tensors that require grad.
+
+        These are what torchviz's `params` names and what `.grad` fills.
+        """
         return {n: t for n, t in self.tensors.items() if t.is_leaf and t.requires_grad}
 
 
@@ -135,9 +142,11 @@ def backward_problem(comp: Computation, gradient: torch.Tensor | None = None) ->
     """Why `backward()` cannot run on this output (PyTorch's own words included), or None."""
     out = comp.output
     if not out.requires_grad:
-        return (f"`{comp.output_name}` does not require grad, so it has no graph to go back "
-                "through: no leaf with `requires_grad=True` reaches it (or everything on the way "
-                "was `.detach()`ed or made under `torch.no_grad()`).")
+        return (
+            f"`{comp.output_name}` does not require grad, so it has no graph to go back "
+            "through: no leaf with `requires_grad=True` reaches it (or everything on the way "
+            "was `.detach()`ed or made under `torch.no_grad()`)."
+        )
     if out.dim() != 0 and gradient is None:
         try:
             torch.autograd.backward(out)  # refuses before running anything: we want its words
@@ -145,11 +154,13 @@ def backward_problem(comp: Computation, gradient: torch.Tensor | None = None) ->
             said = str(err).splitlines()[0]
         else:  # pragma: no cover - PyTorch always refuses a non-scalar without `gradient=`
             said = "grad can be implicitly created only for scalar outputs"
-        return (f"`{comp.output_name}` has shape {tuple(out.shape)}, not a single number, and "
-                f"PyTorch says: *{said}*. `backward()` computes d(scalar)/d(every leaf); for a "
-                f"tensor of {out.numel()} numbers it would need a vector saying how to weigh "
-                "them. Reduce it with `.sum()` or `.mean()`, or pass that vector as "
-                "`gradient=`.")
+        return (
+            f"`{comp.output_name}` has shape {tuple(out.shape)}, not a single number, and "
+            f"PyTorch says: *{said}*. `backward()` computes d(scalar)/d(every leaf); for a "
+            f"tensor of {out.numel()} numbers it would need a vector saying how to weigh "
+            "them. Reduce it with `.sum()` or `.mean()`, or pass that vector as "
+            "`gradient=`."
+        )
     return None
 
 
@@ -226,15 +237,22 @@ def trace_backward(comp: Computation, gradient: torch.Tensor | None = None) -> B
 
     def before(node):
         def hook(grad_outputs):
-            step = BackwardStep(len(steps) + 1, node, _copy(grad_outputs[0]) if grad_outputs
-                                else None, [], [fn for fn, _ in node.next_functions])
+            step = BackwardStep(
+                len(steps) + 1,
+                node,
+                _copy(grad_outputs[0]) if grad_outputs else None,
+                [],
+                [fn for fn, _ in node.next_functions],
+            )
             steps.append(step)
             running[node] = step
+
         return hook
 
     def after(node):
         def hook(grad_inputs, grad_outputs):
             running[node].grad_inputs = [_copy(g) for g in grad_inputs]
+
         return hook
 
     for node in nodes:
@@ -272,9 +290,11 @@ def format_tensor(t, max_elements: int = 12) -> str:
         return _nested(values, t.dim())
     f = t.double()
     short = lambda v: f"{v:.3g}"  # noqa: E731
-    return (f"{tuple(t.shape)}, mean {short(float(f.mean()))}\n"
-            f"std {short(float(f.std()))}, min {short(float(f.min()))}, "
-            f"max {short(float(f.max()))}")
+    return (
+        f"{tuple(t.shape)}, mean {short(float(f.mean()))}\n"
+        f"std {short(float(f.std()))}, min {short(float(f.min()))}, "
+        f"max {short(float(f.max()))}"
+    )
 
 
 ROW_WIDTH = 6  # numbers per line, so a long vector does not make a node (or a cell) too wide
@@ -283,7 +303,7 @@ ROW_WIDTH = 6  # numbers per line, so a long vector does not make a node (or a c
 def _nested(values, dims: int, indent: int = 0) -> str:
     if dims == 1:
         texts = [_num(v) if isinstance(v, float) else str(v) for v in values]
-        lines = [", ".join(texts[i:i + ROW_WIDTH]) for i in range(0, len(texts), ROW_WIDTH)]
+        lines = [", ".join(texts[i : i + ROW_WIDTH]) for i in range(0, len(texts), ROW_WIDTH)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     inner = [_nested(v, dims - 1, indent + 1) for v in values]
     return "[" + (",\n" + " " * (indent + 1)).join(inner) + "]"
@@ -294,8 +314,12 @@ def flat(t, max_elements: int = 12) -> str:
     return " ".join(format_tensor(t, max_elements).split())
 
 
-def value_rows(comp: Computation, trace: BackwardTrace | None = None, step: int | None = None,
-               max_elements: int = 12) -> list[dict]:
+def value_rows(
+    comp: Computation,
+    trace: BackwardTrace | None = None,
+    step: int | None = None,
+    max_elements: int = 12,
+) -> list[dict]:
     """One row per named tensor: what it is, its value, and d(output)/d(it) once backward got there.
 
     `step` as in `draw`: gradients appear only for nodes whose backward step has run.
@@ -312,8 +336,10 @@ def value_rows(comp: Computation, trace: BackwardTrace | None = None, step: int 
                 hit = [s for s in ran if kind(s.node) == "AccumulateGrad" and s.node.variable is t]
             else:
                 hit = [s for s in ran if s.node is t.grad_fn]
-            reached = any(s.node is t.grad_fn or (kind(s.node) == "AccumulateGrad"
-                                                  and s.node.variable is t) for s in steps)
+            reached = any(
+                s.node is t.grad_fn or (kind(s.node) == "AccumulateGrad" and s.node.variable is t)
+                for s in steps
+            )
             if hit:
                 grad = flat(trace.grads[name] if t.is_leaf else hit[0].grad_output, max_elements)
             elif reached:
@@ -322,9 +348,16 @@ def value_rows(comp: Computation, trace: BackwardTrace | None = None, step: int 
                 grad = f"none: not on a path from {out}"
         elif trace is None and t.requires_grad:
             grad = "(no backward yet)"
-        rows.append({"name": name, "role": comp.roles.get(name, ""), "shape": str(tuple(t.shape)),
-                     "requires_grad": bool(t.requires_grad), "value": flat(t, max_elements),
-                     f"d{out}/d(this tensor)": grad})
+        rows.append(
+            {
+                "name": name,
+                "role": comp.roles.get(name, ""),
+                "shape": str(tuple(t.shape)),
+                "requires_grad": bool(t.requires_grad),
+                "value": flat(t, max_elements),
+                f"d{out}/d(this tensor)": grad,
+            }
+        )
     return rows
 
 
@@ -371,38 +404,54 @@ def _lines(text: str) -> str:
     return "".join(out)
 
 
-def _label(title: str, subtitle: str | None, value: str | None, grad: str | None,
-           size: int = 11) -> str:
+def _label(
+    title: str, subtitle: str | None, value: str | None, grad: str | None, size: int = 11
+) -> str:
     """An HTML-like Graphviz label: bold title, grey subtitle, then value and grad rows."""
     rows = [f'<TR><TD COLSPAN="2" ALIGN="LEFT"><B>{html.escape(title)}</B></TD></TR>']
     if subtitle:
-        rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT"><FONT COLOR="#444444" '
-                    f'POINT-SIZE="{size - 1}">{_lines(subtitle)}</FONT></TD></TR>')
+        rows.append(
+            f'<TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT"><FONT COLOR="#444444" '
+            f'POINT-SIZE="{size - 1}">{_lines(subtitle)}</FONT></TD></TR>'
+        )
     for caption, text, color in (("value", value, VALUE_COLOR), ("grad", grad, GRAD_COLOR)):
         if text is not None:
-            rows.append(f'<TR><TD ALIGN="LEFT" VALIGN="TOP"><FONT COLOR="{color}" '
-                        f'POINT-SIZE="{size}">{caption}</FONT></TD><TD ALIGN="LEFT" '
-                        f'BALIGN="LEFT"><FONT COLOR="{color}" POINT-SIZE="{size}">'
-                        f"{_lines(text)}</FONT></TD></TR>")
-    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
-            + "".join(rows) + "</TABLE>>")
+            rows.append(
+                f'<TR><TD ALIGN="LEFT" VALIGN="TOP"><FONT COLOR="{color}" '
+                f'POINT-SIZE="{size}">{caption}</FONT></TD><TD ALIGN="LEFT" '
+                f'BALIGN="LEFT"><FONT COLOR="{color}" POINT-SIZE="{size}">'
+                f"{_lines(text)}</FONT></TD></TR>"
+            )
+    return (
+        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+        + "".join(rows)
+        + "</TABLE>>"
+    )
 
 
-def draw(comp: Computation, trace: BackwardTrace | None = None, *, step: int | None = None,
-         show_saved: bool = False, show_attrs: bool = False, annotate: bool = True,
-         max_elements: int = 8, font_size: int = 11) -> graphviz.Digraph:
+def draw(
+    comp: Computation,
+    trace: BackwardTrace | None = None,
+    *,
+    step: int | None = None,
+    show_saved: bool = False,
+    show_attrs: bool = False,
+    annotate: bool = True,
+    max_elements: int = 8,
+    font_size: int = 11,
+) -> graphviz.Digraph:
     """torchviz's graph of comp.output, annotated, with backward step `step` highlighted.
 
     `step` counts steps done (0: before backward; None: all of them). With `annotate`, nodes
     show their forward value and, once their backward step has run, the gradient of the
     output with respect to their result. Leaves show their value and `.grad`.
     """
-    dot = make_dot(comp.output, params=comp.params(), show_attrs=show_attrs,
-                   show_saved=show_saved)
+    dot = make_dot(comp.output, params=comp.params(), show_attrs=show_attrs, show_saved=show_saved)
     dot.body[:] = [_recolor(line) for line in dot.body]
     dot.strict = True  # re-stated edges below update the drawn edge instead of adding one
-    dot.node_attr.update(fillcolor=OP_FILL, fontname="monospace", fontsize=str(font_size),
-                         margin="0.08")
+    dot.node_attr.update(
+        fillcolor=OP_FILL, fontname="monospace", fontsize=str(font_size), margin="0.08"
+    )
     dot.graph_attr.update(bgcolor="white", nodesep="0.25", ranksep="0.35", pad="0.1")
     dot.graph_attr.pop("size", None)  # let the page scale it; torchviz's 12 inches is a guess
     steps = trace.steps if trace else []
@@ -419,25 +468,52 @@ def draw(comp: Computation, trace: BackwardTrace | None = None, *, step: int | N
         if kind(node) == "AccumulateGrad":
             var = node.variable
             name = comp.name_of(var) or ""
-            dot.node(str(id(var)), _label(f"{name} {tuple(var.shape)}".strip(), "leaf",
-                                          fmt(var) if annotate else None, grad, font_size),
-                     fillcolor=LEAF_FILL)
-            dot.node(str(id(node)), _label("AccumulateGrad", f"{name}.grad += grad", None, None,
-                                           font_size), **style)
+            dot.node(
+                str(id(var)),
+                _label(
+                    f"{name} {tuple(var.shape)}".strip(),
+                    "leaf",
+                    fmt(var) if annotate else None,
+                    grad,
+                    font_size,
+                ),
+                fillcolor=LEAF_FILL,
+            )
+            dot.node(
+                str(id(node)),
+                _label("AccumulateGrad", f"{name}.grad += grad", None, None, font_size),
+                **style,
+            )
             continue
         info = comp.ops.get(node)
         subtitle = node_title(comp, node) if info else None
         if extra:
             subtitle = f"{subtitle}\n{extra}" if subtitle else extra
         value = _value_of(comp, node)
-        dot.node(str(id(node)), _label(kind(node), subtitle,
-                                       fmt(value) if (annotate and value is not None) else None,
-                                       grad, font_size), **style)
+        dot.node(
+            str(id(node)),
+            _label(
+                kind(node),
+                subtitle,
+                fmt(value) if (annotate and value is not None) else None,
+                grad,
+                font_size,
+            ),
+            **style,
+        )
     out = comp.output
     seed = fmt(trace.seed) if (annotate and trace is not None and done) else None
-    dot.node(str(id(out)), _label(f"{comp.output_name} {tuple(out.shape)}", "output",
-                                  fmt(out) if annotate else None, seed, font_size),
-             fillcolor=OUTPUT_FILL)
+    dot.node(
+        str(id(out)),
+        _label(
+            f"{comp.output_name} {tuple(out.shape)}",
+            "output",
+            fmt(out) if annotate else None,
+            seed,
+            font_size,
+        ),
+        fillcolor=OUTPUT_FILL,
+    )
     if current is not None:
         _highlight_edges(dot, current, fmt, font_size)
     return dot
@@ -470,13 +546,24 @@ def _highlight_edges(dot: graphviz.Digraph, step: BackwardStep, fmt, font_size: 
     for target, grads in sent.items():
         # One drawn edge per pair of nodes: several inputs fed by the same node (y * y) send
         # their gradients along it together, and autograd adds them up.
-        text = fmt(grads[0]) if len(grads) == 1 else \
-            f"{len(grads)} inputs, sum:\n" + fmt(torch.stack(grads).sum(0))
-        label = (f'<<TABLE BORDER="0" CELLPADDING="2" BGCOLOR="white"><TR><TD BALIGN="LEFT">'
-                 f'<FONT COLOR="{GRAD_COLOR}" POINT-SIZE="{font_size - 1}">{_lines(text)}'
-                 "</FONT></TD></TR></TABLE>>")
-        dot.edge(str(id(target)), str(id(step.node)), color=GRAD_COLOR, penwidth="3",
-                 dir="back", label=label)
+        text = (
+            fmt(grads[0])
+            if len(grads) == 1
+            else f"{len(grads)} inputs, sum:\n" + fmt(torch.stack(grads).sum(0))
+        )
+        label = (
+            f'<<TABLE BORDER="0" CELLPADDING="2" BGCOLOR="white"><TR><TD BALIGN="LEFT">'
+            f'<FONT COLOR="{GRAD_COLOR}" POINT-SIZE="{font_size - 1}">{_lines(text)}'
+            "</FONT></TD></TR></TABLE>>"
+        )
+        dot.edge(
+            str(id(target)),
+            str(id(step.node)),
+            color=GRAD_COLOR,
+            penwidth="3",
+            dir="back",
+            label=label,
+        )
 
 
 # ---- the chain rule, one step at a time ----------------------------------------------------
@@ -491,12 +578,12 @@ LOCAL_DERIVATIVES = {
     "MulBackward0": r"\frac{\partial(ab)}{\partial a}=b,\quad\frac{\partial(ab)}{\partial b}=a",
     "MulBackward1": r"\frac{\partial(ca)}{\partial a}=c",
     "DivBackward0": r"\frac{\partial(a/b)}{\partial a}=\frac{1}{b},\quad"
-                    r"\frac{\partial(a/b)}{\partial b}=-\frac{a}{b^{2}}",
+    r"\frac{\partial(a/b)}{\partial b}=-\frac{a}{b^{2}}",
     "DivBackward1": r"\frac{\partial(a/c)}{\partial a}=\frac{1}{c}",
     "NegBackward0": r"\frac{\partial(-a)}{\partial a}=-1",
     "PowBackward0": r"\frac{\partial a^{n}}{\partial a}=n\,a^{n-1}",
     "PowBackward1": r"\frac{\partial a^{b}}{\partial a}=b\,a^{b-1},\quad"
-                    r"\frac{\partial a^{b}}{\partial b}=a^{b}\ln a",
+    r"\frac{\partial a^{b}}{\partial b}=a^{b}\ln a",
     "PowBackward2": r"\frac{\partial c^{b}}{\partial b}=c^{b}\ln c",
     "ExpBackward0": r"\frac{\partial e^{a}}{\partial a}=e^{a}",
     "LogBackward0": r"\frac{\partial\ln a}{\partial a}=\frac{1}{a}",
@@ -509,7 +596,7 @@ LOCAL_DERIVATIVES = {
     "AbsBackward0": r"\frac{\partial|a|}{\partial a}=\mathrm{sign}(a)",
     "MeanBackward0": r"\frac{\partial}{\partial a_i}\frac{1}{N}\sum_j a_j=\frac{1}{N}",
     "MeanBackward1": r"\frac{\partial}{\partial a_i}\frac{1}{N}\sum_j a_j=\frac{1}{N}"
-                     r"\ \text{(over the reduced dimensions)}",
+    r"\ \text{(over the reduced dimensions)}",
     "SumBackward0": r"\frac{\partial}{\partial a_i}\sum_j a_j=1\quad" + _REDUCE,
     "SumBackward1": r"\frac{\partial}{\partial a_i}\sum_j a_j=1\quad" + _REDUCE,
     "MaxBackward1": r"\frac{\partial\max_j a_j}{\partial a_i}=1\text{ for the largest, else }0",
@@ -517,41 +604,69 @@ LOCAL_DERIVATIVES = {
     "MaxBackward0": r"\frac{\partial\max_j a_j}{\partial a_i}=1\text{ for the largest, else }0",
     "MinBackward0": r"\frac{\partial\min_j a_j}{\partial a_i}=1\text{ for the smallest, else }0",
     "MmBackward0": r"C=AB:\quad\frac{\partial L}{\partial A}=G\,B^{\top},\quad"
-                   r"\frac{\partial L}{\partial B}=A^{\top}G",
+    r"\frac{\partial L}{\partial B}=A^{\top}G",
     "MvBackward0": r"c=Ab:\quad\frac{\partial L}{\partial A}=g\,b^{\top},\quad"
-                   r"\frac{\partial L}{\partial b}=A^{\top}g",
+    r"\frac{\partial L}{\partial b}=A^{\top}g",
     "DotBackward0": r"\frac{\partial(a\cdot b)}{\partial a}=b,\quad\frac{\partial(a\cdot b)}"
-                    r"{\partial b}=a",
+    r"{\partial b}=a",
     "BmmBackward0": r"C_k=A_kB_k:\quad\frac{\partial L}{\partial A_k}=G_kB_k^{\top},\quad"
-                    r"\frac{\partial L}{\partial B_k}=A_k^{\top}G_k",
+    r"\frac{\partial L}{\partial B_k}=A_k^{\top}G_k",
     "AddmmBackward0": r"Z=b+XW^{\top}:\quad\frac{\partial L}{\partial b}=\sum_{\text{rows}}G,"
-                      r"\quad\frac{\partial L}{\partial X}=G\,W,\quad\frac{\partial L}"
-                      r"{\partial W^{\top}}=X^{\top}G",
+    r"\quad\frac{\partial L}{\partial X}=G\,W,\quad\frac{\partial L}"
+    r"{\partial W^{\top}}=X^{\top}G",
     "SoftmaxBackward0": r"s=\mathrm{softmax}(a):\quad\frac{\partial L}{\partial a}="
-                        r"s\odot\Big(g-\sum_j g_j s_j\Big)",
+    r"s\odot\Big(g-\sum_j g_j s_j\Big)",
     "LogSoftmaxBackward0": r"\frac{\partial L}{\partial a}=g-\mathrm{softmax}(a)\sum_j g_j",
     "MseLossBackward0": r"\frac{\partial}{\partial a}\frac{1}{N}\sum(a-y)^{2}=\frac{2\,(a-y)}{N}",
     "BinaryCrossEntropyBackward0": r"\frac{\partial\,\mathrm{BCE}(p,y)}{\partial p}="
-                                   r"\frac{p-y}{p\,(1-p)\,N}",
+    r"\frac{p-y}{p\,(1-p)\,N}",
     "NllLossBackward0": r"\frac{\partial}{\partial a_{i,c}}\Big(-\frac{1}{N}\sum_i a_{i,y_i}\Big)"
-                        r"=-\frac{1}{N}\text{ if }c=y_i\text{ else }0",
+    r"=-\frac{1}{N}\text{ if }c=y_i\text{ else }0",
     "AccumulateGrad": r"x.\mathrm{grad}\;\mathrel{+}=\;\frac{\partial L}{\partial x}",
 }
 for _k in ("TBackward0", "TransposeBackward0", "PermuteBackward0"):
     LOCAL_DERIVATIVES[_k] = r"\text{the gradient is transposed back}"
-for _k in ("ViewBackward0", "ReshapeAliasBackward0", "UnsafeViewBackward0", "UnsqueezeBackward0",
-           "SqueezeBackward0", "SqueezeBackward1", "SqueezeBackward4"):
+for _k in (
+    "ViewBackward0",
+    "ReshapeAliasBackward0",
+    "UnsafeViewBackward0",
+    "UnsqueezeBackward0",
+    "SqueezeBackward0",
+    "SqueezeBackward1",
+    "SqueezeBackward4",
+):
     LOCAL_DERIVATIVES[_k] = r"\text{the gradient is reshaped back to the input's shape}"
 for _k in ("SelectBackward0", "SliceBackward0", "IndexBackward0", "AsStridedBackward0"):
     LOCAL_DERIVATIVES[_k] = r"\text{the gradient goes back to the picked elements; the rest get }0"
-LOCAL_DERIVATIVES["ExpandBackward0"] = r"\text{the gradient is summed over the broadcast dimensions}"
+LOCAL_DERIVATIVES["ExpandBackward0"] = (
+    r"\text{the gradient is summed over the broadcast dimensions}"
+)
 
 # Nodes that act element by element: calling them on ones gives the local derivative itself.
-ELEMENTWISE = {"AddBackward0", "AddBackward1", "SubBackward0", "SubBackward1", "RsubBackward1",
-               "MulBackward0", "MulBackward1", "DivBackward0", "DivBackward1", "NegBackward0",
-               "PowBackward0", "PowBackward1", "PowBackward2", "ExpBackward0", "LogBackward0",
-               "SinBackward0", "CosBackward0", "TanhBackward0", "SigmoidBackward0",
-               "ReluBackward0", "SqrtBackward0", "AbsBackward0"}
+ELEMENTWISE = {
+    "AddBackward0",
+    "AddBackward1",
+    "SubBackward0",
+    "SubBackward1",
+    "RsubBackward1",
+    "MulBackward0",
+    "MulBackward1",
+    "DivBackward0",
+    "DivBackward1",
+    "NegBackward0",
+    "PowBackward0",
+    "PowBackward1",
+    "PowBackward2",
+    "ExpBackward0",
+    "LogBackward0",
+    "SinBackward0",
+    "CosBackward0",
+    "TanhBackward0",
+    "SigmoidBackward0",
+    "ReluBackward0",
+    "SqrtBackward0",
+    "AbsBackward0",
+}
 
 
 @dataclass
@@ -581,42 +696,54 @@ def local_derivatives(step: BackwardStep) -> list[torch.Tensor | None] | None:
     except RuntimeError:
         return None
     out = list(out) if isinstance(out, tuple) else [out]
-    return [o if isinstance(o, torch.Tensor) and (scalar or o.shape == g.shape) else None
-            for o in out]
+    return [
+        o if isinstance(o, torch.Tensor) and (scalar or o.shape == g.shape) else None for o in out
+    ]
 
 
-def explain_step(comp: Computation, trace: BackwardTrace, index: int,
-                 max_elements: int = 12) -> StepView:
+def explain_step(
+    comp: Computation, trace: BackwardTrace, index: int, max_elements: int = 12
+) -> StepView:
     """The chain-rule product that backward step `index` (1-based) computes, for a person."""
     step = trace.steps[index - 1]
     fmt = lambda t: format_tensor(t, max_elements)  # noqa: E731
     n = len(trace.steps)
     what = node_title(comp, step.node)
     title = f"Step {index} of {n}: `{step.kind}`" + (f" for `{what}`" if what != step.kind else "")
-    formula = LOCAL_DERIVATIVES.get(step.kind, r"\text{PyTorch's backward formula for }"
-                                    + r"\texttt{" + step.kind + "}")
+    formula = LOCAL_DERIVATIVES.get(
+        step.kind, r"\text{PyTorch's backward formula for }" + r"\texttt{" + step.kind + "}"
+    )
     out = comp.output_name
-    lines = [f"upstream  d{out}/d{node_symbol(comp, step.node)} =",
-             _indent(fmt(step.grad_output))]
+    lines = [f"upstream  d{out}/d{node_symbol(comp, step.node)} =", _indent(fmt(step.grad_output))]
     if step.kind == "AccumulateGrad":
         name = comp.name_of(step.node.variable) or "the leaf"
-        lines += ["", f"added into {name}.grad (it was empty before this backward):",
-                  _indent(fmt(step.grad_output))]
+        lines += [
+            "",
+            f"added into {name}.grad (it was empty before this backward):",
+            _indent(fmt(step.grad_output)),
+        ]
         return StepView(title, formula, "\n".join(lines))
     local = local_derivatives(step)
     for i, (target, g) in enumerate(zip(step.targets, step.grad_inputs, strict=False)):
         lines.append("")
         if target is None:
-            lines.append(f"input {i + 1}: a constant or a tensor without requires_grad: "
-                         "no gradient needed")
+            lines.append(
+                f"input {i + 1}: a constant or a tensor without requires_grad: no gradient needed"
+            )
             continue
         lines.append(f"input {i + 1} -> {node_title(comp, target)} ({kind(target)})")
         if local is not None and i < len(local) and local[i] is not None:
-            lines += ["  local    d(result)/d(input) =", _indent(fmt(local[i]), 4),
-                      "  product  upstream x local =", _indent(fmt(g), 4)]
+            lines += [
+                "  local    d(result)/d(input) =",
+                _indent(fmt(local[i]), 4),
+                "  product  upstream x local =",
+                _indent(fmt(g), 4),
+            ]
         else:
-            lines += ["  sends    upstream combined with the local derivative =",
-                      _indent(fmt(g), 4)]
+            lines += [
+                "  sends    upstream combined with the local derivative =",
+                _indent(fmt(g), 4),
+            ]
     return StepView(title, formula, "\n".join(lines))
 
 
@@ -626,5 +753,7 @@ def _indent(text: str, spaces: int = 2) -> str:
 
 def step_order_names(trace: BackwardTrace, comp: Computation) -> list[str]:
     """'MeanBackward0 (z.mean())', ... in the order autograd ran them: the step-through's list."""
-    return [f"{s.kind} ({node_title(comp, s.node)})" if node_title(comp, s.node) != s.kind
-            else s.kind for s in trace.steps]
+    return [
+        f"{s.kind} ({node_title(comp, s.node)})" if node_title(comp, s.node) != s.kind else s.kind
+        for s in trace.steps
+    ]

@@ -24,8 +24,14 @@ from core.autograd.source import (
 )
 
 CONSTRUCTORS = ("tensor", "randn", "rand", "randint", "zeros", "ones")
-DTYPES = {"float": torch.float32, "float32": torch.float32, "float64": torch.float64,
-          "double": torch.float64, "long": torch.int64, "int64": torch.int64}
+DTYPES = {
+    "float": torch.float32,
+    "float32": torch.float32,
+    "float64": torch.float64,
+    "double": torch.float64,
+    "long": torch.int64,
+    "int64": torch.int64,
+}
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,13 @@ class LeafSpec:
             if self.init == "tensor":
                 t = torch.tensor(self.values, dtype=dtype)
             elif self.init == "randint":
-                t = torch.randint(self.low, self.high, self.shape, dtype=dtype or torch.int64,
-                                  generator=torch.Generator().manual_seed(self.seed))
+                t = torch.randint(
+                    self.low,
+                    self.high,
+                    self.shape,
+                    dtype=dtype or torch.int64,
+                    generator=torch.Generator().manual_seed(self.seed),
+                )
             elif self.init in ("randn", "rand"):
                 fn = torch.randn if self.init == "randn" else torch.rand
                 t = fn(self.shape, dtype=dtype, generator=torch.Generator().manual_seed(self.seed))
@@ -65,14 +76,16 @@ class LeafSpec:
             raise ExpressionError(f"{self.name}: {first_line(err)}", where="leaves") from None
         check_size(t.shape, f"{self.name}", where="leaves")
         if t.numel() == 0:
-            raise ExpressionError(f"{self.name} is empty; give it at least one number",
-                                  where="leaves")
+            raise ExpressionError(
+                f"{self.name} is empty; give it at least one number", where="leaves"
+            )
         if self.requires_grad:
             if not (t.is_floating_point()):
                 raise ExpressionError(
                     f"{self.name}: only floating-point tensors can require gradients "
                     f"(this one is {t.dtype}); write 1.0 rather than 1, or add dtype=torch.float",
-                    where="leaves")
+                    where="leaves",
+                )
             t.requires_grad_(True)
         return t
 
@@ -130,12 +143,18 @@ def parse_leaves(text: str) -> list[LeafSpec]:
     specs: list[LeafSpec] = []
     names: set[str] = set()
     for stmt in tree.body:
-        if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1 \
-                or not isinstance(stmt.targets[0], ast.Name):
+        if (
+            not isinstance(stmt, ast.Assign)
+            or len(stmt.targets) != 1
+            or not isinstance(stmt.targets[0], ast.Name)
+        ):
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 raise source.error("no imports needed: torch and F are already there", stmt)
-            raise source.error("each line must be `name = torch.tensor(...)` (or randn, rand, "
-                               "randint, zeros, ones)", stmt)
+            raise source.error(
+                "each line must be `name = torch.tensor(...)` (or randn, rand, "
+                "randint, zeros, ones)",
+                stmt,
+            )
         target = stmt.targets[0]
         check_name(source, target, target.id, names, "leaf")
         specs.append(parse_leaf(source, target.id, stmt.value))
@@ -143,19 +162,26 @@ def parse_leaves(text: str) -> list[LeafSpec]:
         if len(specs) > MAX_LEAVES:
             raise source.error(f"too many leaves (at most {MAX_LEAVES})", stmt)
     if not specs:
-        raise ExpressionError("define at least one leaf, e.g. x = torch.tensor([1.0, 2.0], "
-                              "requires_grad=True)", where="leaves")
+        raise ExpressionError(
+            "define at least one leaf, e.g. x = torch.tensor([1.0, 2.0], requires_grad=True)",
+            where="leaves",
+        )
     return specs
 
 
 def parse_leaf(source: Source, name: str, call: ast.AST) -> LeafSpec:
     if not isinstance(call, ast.Call):
-        raise source.error(f"{name} must be made by a constructor: " + ", ".join(CONSTRUCTORS), call)
+        raise source.error(
+            f"{name} must be made by a constructor: " + ", ".join(CONSTRUCTORS), call
+        )
     dotted = dotted_name(call.func) or ""
     ctor = dotted.removeprefix("torch.")
     if ctor not in CONSTRUCTORS:
-        raise source.error(f"{dotted or 'this'} is not a constructor here; use one of "
-                           + ", ".join(f"torch.{c}" for c in CONSTRUCTORS), call.func)
+        raise source.error(
+            f"{dotted or 'this'} is not a constructor here; use one of "
+            + ", ".join(f"torch.{c}" for c in CONSTRUCTORS),
+            call.func,
+        )
     kw = {}
     for k in call.keywords:
         allowed = {"requires_grad", "dtype"} | ({"seed"} if ctor.startswith("rand") else set())
@@ -171,8 +197,9 @@ def parse_leaf(source: Source, name: str, call: ast.AST) -> LeafSpec:
     if "dtype" in kw:
         d = (dotted_name(kw["dtype"]) or "").removeprefix("torch.")
         if d not in DTYPES:
-            raise source.error("dtype must be one of " + ", ".join(f"torch.{k}" for k in DTYPES),
-                               kw["dtype"])
+            raise source.error(
+                "dtype must be one of " + ", ".join(f"torch.{k}" for k in DTYPES), kw["dtype"]
+            )
         spec["dtype"] = d
     if "seed" in kw:
         spec["seed"] = read_int(source, kw["seed"], "the seed")
@@ -186,8 +213,10 @@ def parse_leaf(source: Source, name: str, call: ast.AST) -> LeafSpec:
     else:
         if ctor == "randint":
             if len(args) != 3:
-                raise source.error("randint(low, high, shape) takes three arguments, e.g. "
-                                   "randint(0, 10, (4,))", call)
+                raise source.error(
+                    "randint(low, high, shape) takes three arguments, e.g. randint(0, 10, (4,))",
+                    call,
+                )
             spec["low"] = read_int(source, args[0], "low")
             spec["high"] = read_int(source, args[1], "high")
             if spec["high"] <= spec["low"]:

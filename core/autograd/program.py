@@ -55,8 +55,11 @@ class Program:
         last = self.statements[-1]
         output = env.values[last.target]
         if not isinstance(output, torch.Tensor):
-            raise ExpressionError(f"the result is {describe(output)}, not a tensor; "
-                                  "use at least one leaf", last.line, 1)
+            raise ExpressionError(
+                f"the result is {describe(output)}, not a tensor; use at least one leaf",
+                last.line,
+                1,
+            )
         return ProgramResult(env.values, output, last.target, env.records, env.warnings)
 
 
@@ -81,13 +84,18 @@ def parse_program(text: str, leaf_names) -> Program:
             target, value_node = stmt.targets[0].id, stmt.value
             check_name(source, stmt.targets[0], target, set(leaf_names), "result")
         elif isinstance(stmt, ast.Expr):
-            raise source.error("only the last line may be a bare expression; give this one a "
-                               "name, e.g. y = ...", stmt)
+            raise source.error(
+                "only the last line may be a bare expression; give this one a name, e.g. y = ...",
+                stmt,
+            )
         else:
             raise refuse_syntax(source, stmt)
         thunk, code = compiler.expr(value_node)
-        statements.append(Statement(target, source.segment(value_node, 200), stmt.lineno,
-                                    ast.unparse(code), thunk))
+        statements.append(
+            Statement(
+                target, source.segment(value_node, 200), stmt.lineno, ast.unparse(code), thunk
+            )
+        )
         compiler.names.add(target)
     return Program(text, tuple(statements), leaf_names)
 

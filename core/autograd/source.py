@@ -32,8 +32,15 @@ class ExpressionError(ValueError):
     line's text, for `pointer()`.
     """
 
-    def __init__(self, reason: str, line: int | None = None, column: int | None = None, *,
-                 where: str = "expression", source_line: str | None = None):
+    def __init__(
+        self,
+        reason: str,
+        line: int | None = None,
+        column: int | None = None,
+        *,
+        where: str = "expression",
+        source_line: str | None = None,
+    ):
         self.reason = reason
         self.line = line
         self.column = column
@@ -65,17 +72,38 @@ class ExpressionError(ValueError):
 
 # Friendly names for refused syntax.
 SYNTAX_NAMES = {
-    ast.Lambda: "lambda functions", ast.ListComp: "list comprehensions",
-    ast.SetComp: "set comprehensions", ast.DictComp: "dict comprehensions",
-    ast.GeneratorExp: "generator expressions", ast.Compare: "comparisons",
-    ast.BoolOp: "and/or", ast.IfExp: "if/else expressions", ast.Dict: "dicts",
-    ast.Set: "sets", ast.JoinedStr: "f-strings", ast.Starred: "* unpacking",
-    ast.NamedExpr: ":= assignments", ast.Await: "await", ast.Yield: "yield",
-    ast.YieldFrom: "yield", ast.Slice: "slices outside [ ]",
-    ast.Import: "imports", ast.ImportFrom: "imports", ast.FunctionDef: "function definitions",
-    ast.ClassDef: "classes", ast.For: "loops", ast.While: "loops", ast.If: "if statements",
-    ast.With: "with blocks", ast.Try: "try blocks", ast.Delete: "del", ast.Global: "global",
-    ast.Raise: "raise", ast.Assert: "assert", ast.Return: "return", ast.Pass: "pass",
+    ast.Lambda: "lambda functions",
+    ast.ListComp: "list comprehensions",
+    ast.SetComp: "set comprehensions",
+    ast.DictComp: "dict comprehensions",
+    ast.GeneratorExp: "generator expressions",
+    ast.Compare: "comparisons",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "if/else expressions",
+    ast.Dict: "dicts",
+    ast.Set: "sets",
+    ast.JoinedStr: "f-strings",
+    ast.Starred: "* unpacking",
+    ast.NamedExpr: ":= assignments",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Slice: "slices outside [ ]",
+    ast.Import: "imports",
+    ast.ImportFrom: "imports",
+    ast.FunctionDef: "function definitions",
+    ast.ClassDef: "classes",
+    ast.For: "loops",
+    ast.While: "loops",
+    ast.If: "if statements",
+    ast.With: "with blocks",
+    ast.Try: "try blocks",
+    ast.Delete: "del",
+    ast.Global: "global",
+    ast.Raise: "raise",
+    ast.Assert: "assert",
+    ast.Return: "return",
+    ast.Pass: "pass",
     ast.AugAssign: "in-place updates like += (write y2 = y + 1 instead)",
     ast.AnnAssign: "annotated assignments",
 }
@@ -113,8 +141,13 @@ class Source:
         if isinstance(node, ast.Attribute) and node.end_lineno == node.lineno:
             offset = node.end_col_offset - len(node.attr.encode("utf-8"))  # point at the name
         line = node.lineno
-        return ExpressionError(reason, line, self.column(line, offset), where=self.where,
-                               source_line=self.line_text(line))
+        return ExpressionError(
+            reason,
+            line,
+            self.column(line, offset),
+            where=self.where,
+            source_line=self.line_text(line),
+        )
 
     def segment(self, node: ast.AST, limit: int = 40) -> str:
         text = ast.get_source_segment(self.text, node) or ast.unparse(node)
@@ -127,24 +160,31 @@ def parse_source(text: str, where: str) -> tuple[ast.Module, Source]:
     if not isinstance(text, str):
         raise ExpressionError("the input must be text", where=where)
     if len(text) > MAX_SOURCE_CHARS:
-        raise ExpressionError(f"too long ({len(text)} characters; the limit is {MAX_SOURCE_CHARS})",
-                              where=where)
+        raise ExpressionError(
+            f"too long ({len(text)} characters; the limit is {MAX_SOURCE_CHARS})", where=where
+        )
     source = Source(text, where)
     try:
         tree = ast.parse(text, mode="exec")
     except SyntaxError as err:
         line = err.lineno if isinstance(err.lineno, int) and err.lineno >= 1 else None
         column = err.offset if isinstance(err.offset, int) and err.offset >= 1 else None
-        raise ExpressionError(f"syntax error: {err.msg}", line, column, where=where,
-                              source_line=source.line_text(line)) from None
+        raise ExpressionError(
+            f"syntax error: {err.msg}",
+            line,
+            column,
+            where=where,
+            source_line=source.line_text(line),
+        ) from None
     except (ValueError, RecursionError, MemoryError) as err:
         raise ExpressionError(f"cannot be parsed: {type(err).__name__}", where=where) from None
     count = 0
     for _ in ast.walk(tree):
         count += 1
         if count > MAX_AST_NODES:
-            raise ExpressionError(f"too complex (more than {MAX_AST_NODES} syntax elements)",
-                                  where=where)
+            raise ExpressionError(
+                f"too complex (more than {MAX_AST_NODES} syntax elements)", where=where
+            )
     return tree, source
 
 
@@ -160,8 +200,11 @@ def read_number(source: Source, node: ast.AST) -> int | float:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         sign = -1 if isinstance(node.op, ast.USub) else 1
         inner = node.operand
-    if not isinstance(inner, ast.Constant) or isinstance(inner.value, bool) \
-            or not isinstance(inner.value, (int, float)):
+    if (
+        not isinstance(inner, ast.Constant)
+        or isinstance(inner.value, bool)
+        or not isinstance(inner.value, (int, float))
+    ):
         if isinstance(inner, ast.Constant) and isinstance(inner.value, complex):
             raise source.error("complex numbers are not supported", node)
         raise source.error("expected a number here", node)
@@ -188,8 +231,10 @@ def check_size(shape, what: str, where: str = "expression", source=None, node=No
     if len(shape) > MAX_DIMS:
         reason = f"{what} would have {len(shape)} dimensions; the limit is {MAX_DIMS}"
     elif numel > MAX_ELEMENTS:
-        reason = (f"{what} would have {numel:,} elements (shape {tuple(shape)}); "
-                  f"the limit is {MAX_ELEMENTS:,}")
+        reason = (
+            f"{what} would have {numel:,} elements (shape {tuple(shape)}); "
+            f"the limit is {MAX_ELEMENTS:,}"
+        )
     else:
         return
     if source is not None:

@@ -21,7 +21,7 @@ NEGATIVE, POSITIVE = theme.DIVERGING[0][1], theme.DIVERGING[-1][1]
 
 def _rgb(hex_colour: str) -> np.ndarray:
     h = hex_colour.lstrip("#")
-    return np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], np.float32) / 255
+    return np.array([int(h[i : i + 2], 16) for i in (0, 2, 4)], np.float32) / 255
 
 
 def _upscale(rgb: np.ndarray, size: int = TILE) -> np.ndarray:
@@ -29,7 +29,9 @@ def _upscale(rgb: np.ndarray, size: int = TILE) -> np.ndarray:
     h, w = rgb.shape[:2]
     scale = size / max(h, w)
     im = Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8))
-    return np.asarray(im.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.NEAREST))
+    return np.asarray(
+        im.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.NEAREST)
+    )
 
 
 def ink_tile(ink: np.ndarray, size: int = TILE, square: int | None = None) -> np.ndarray:
@@ -45,7 +47,7 @@ def ink_tile(ink: np.ndarray, size: int = TILE, square: int | None = None) -> np
     if square:
         box = np.zeros((square, square), np.float32)
         top, left = (square - ink.shape[0]) // 2, (square - ink.shape[1]) // 2
-        box[top:top + ink.shape[0], left:left + ink.shape[1]] = ink
+        box[top : top + ink.shape[0], left : left + ink.shape[1]] = ink
         ink = box
     return _upscale(np.repeat(ink[..., None], 3, axis=2), size)
 
@@ -58,8 +60,8 @@ def drawing_tile(pre: Preprocessed, size: int = TILE) -> np.ndarray:
         t, left, b, r = (int(round(v * s)) for v in pre.bbox)
         b, r = min(b, tile.shape[0] - 1), min(r, tile.shape[1] - 1)
         c = _rgb(theme.PALETTE[1])
-        tile[t, left:r + 1] = tile[b, left:r + 1] = c
-        tile[t:b + 1, left] = tile[t:b + 1, r] = c
+        tile[t, left : r + 1] = tile[b, left : r + 1] = c
+        tile[t : b + 1, left] = tile[t : b + 1, r] = c
     return (tile * 255).round().astype(np.uint8)
 
 
@@ -69,16 +71,21 @@ def _downsample(img: np.ndarray, size: int) -> np.ndarray:
     h, w = img.shape
     scale = size / max(h, w)
     im = Image.fromarray(img.astype(np.float32), mode="F")
-    return np.asarray(im.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX))
+    return np.asarray(
+        im.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX)
+    )
 
 
 def centred_tile(pre: Preprocessed, size: int = TILE) -> np.ndarray:
-    """The model's input (28x28) with crosshairs through the field's centre, where the ink's mass sits."""
+    """The model's input (28x28) with crosshairs through the field's centre.
+
+    The centre is where the ink's mass sits.
+    """
     rgb = np.repeat(pre.centred[..., None], 3, axis=2)
     tile = _upscale(rgb, size).astype(np.float32) / 255
     c = int(round((CENTRE + 0.5) * size / 28))  # the middle of pixel 14
     mark = _rgb(theme.PALETTE[1])
-    for line in (np.s_[c - 1:c + 1, :], np.s_[:, c - 1:c + 1]):
+    for line in (np.s_[c - 1 : c + 1, :], np.s_[:, c - 1 : c + 1]):
         tile[line] = 0.35 * tile[line] + 0.65 * mark
     return (tile * 255).round().astype(np.uint8)
 
@@ -99,17 +106,32 @@ def signed_tile(values: np.ndarray, base: np.ndarray | None = None, size: int = 
     return _upscale(paper * (1 - strength) + colour * strength, size)
 
 
-def probability_figure(probs: Sequence[float], title: str = "Probability of each digit") -> go.Figure:
+def probability_figure(
+    probs: Sequence[float], title: str = "Probability of each digit"
+) -> go.Figure:
     """Bar chart of the ten probabilities, the predicted digit highlighted."""
     p = np.asarray(probs, float)
     best = int(p.argmax())
     colours = [theme.PALETTE[0] if k == best else theme.PALETTE[8] for k in range(10)]
-    fig = go.Figure(go.Bar(x=[str(k) for k in range(10)], y=p, marker_color=colours,
-                           text=[f"{v:.0%}" for v in p], textposition="outside", cliponaxis=False,
-                           hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"))
-    fig.update_layout(title=title, height=300, showlegend=False, bargap=0.25,
-                      xaxis=dict(title="digit", type="category"),
-                      yaxis=dict(title="probability", range=[0, 1.12], tickformat=".0%"))
+    fig = go.Figure(
+        go.Bar(
+            x=[str(k) for k in range(10)],
+            y=p,
+            marker_color=colours,
+            text=[f"{v:.0%}" for v in p],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="digit %{x}: %{y:.1%}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        height=300,
+        showlegend=False,
+        bargap=0.25,
+        xaxis=dict(title="digit", type="category"),
+        yaxis=dict(title="probability", range=[0, 1.12], tickformat=".0%"),
+    )
     return fig
 
 
@@ -117,11 +139,23 @@ def comparison_figure(names: Sequence[str], probs: np.ndarray) -> go.Figure:
     """Heatmap: one row per model, one column per digit, the probability written in each cell."""
     p = np.asarray(probs, float)  # (models, 10)
     text = [[f"{v:.0%}" if v >= 0.005 else "" for v in row] for row in p]
-    fig = go.Figure(go.Heatmap(z=p, x=[str(k) for k in range(10)], y=list(names), zmin=0, zmax=1,
-                               colorscale=theme.SEQUENTIAL, text=text, texttemplate="%{text}",
-                               colorbar=dict(title="p", tickformat=".0%"),
-                               hovertemplate="%{y}<br>digit %{x}: %{z:.1%}<extra></extra>"))
-    fig.update_layout(height=100 + 45 * len(names),
-                      xaxis=dict(title="digit", type="category", side="top"),
-                      yaxis=dict(autorange="reversed"))
+    fig = go.Figure(
+        go.Heatmap(
+            z=p,
+            x=[str(k) for k in range(10)],
+            y=list(names),
+            zmin=0,
+            zmax=1,
+            colorscale=theme.SEQUENTIAL,
+            text=text,
+            texttemplate="%{text}",
+            colorbar=dict(title="p", tickformat=".0%"),
+            hovertemplate="%{y}<br>digit %{x}: %{z:.1%}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=100 + 45 * len(names),
+        xaxis=dict(title="digit", type="category", side="top"),
+        yaxis=dict(autorange="reversed"),
+    )
     return fig

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.mnist.data import MNIST_MEAN, MNIST_STD
+from core.mnist.data import normalise  # noqa: F401 (part of this module's API)
 
 SIDE = 28  # MNIST's field
 BOX = 20  # MNIST's size-normalisation box inside the field
@@ -92,7 +92,10 @@ class Preprocessed:
 
 
 def _rgba_planes(image) -> np.ndarray:
-    """Any grey/RGB/RGBA array (uint8 0..255 or float 0..1) -> (4, H, W) float32 planes in [0, 1]."""
+    """Any grey/RGB/RGBA array -> (4, H, W) float32 planes in [0, 1].
+
+    The input may be uint8 (0..255) or float (0..1).
+    """
     a = np.asarray(image)
     if a.ndim == 2:
         a = a[..., None]
@@ -159,17 +162,26 @@ def check_drawing(ink: np.ndarray, bbox: tuple[int, int, int, int] | None) -> Dr
         return DrawingCheck("empty", INVITATION)
     h, w = bbox[2] - bbox[0], bbox[3] - bbox[1]
     side = min(ink.shape)
-    box = ink[bbox[0]:bbox[2], bbox[1]:bbox[3]]
+    box = ink[bbox[0] : bbox[2], bbox[1] : bbox[3]]
     filled = float((box > 0.5).mean())
     if max(h, w) <= 0.2 * side and max(h, w) <= 1.6 * min(h, w) and filled >= 0.5:
-        return DrawingCheck("dot", "That is a dot, not a digit yet: draw a whole digit, "
-                                   "or use a thinner pen for a small one.")
+        return DrawingCheck(
+            "dot",
+            "That is a dot, not a digit yet: draw a whole digit, "
+            "or use a thinner pen for a small one.",
+        )
     if float((ink > 0.5).mean()) > 0.5:
-        return DrawingCheck("scribble", "Most of the canvas is ink. The model still answers, "
-                                        "but nothing like this was in its training data.")
+        return DrawingCheck(
+            "scribble",
+            "Most of the canvas is ink. The model still answers, "
+            "but nothing like this was in its training data.",
+        )
     if max(h, w) < 0.15 * side:
-        return DrawingCheck("small", "A very small drawing: it is scaled up to 20x20 like MNIST's "
-                                     "digits (the naive resize turns it into a speck).")
+        return DrawingCheck(
+            "small",
+            "A very small drawing: it is scaled up to 20x20 like MNIST's "
+            "digits (the naive resize turns it into a speck).",
+        )
     return DrawingCheck("ok", "")
 
 
@@ -217,15 +229,9 @@ def place_by_mass(fitted: np.ndarray, side: int = SIDE, centre: float = CENTRE):
     r0, c0 = max(top, 0), max(left, 0)
     r1, c1 = min(top + h, side), min(left + w, side)
     if r1 > r0 and c1 > c0:
-        field[r0:r1, c0:c1] = fitted[r0 - top:r1 - top, c0 - left:c1 - left]
+        field[r0:r1, c0:c1] = fitted[r0 - top : r1 - top, c0 - left : c1 - left]
     base_top, base_left = (side - h) // 2, (side - w) // 2
     return field, (top - base_top, left - base_left), centre_of_mass(field)
-
-
-def normalise(pixels: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """(28, 28) ink in [0, 1] -> (1, 1, 28, 28) float32, normalised like the training data."""
-    t = torch.as_tensor(pixels, dtype=torch.float32)
-    return ((t - MNIST_MEAN) / MNIST_STD).reshape(1, 1, SIDE, SIDE)
 
 
 def preprocess(image, background=None) -> Preprocessed:
@@ -235,9 +241,18 @@ def preprocess(image, background=None) -> Preprocessed:
     check = check_drawing(ink, bbox)
     if bbox is None:
         blank = np.zeros((SIDE, SIDE), np.float32)
-        return Preprocessed(ink, check, None, np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32),
-                            blank, (CENTRE, CENTRE), (0, 0), normalise(blank))
-    crop = ink[bbox[0]:bbox[2], bbox[1]:bbox[3]]
+        return Preprocessed(
+            ink,
+            check,
+            None,
+            np.zeros((0, 0), np.float32),
+            np.zeros((0, 0), np.float32),
+            blank,
+            (CENTRE, CENTRE),
+            (0, 0),
+            normalise(blank),
+        )
+    crop = ink[bbox[0] : bbox[2], bbox[1] : bbox[3]]
     fitted = fit_box(crop)
     centred, shift, mass = place_by_mass(fitted)
     return Preprocessed(ink, check, bbox, crop, fitted, centred, mass, shift, normalise(centred))
@@ -264,7 +279,10 @@ def canvas_to_input(rgba) -> torch.Tensor:
 
 
 def probabilities(model: nn.Module, x: torch.Tensor) -> np.ndarray:
-    """Softmax of `model(x)` for x of shape (N, 1, 28, 28) -> (N, 10); `ModelMismatch` if it cannot."""
+    """Softmax of `model(x)` for x of shape (N, 1, 28, 28) -> (N, 10).
+
+    Raises `ModelMismatch` if the model cannot take such an input.
+    """
     try:
         with torch.inference_mode():
             logits = model(x)
@@ -287,7 +305,9 @@ def classify(rgba, model: nn.Module) -> np.ndarray:
 # ---- why the model decided ----------------------------------------------------
 
 
-def saliency(model: nn.Module, pixels: np.ndarray, target: int | None = None) -> tuple[np.ndarray, int]:
+def saliency(
+    model: nn.Module, pixels: np.ndarray, target: int | None = None
+) -> tuple[np.ndarray, int]:
     """Gradient of one class's score (logit) with respect to each input pixel.
 
     `pixels` is the (28, 28) ink in [0, 1] the model reads (after

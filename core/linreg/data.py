@@ -124,19 +124,36 @@ def synthetic(cfg: SyntheticConfig) -> Dataset:
         x_tr, y_tr, x_te, y_te = split_train_test(x, y, TEST_FRACTION, cfg.seed)
     else:
         x_tr, y_tr, x_te, y_te = x, y, x[:0], y[:0]
-    return Dataset(x_tr, y_tr, x_te, y_te, source=f"{GENERATORS[cfg.preset].__name__}"
-                   f"(slope={cfg.slope}, intercept={cfg.intercept}, noise={cfg.noise}, "
-                   f"n={cfg.n}, seed={cfg.seed})", key=repr(cfg), config=cfg)
+    return Dataset(
+        x_tr,
+        y_tr,
+        x_te,
+        y_te,
+        source=f"{GENERATORS[cfg.preset].__name__}"
+        f"(slope={cfg.slope}, intercept={cfg.intercept}, noise={cfg.noise}, "
+        f"n={cfg.n}, seed={cfg.seed})",
+        key=repr(cfg),
+        config=cfg,
+    )
 
 
 def synthetic_source(cfg: SyntheticConfig) -> str:
-    """Python source that rebuilds `synthetic(cfg)`'s tensors: the generator, the split, the call."""
+    """Python source that rebuilds `synthetic(cfg)`'s tensors.
+
+    It holds the generator, the split (if any) and the call.
+    """
     make = GENERATORS[cfg.preset]
-    call = f"x, y = {make.__name__}({cfg.slope!r}, {cfg.intercept!r}, {cfg.noise!r}, {cfg.n!r}, {cfg.seed!r})"
+    call = (
+        f"x, y = {make.__name__}("
+        f"{cfg.slope!r}, {cfg.intercept!r}, {cfg.noise!r}, {cfg.n!r}, {cfg.seed!r})"
+    )
     parts = [inspect.getsource(make)]
     if cfg.has_test_set:
         parts.append(inspect.getsource(split_train_test))
-        call += f"\nx_train, y_train, x_test, y_test = split_train_test(x, y, {TEST_FRACTION!r}, {cfg.seed!r})"
+        call += (
+            "\nx_train, y_train, x_test, y_test = "
+            f"split_train_test(x, y, {TEST_FRACTION!r}, {cfg.seed!r})"
+        )
     else:
         call += "\nx_train, y_train, x_test, y_test = x, y, x[:0], y[:0]"
     return "\n\n".join(parts) + "\n\n" + call + "\n"
@@ -154,8 +171,11 @@ def read_csv_columns(data: bytes) -> dict[str, np.ndarray]:
     try:
         columns = csvio.read_numeric_csv(data)
     except csvio.CsvError as err:
-        hint = " Every row of a CSV file needs the same number of values: is this a CSV file?" \
-            if str(err).startswith("Row ") else ""
+        hint = (
+            " Every row of a CSV file needs the same number of values: is this a CSV file?"
+            if str(err).startswith("Row ")
+            else ""
+        )
         raise LinRegDataError(f"{err}{hint}") from None
     if len(columns) < 2:
         only = ", ".join(repr(c) for c in columns)
@@ -169,8 +189,9 @@ def read_csv_columns(data: bytes) -> dict[str, np.ndarray]:
 MAX_ABS_VALUE = 1e12  # beyond this, squared errors overflow float32 training
 
 
-def dataset_from_columns(columns: dict[str, np.ndarray], x_name: str, y_name: str,
-                         data: bytes = b"") -> Dataset:
+def dataset_from_columns(
+    columns: dict[str, np.ndarray], x_name: str, y_name: str, data: bytes = b""
+) -> Dataset:
     """A `Dataset` from two chosen numeric columns, refusing any the lab cannot fit."""
     for name in (x_name, y_name):
         if name not in columns:
@@ -197,9 +218,16 @@ def dataset_from_columns(columns: dict[str, np.ndarray], x_name: str, y_name: st
         )
     digest = hashlib.sha1(data).hexdigest()[:12] if data else ""
     xt, yt = torch.from_numpy(x.copy()), torch.from_numpy(y.copy())
-    return Dataset(xt, yt, xt[:0], yt[:0], x_name=x_name, y_name=y_name,
-                   source=f"uploaded CSV, columns {x_name!r} -> {y_name!r}",
-                   key=f"csv:{digest}:{x_name}:{y_name}")
+    return Dataset(
+        xt,
+        yt,
+        xt[:0],
+        yt[:0],
+        x_name=x_name,
+        y_name=y_name,
+        source=f"uploaded CSV, columns {x_name!r} -> {y_name!r}",
+        key=f"csv:{digest}:{x_name}:{y_name}",
+    )
 
 
 def dataset_from_csv(data: bytes, x_name: str | None = None, y_name: str | None = None) -> Dataset:

@@ -15,16 +15,11 @@ import math
 
 import numpy as np
 
+from core import linreg
+from core.linreg import LabRun, TorchConfig
 from core.linreg import data as linreg_data
-from core.linreg import lab as linreg
-from core.linreg.lab import LabRun, TorchConfig
+from core.optim import optimizer_code
 from core.untrusted import py_comment
-
-OPTIMIZER_CODE = {
-    "sgd": "torch.optim.SGD(\n        model.parameters(), lr=LR)",
-    "momentum": "torch.optim.SGD(\n        model.parameters(), lr=LR, momentum={momentum!r})",
-    "adam": "torch.optim.Adam(\n        model.parameters(), lr=LR)",
-}
 
 # Short lines on purpose: the page shows the two trainers side by side.
 HAND_CODE = '''\
@@ -81,19 +76,22 @@ def hand_code() -> str:
 
 def pytorch_code(cfg: TorchConfig) -> str:
     """The PyTorch trainer with `cfg`'s optimizer, as shown and as run."""
-    optimizer = OPTIMIZER_CODE[cfg.optimizer].format(momentum=cfg.momentum)
+    optimizer = optimizer_code(cfg.optimizer, "\n        model.parameters()", "LR")
     return PYTORCH_CODE.format(optimizer=optimizer, update=UPDATE_COMMENT[cfg.optimizer])
 
 
 def settings_code(run: LabRun) -> str:
     """The constants both trainers read (learning rate, batch size, start...)."""
     cfg = run.torch_cfg
-    return (f"LR = {cfg.lr!r}  # learning rate\n"
-            f"BATCH_SIZE = {cfg.batch_size!r}  # None: full batch\n"
-            f"SEED = {cfg.seed!r}  # order of the mini-batches\n"
-            f"W0, B0 = {cfg.init_w!r}, {cfg.init_b!r}  # where both trainers start\n"
-            f"# {run.torch_cfg.epochs} epochs x {cfg.batches_per_epoch(run.problem.n)} step(s) per epoch "
-            f"on {run.problem.n} rows, {run.problem.d} feature(s)\n")
+    return (
+        f"LR = {cfg.lr!r}  # learning rate\n"
+        f"BATCH_SIZE = {cfg.batch_size!r}  # None: full batch\n"
+        f"SEED = {cfg.seed!r}  # order of the mini-batches\n"
+        f"W0, B0 = {cfg.init_w!r}, {cfg.init_b!r}  # where both trainers start\n"
+        f"# {run.torch_cfg.epochs} epochs x "
+        f"{cfg.batches_per_epoch(run.problem.n)} step(s) per epoch "
+        f"on {run.problem.n} rows, {run.problem.d} feature(s)\n"
+    )
 
 
 def _data_code(run: LabRun) -> str:
@@ -102,9 +100,11 @@ def _data_code(run: LabRun) -> str:
         return linreg_data.synthetic_source(data.config)
     xs = ", ".join(repr(float(v)) for v in data.x_train.tolist())
     ys = ", ".join(repr(float(v)) for v in data.y_train.tolist())
-    return (f"# {py_comment(data.source)}\n"
-            f"x_train = torch.tensor([{xs}], dtype=torch.float64)\n"
-            f"y_train = torch.tensor([{ys}], dtype=torch.float64)\n")
+    return (
+        f"# {py_comment(data.source)}\n"
+        f"x_train = torch.tensor([{xs}], dtype=torch.float64)\n"
+        f"y_train = torch.tensor([{ys}], dtype=torch.float64)\n"
+    )
 
 
 def reproduction_script(run: LabRun) -> str:
@@ -116,7 +116,8 @@ def reproduction_script(run: LabRun) -> str:
         f"Model: polynomial of degree {p.degree}"
         f"{', standardised features' if p.standardise else ''}; "
         f"{run.hand.steps} steps by hand, {run.torch.steps} the PyTorch way.\n"
-        f'Run it with `python thisfile.py`; it needs only torch and prints the learned parameters.\n"""\n'
+        "Run it with `python thisfile.py`; "
+        'it needs only torch and prints the learned parameters.\n"""\n'
         f"# Data: {py_comment(p.data.source)}\n",
         "import itertools\nimport json\n\nimport torch\nfrom torch import nn\n",
         "# ---- data " + "-" * 60,
@@ -127,13 +128,14 @@ def reproduction_script(run: LabRun) -> str:
         f"DEGREE = {p.degree}\nSTANDARDISE = {p.standardise}\n"
         "F = polynomial_features(x_train, DEGREE)  # (N, d)\n"
         "if STANDARDISE:\n    mean, std = standardiser(F)\nelse:\n"
-        "    mean, std = torch.zeros(DEGREE, dtype=torch.float64), torch.ones(DEGREE, dtype=torch.float64)\n"
+        "    mean, std = torch.zeros(DEGREE, dtype=torch.float64), "
+        "torch.ones(DEGREE, dtype=torch.float64)\n"
         "X = ((F - mean) / std).float()  # (N, d) what the model sees\n"
         "y = y_train.float()  # (N,)\nN, d = X.shape\n",
         "# ---- training " + "-" * 56,
         settings_code(run),
         inspect.getsource(linreg.batch_indices),
-        "def batches(steps):\n    \"\"\"The rows of each of the first `steps` steps.\"\"\"\n"
+        'def batches(steps):\n    """The rows of each of the first `steps` steps."""\n'
         "    return itertools.islice(batch_indices(N, BATCH_SIZE, SEED), steps)\n",
         hand_code(),
         pytorch_code(run.torch_cfg),
@@ -165,7 +167,9 @@ def _trainer_summary(run: LabRun, trace) -> dict:
         "train_loss": _clean(s.train_loss),
         "test_loss": _clean(s.test_loss),
         "r2_train": _clean(linreg.r_squared(p.data.y_train.numpy(), fit)),
-        "r2_test": _clean(linreg.r_squared(p.data.y_test.numpy(), test)) if p.data.has_test else None,
+        "r2_test": _clean(linreg.r_squared(p.data.y_test.numpy(), test))
+        if p.data.has_test
+        else None,
         "diverged": s.diverged,
     }
 
@@ -178,18 +182,33 @@ def parameters_json(run: LabRun) -> str:
     doc = {
         "lab": "linear regression (PyTorch Linear Models Explorer)",
         "model": f"y = w . features(x) + b; features = x^1..x^{p.degree}"
-                 + (", each standardised with mean/std below" if p.standardise else ""),
-        "data": {"source": p.data.source, "x": p.data.x_name, "y": p.data.y_name,
-                 "n_train": p.n, "n_test": int(p.data.x_test.numel())},
-        "features": {"degree": p.degree, "standardised": p.standardise,
-                     "mean": p.mean.tolist(), "std": p.std.tolist()},
-        "training": {"learning_rate": cfg.lr, "batch_size": cfg.batch_size, "seed": cfg.seed,
-                     "start": {"w": cfg.init_w, "b": cfg.init_b},
-                     "pytorch_optimizer": cfg.optimizer, "epochs_done": run.step / cfg.batches_per_epoch(p.n)},
+        + (", each standardised with mean/std below" if p.standardise else ""),
+        "data": {
+            "source": p.data.source,
+            "x": p.data.x_name,
+            "y": p.data.y_name,
+            "n_train": p.n,
+            "n_test": int(p.data.x_test.numel()),
+        },
+        "features": {
+            "degree": p.degree,
+            "standardised": p.standardise,
+            "mean": p.mean.tolist(),
+            "std": p.std.tolist(),
+        },
+        "training": {
+            "learning_rate": cfg.lr,
+            "batch_size": cfg.batch_size,
+            "seed": cfg.seed,
+            "start": {"w": cfg.init_w, "b": cfg.init_b},
+            "pytorch_optimizer": cfg.optimizer,
+            "epochs_done": run.step / cfg.batches_per_epoch(p.n),
+        },
         "by_hand": _trainer_summary(run, run.hand),
         "pytorch": _trainer_summary(run, run.torch),
         "least_squares": {
-            "weights": [float(w) for w in w_star], "bias": float(b_star),
+            "weights": [float(w) for w in w_star],
+            "bias": float(b_star),
             "polynomial_in_x": linreg.raw_coefficients(p, w_star, b_star),
             "r2_train": _clean(linreg.r_squared(p.data.y_train.numpy(), exact)),
             "train_loss": _clean(float(np.mean((p.data.y_train.numpy() - exact) ** 2))),

@@ -15,9 +15,8 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from core import theme
-from core.linreg import lab as linreg
-from core.linreg.lab import LabRun, Landscape
+from core import linreg, theme
+from core.linreg import LabRun, Landscape
 from core.untrusted import plot_text
 
 MAX_CURVE_POINTS = 1500
@@ -66,8 +65,16 @@ def _points(x, y, name: str, color: str, symbol: str = "circle") -> dict:
     x, y = np.asarray(x), np.asarray(y)
     keep = sample(x.size)
     shown = name if keep.size == x.size else f"{name} ({keep.size:,} of {x.size:,} shown)"
-    return dict(type="scatter", x=_small(x[keep]), y=_small(finite(y[keep])), mode="markers", name=shown,
-                marker=dict(color=color, size=7, opacity=0.75, symbol=symbol, line=dict(width=0.5, color="white")))
+    return dict(
+        type="scatter",
+        x=_small(x[keep]),
+        y=_small(finite(y[keep])),
+        mode="markers",
+        name=shown,
+        marker=dict(
+            color=color, size=7, opacity=0.75, symbol=symbol, line=dict(width=0.5, color="white")
+        ),
+    )
 
 
 def _small(values: np.ndarray) -> np.ndarray:
@@ -77,9 +84,15 @@ def _small(values: np.ndarray) -> np.ndarray:
 
 def _line(line: Line, limit: int = MAX_CURVE_POINTS, **kw) -> dict:
     keep = thin(np.asarray(line.x).size, limit)
-    return dict(type="scatter", x=_small(np.asarray(line.x)[keep]), y=_small(finite(line.y)[keep]),
-                mode="lines", name=line.name,
-                line=dict(color=line.color, dash=line.dash, width=line.width), **kw)
+    return dict(
+        type="scatter",
+        x=_small(np.asarray(line.x)[keep]),
+        y=_small(finite(line.y)[keep]),
+        mode="lines",
+        name=line.name,
+        line=dict(color=line.color, dash=line.dash, width=line.width),
+        **kw,
+    )
 
 
 # Figures are built in one go (traces and layout as dicts, one validation pass):
@@ -87,41 +100,83 @@ def _line(line: Line, limit: int = MAX_CURVE_POINTS, **kw) -> dict:
 BOTTOM_LEGEND = dict(orientation="h", yanchor="top", y=-0.15, x=0)
 
 
-def fit_figure(x_train, y_train, x_test, y_test, lines: list[Line], x_name: str = "x",
-               y_name: str = "y", title: str = "Data and fitted lines") -> go.Figure:
+def fit_figure(
+    x_train,
+    y_train,
+    x_test,
+    y_test,
+    lines: list[Line],
+    x_name: str = "x",
+    y_name: str = "y",
+    title: str = "Data and fitted lines",
+) -> go.Figure:
     """Scatter of the data (train, and test when given) with fitted lines on top."""
     traces = [_points(x_train, y_train, "training data", theme.TRAIN_COLOR)]
     if np.asarray(x_test).size:
         traces.append(_points(x_test, y_test, "test data", theme.TEST_COLOR, "diamond"))
     traces += [_line(line) for line in lines]
-    data_y = np.concatenate([np.asarray(y_train, dtype=np.float64), np.asarray(y_test, dtype=np.float64)])
+    data_y = np.concatenate(
+        [np.asarray(y_train, dtype=np.float64), np.asarray(y_test, dtype=np.float64)]
+    )
     lo, hi = float(data_y.min()), float(data_y.max())
     pad = 0.15 * (hi - lo or 1.0)
     # The y range follows the data, not the lines: a diverging fit must not squash the points.
-    return go.Figure(data=traces, layout=dict(
-        title=dict(text=title), xaxis=dict(title=dict(text=plot_text(x_name))), height=440, legend=BOTTOM_LEGEND,
-        yaxis=dict(title=dict(text=plot_text(y_name)), range=[lo - pad, hi + pad])))
+    return go.Figure(
+        data=traces,
+        layout=dict(
+            title=dict(text=title),
+            xaxis=dict(title=dict(text=plot_text(x_name))),
+            height=440,
+            legend=BOTTOM_LEGEND,
+            yaxis=dict(title=dict(text=plot_text(y_name)), range=[lo - pad, hi + pad]),
+        ),
+    )
 
 
-def loss_figure(losses: list[Line], distances: list[Line] = (), log_y: bool = False,
-                x_title: str = "step") -> go.Figure:
+def loss_figure(
+    losses: list[Line], distances: list[Line] = (), log_y: bool = False, x_title: str = "step"
+) -> go.Figure:
     """Loss per step (top) and, when given, distance to the closed form (bottom, log scale)."""
     traces = [_line(line) for line in losses]
     traces += [_line(line, xaxis="x2", yaxis="y2", showlegend=False) for line in distances]
     top = [0.46, 1.0] if distances else [0.0, 1.0]
     layout = dict(
-        height=440, legend=dict(BOTTOM_LEGEND, y=-0.18),
-        xaxis=dict(anchor="y", showticklabels=not distances, title=dict(text="" if distances else x_title)),
+        height=440,
+        legend=dict(BOTTOM_LEGEND, y=-0.18),
+        xaxis=dict(
+            anchor="y", showticklabels=not distances, title=dict(text="" if distances else x_title)
+        ),
         yaxis=dict(domain=top, type="log" if log_y else "linear"),
-        annotations=[dict(text="Mean squared error", x=0.5, y=1.0, xref="paper", yref="paper",
-                          xanchor="center", yanchor="bottom", showarrow=False)],
+        annotations=[
+            dict(
+                text="Mean squared error",
+                x=0.5,
+                y=1.0,
+                xref="paper",
+                yref="paper",
+                xanchor="center",
+                yanchor="bottom",
+                showarrow=False,
+            )
+        ],
     )
     if distances:
-        layout.update(xaxis2=dict(anchor="y2", matches="x", title=dict(text=x_title)),
-                      yaxis2=dict(domain=[0.0, 0.32], type="log", dtick=_log_dtick(distances)))
-        layout["annotations"].append(dict(text="Distance of (w, b) to least squares", x=0.5, y=0.32,
-                                          xref="paper", yref="paper", xanchor="center",
-                                          yanchor="bottom", showarrow=False))
+        layout.update(
+            xaxis2=dict(anchor="y2", matches="x", title=dict(text=x_title)),
+            yaxis2=dict(domain=[0.0, 0.32], type="log", dtick=_log_dtick(distances)),
+        )
+        layout["annotations"].append(
+            dict(
+                text="Distance of (w, b) to least squares",
+                x=0.5,
+                y=0.32,
+                xref="paper",
+                yref="paper",
+                xanchor="center",
+                yanchor="bottom",
+                showarrow=False,
+            )
+        )
     return go.Figure(data=traces, layout=layout)
 
 
@@ -132,23 +187,52 @@ def _log_dtick(lines: list[Line]) -> int | str:
     return 1 if values.size and values.max() > 20 * values.min() else "D2"
 
 
-def residual_figure(x_train, res_train, x_test=(), res_test=(), r2_train: float = np.nan,
-                    r2_test: float = np.nan, x_name: str = "x") -> go.Figure:
+def residual_figure(
+    x_train,
+    res_train,
+    x_test=(),
+    res_test=(),
+    r2_train: float = np.nan,
+    r2_test: float = np.nan,
+    x_name: str = "x",
+) -> go.Figure:
     """Residuals (y - prediction) against x, with R^2 in the title."""
     traces = [_points(x_train, finite(res_train), "training residuals", theme.TRAIN_COLOR)]
     if np.asarray(x_test).size:
-        traces.append(_points(x_test, finite(res_test), "test residuals", theme.TEST_COLOR, "diamond"))
+        traces.append(
+            _points(x_test, finite(res_test), "test residuals", theme.TEST_COLOR, "diamond")
+        )
     title = f"Residuals (R² train {linreg.r2_text(r2_train)}"
     title += f", test {linreg.r2_text(r2_test)})" if np.asarray(x_test).size else ")"
-    zero = dict(type="line", xref="paper", x0=0, x1=1, y0=0, y1=0,
-                line=dict(color=EXACT_COLOR, width=1.5, dash="dash"))
-    return go.Figure(data=traces, layout=dict(
-        title=dict(text=title), xaxis=dict(title=dict(text=plot_text(x_name))), shapes=[zero], height=440,
-        yaxis=dict(title=dict(text="y − prediction")), legend=BOTTOM_LEGEND))
+    zero = dict(
+        type="line",
+        xref="paper",
+        x0=0,
+        x1=1,
+        y0=0,
+        y1=0,
+        line=dict(color=EXACT_COLOR, width=1.5, dash="dash"),
+    )
+    return go.Figure(
+        data=traces,
+        layout=dict(
+            title=dict(text=title),
+            xaxis=dict(title=dict(text=plot_text(x_name))),
+            shapes=[zero],
+            height=440,
+            yaxis=dict(title=dict(text="y − prediction")),
+            legend=BOTTOM_LEGEND,
+        ),
+    )
 
 
-def landscape_figure(land: Landscape, paths: list[Line], optimum: tuple[float, float],
-                     w_name: str = "w", b_name: str = "b") -> go.Figure:
+def landscape_figure(
+    land: Landscape,
+    paths: list[Line],
+    optimum: tuple[float, float],
+    w_name: str = "w",
+    b_name: str = "b",
+) -> go.Figure:
     """Contours of the loss over (w, b) with each optimizer's path drawn on top.
 
     Colour is log10 of the loss above its minimum: the valleys of a quadratic
@@ -162,34 +246,84 @@ def landscape_figure(land: Landscape, paths: list[Line], optimum: tuple[float, f
     z = np.log10(np.maximum(excess, 0) + floor).astype(np.float32)  # float32: half the bytes sent
     lo, hi = int(np.floor(z.min())), int(np.ceil(z.max()))
     ticks = list(range(lo, hi + 1, max(1, (hi - lo) // 6)))
-    traces = [dict(
-        type="contour", x=land.w, y=land.b, z=z, colorscale=theme.SEQUENTIAL, ncontours=20,
-        customdata=land.loss.astype(np.float32), contours=dict(coloring="heatmap", showlines=True),
-        line=dict(width=0.5, color="white"), name="loss",
-        colorbar=dict(title=dict(text="loss above<br>minimum", side="top"), tickvals=ticks,
-                      ticktext=[f"{10.0**t:.0e}" if abs(t) > 2 else f"{10.0**t:g}" for t in ticks]),
-        hovertemplate=f"{w_name}=%{{x:.3g}}<br>{b_name}=%{{y:.3g}}<br>loss=%{{customdata:.4g}}<extra></extra>",
-    )]
+    traces = [
+        dict(
+            type="contour",
+            x=land.w,
+            y=land.b,
+            z=z,
+            colorscale=theme.SEQUENTIAL,
+            ncontours=20,
+            customdata=land.loss.astype(np.float32),
+            contours=dict(coloring="heatmap", showlines=True),
+            line=dict(width=0.5, color="white"),
+            name="loss",
+            colorbar=dict(
+                title=dict(text="loss above<br>minimum", side="top"),
+                tickvals=ticks,
+                ticktext=[f"{10.0**t:.0e}" if abs(t) > 2 else f"{10.0**t:g}" for t in ticks],
+            ),
+            hovertemplate=f"{w_name}=%{{x:.3g}}<br>{b_name}=%{{y:.3g}}<br>loss=%{{customdata:.4g}}<extra></extra>",
+        )
+    ]
     drawn = [_line(path, MAX_PATH_POINTS) for path in paths]
     # White halos under all paths first keep them visible on dark and light contours alike,
     # without one path's halo hiding the path below it.
-    traces += [dict(d, name="", showlegend=False, hoverinfo="skip",
-                    line=dict(color="white", width=p.width + 3)) for d, p in zip(drawn, paths, strict=True)]
+    traces += [
+        dict(
+            d,
+            name="",
+            showlegend=False,
+            hoverinfo="skip",
+            line=dict(color="white", width=p.width + 3),
+        )
+        for d, p in zip(drawn, paths, strict=True)
+    ]
     traces += drawn
-    traces += [dict(type="scatter", x=d["x"][-1:], y=d["y"][-1:], mode="markers", showlegend=False,
-                    hovertemplate=f"{p.name} now<extra></extra>",
-                    marker=dict(color=p.color, size=13, line=dict(color="white", width=2)))
-               for d, p in zip(drawn, paths, strict=True) if d["x"].size]
-    traces.append(dict(type="scatter", x=[optimum[0]], y=[optimum[1]], mode="markers", name="least squares",
-                       marker=dict(symbol="star", size=18, color=EXACT_COLOR, line=dict(color="white", width=1.5))))
+    traces += [
+        dict(
+            type="scatter",
+            x=d["x"][-1:],
+            y=d["y"][-1:],
+            mode="markers",
+            showlegend=False,
+            hovertemplate=f"{p.name} now<extra></extra>",
+            marker=dict(color=p.color, size=13, line=dict(color="white", width=2)),
+        )
+        for d, p in zip(drawn, paths, strict=True)
+        if d["x"].size
+    ]
+    traces.append(
+        dict(
+            type="scatter",
+            x=[optimum[0]],
+            y=[optimum[1]],
+            mode="markers",
+            name="least squares",
+            marker=dict(
+                symbol="star", size=18, color=EXACT_COLOR, line=dict(color="white", width=1.5)
+            ),
+        )
+    )
     title = "Loss landscape and the optimizers' paths"
     if land.is_slice:
         title += "<br><sup>a slice: higher-degree weights held at their least-squares values</sup>"
-    return go.Figure(data=traces, layout=dict(
-        title=dict(text=title), height=480, legend=BOTTOM_LEGEND,
-        xaxis=dict(title=dict(text=w_name), range=[land.w[0], land.w[-1]]),
-        # Same scale on both axes, so a round valley looks round.
-        yaxis=dict(title=dict(text=b_name), range=[land.b[0], land.b[-1]], scaleanchor="x", scaleratio=1)))
+    return go.Figure(
+        data=traces,
+        layout=dict(
+            title=dict(text=title),
+            height=480,
+            legend=BOTTOM_LEGEND,
+            xaxis=dict(title=dict(text=w_name), range=[land.w[0], land.w[-1]]),
+            # Same scale on both axes, so a round valley looks round.
+            yaxis=dict(
+                title=dict(text=b_name),
+                range=[land.b[0], land.b[-1]],
+                scaleanchor="x",
+                scaleratio=1,
+            ),
+        ),
+    )
 
 
 # ---- all figures of a lab run -------------------------------------------------------
@@ -208,20 +342,55 @@ def lab_figures(run: LabRun, log_y: bool = False) -> dict[str, go.Figure]:
     grid = torch.linspace(float(x_all.min()), float(x_all.max()), 200, dtype=torch.float64)
     gx = grid.numpy()
     fit_lines = [
-        Line("least squares (lstsq)", gx, linreg.predict(p, w_star, b_star, grid), EXACT_COLOR, "dot", 3),
-        Line(run.hand.name, gx, linreg.predict(p, hand.weights, hand.bias, grid), HAND_COLOR, width=7),
-        Line(run.torch.name, gx, linreg.predict(p, pt.weights, pt.bias, grid), TORCH_COLOR, "dash", 3),
+        Line(
+            "least squares (lstsq)",
+            gx,
+            linreg.predict(p, w_star, b_star, grid),
+            EXACT_COLOR,
+            "dot",
+            3,
+        ),
+        Line(
+            run.hand.name, gx, linreg.predict(p, hand.weights, hand.bias, grid), HAND_COLOR, width=7
+        ),
+        Line(
+            run.torch.name, gx, linreg.predict(p, pt.weights, pt.bias, grid), TORCH_COLOR, "dash", 3
+        ),
     ]
     steps = {t: np.arange(t.steps + 1) for t in (run.hand, run.torch)}
-    losses = [Line("By hand, train", steps[run.hand], run.hand.series("train_loss"), HAND_COLOR, width=6),
-              Line("PyTorch, train", steps[run.torch], run.torch.series("train_loss"), TORCH_COLOR, "dash", 2.5)]
+    losses = [
+        Line("By hand, train", steps[run.hand], run.hand.series("train_loss"), HAND_COLOR, width=6),
+        Line(
+            "PyTorch, train",
+            steps[run.torch],
+            run.torch.series("train_loss"),
+            TORCH_COLOR,
+            "dash",
+            2.5,
+        ),
+    ]
     if data.has_test:
-        losses += [Line("By hand, test", steps[run.hand], run.hand.series("test_loss"), HAND_COLOR, "dot", 4),
-                   Line("PyTorch, test", steps[run.torch], run.torch.series("test_loss"), TORCH_COLOR, "dashdot", 2.5)]
+        losses += [
+            Line(
+                "By hand, test", steps[run.hand], run.hand.series("test_loss"), HAND_COLOR, "dot", 4
+            ),
+            Line(
+                "PyTorch, test",
+                steps[run.torch],
+                run.torch.series("test_loss"),
+                TORCH_COLOR,
+                "dashdot",
+                2.5,
+            ),
+        ]
     styles = ((run.hand, HAND_COLOR, "solid", 6), (run.torch, TORCH_COLOR, "dash", 2.5))
-    distances = [Line(t.name, steps[t], run.distance_to_closed_form(t), c, d, wd) for t, c, d, wd in styles]
+    distances = [
+        Line(t.name, steps[t], run.distance_to_closed_form(t), c, d, wd) for t, c, d, wd in styles
+    ]
     matrices = {t: t.param_matrix() for t, *_ in styles}  # (T, d + 1): w1..wd, b
-    paths = [Line(t.name, matrices[t][:, 0], matrices[t][:, -1], c, d, wd) for t, c, d, wd in styles]
+    paths = [
+        Line(t.name, matrices[t][:, 0], matrices[t][:, -1], c, d, wd) for t, c, d, wd in styles
+    ]
     res_train = data.y_train.numpy() - linreg.predict(p, pt.weights, pt.bias, data.x_train)
     res_test = data.y_test.numpy() - linreg.predict(p, pt.weights, pt.bias, data.x_test)
     w_name = "w" if p.degree == 1 else "w₁ (weight of x)"
@@ -229,12 +398,26 @@ def lab_figures(run: LabRun, log_y: bool = False) -> dict[str, go.Figure]:
         w_name += ", on standardised x"
     x_title = "step" if run.torch_cfg.batches_per_epoch(p.n) == 1 else "step (mini-batch updates)"
     return {
-        "fit": fit_figure(data.x_train.numpy(), data.y_train.numpy(), data.x_test.numpy(),
-                          data.y_test.numpy(), fit_lines, data.x_name, data.y_name),
+        "fit": fit_figure(
+            data.x_train.numpy(),
+            data.y_train.numpy(),
+            data.x_test.numpy(),
+            data.y_test.numpy(),
+            fit_lines,
+            data.x_name,
+            data.y_name,
+        ),
         "loss": loss_figure(losses, distances, log_y=log_y, x_title=x_title),
-        "residuals": residual_figure(data.x_train.numpy(), res_train, data.x_test.numpy(), res_test,
-                                     linreg.r_squared(data.y_train.numpy(), data.y_train.numpy() - res_train),
-                                     linreg.r_squared(data.y_test.numpy(), data.y_test.numpy() - res_test),
-                                     data.x_name),
-        "landscape": landscape_figure(run.landscape, paths, (float(w_star[0]), b_star), w_name, "b"),
+        "residuals": residual_figure(
+            data.x_train.numpy(),
+            res_train,
+            data.x_test.numpy(),
+            res_test,
+            linreg.r_squared(data.y_train.numpy(), data.y_train.numpy() - res_train),
+            linreg.r_squared(data.y_test.numpy(), data.y_test.numpy() - res_test),
+            data.x_name,
+        ),
+        "landscape": landscape_figure(
+            run.landscape, paths, (float(w_star[0]), b_star), w_name, "b"
+        ),
     }

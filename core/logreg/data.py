@@ -31,7 +31,10 @@ MAX_TEST_FRACTION = 0.5
 
 
 def make_blobs(n, noise, overlap, n_classes, rng):
-    """Two Gaussian blobs on the diagonal; `overlap` 0 keeps them apart, 1 puts them on top of each other."""
+    """Two Gaussian blobs on the diagonal.
+
+    `overlap` 0 keeps them apart, 1 puts them on top of each other.
+    """
     counts = [n // 2 + (n % 2), n // 2]
     half_gap = 2.0 * (1.0 - overlap) / np.sqrt(2.0)  # centres (+-g, +-g): 4 apart at overlap 0
     std = 0.3 + 0.9 * noise
@@ -111,7 +114,10 @@ def make_spiral(n, noise, overlap, n_classes, rng):
 
 
 def stratified_split(y, test_fraction, rng):
-    """Indices (train, test): about `test_fraction` of every class to test, at least one per class to train."""
+    """Indices (train, test), stratified by class.
+
+    About `test_fraction` of every class goes to test, at least one per class to train.
+    """
     train, test = [], []
     for k in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == k))
@@ -217,7 +223,10 @@ def _tensors(x, y, train, test):
 
 
 def generate_arrays(spec: DataSpec):
-    """(x, y, train_idx, test_idx) as numpy arrays: the generator, then the split, one seeded stream."""
+    """(x, y, train_idx, test_idx) as numpy arrays.
+
+    The generator, then the split, draw from one seeded stream.
+    """
     rng = np.random.default_rng(spec.seed)
     x, y = GENERATORS[spec.kind](spec.n_points, spec.noise, spec.overlap, spec.classes, rng)
     train, test = stratified_split(y, spec.test_fraction, rng)
@@ -228,7 +237,9 @@ def make_dataset(spec: DataSpec) -> Dataset:
     """The data set `spec` describes (deterministic in its seed)."""
     x, y, train, test = generate_arrays(spec)
     names = tuple(str(k) for k in range(spec.classes))
-    return Dataset(*_tensors(x, y, train, test), class_names=names, title=TITLES[spec.kind], spec=spec)
+    return Dataset(
+        *_tensors(x, y, train, test), class_names=names, title=TITLES[spec.kind], spec=spec
+    )
 
 
 # ---- uploads ----------------------------------------------------------------------
@@ -250,9 +261,14 @@ def _pick_columns(columns: dict[str, np.ndarray], header: list[str]) -> tuple[li
             )
     names = list(columns)
     if len(names) == 3:
-        note = [] if names == ["col1", "col2", "col3"] else [
-            f"Used the columns {names[0]!r} and {names[1]!r} as x1 and x2, and {names[2]!r} as the label."
-        ]
+        note = (
+            []
+            if names == ["col1", "col2", "col3"]
+            else [
+                f"Used the columns {names[0]!r} and {names[1]!r} as x1 and x2, "
+                f"and {names[2]!r} as the label."
+            ]
+        )
         return names, note
     if len(names) < 3:
         raise CsvError(
@@ -266,7 +282,10 @@ def _pick_columns(columns: dict[str, np.ndarray], header: list[str]) -> tuple[li
 
 
 def _class_labels(raw: np.ndarray, label_name: str) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Map whole-number labels to classes 0..K-1 (sorted), refusing fractions, one class, too many."""
+    """Map whole-number labels to classes 0..K-1 (sorted).
+
+    Fractions, a single class and too many classes are refused.
+    """
     fractional = np.flatnonzero(raw != np.round(raw))
     if fractional.size:
         row = fractional[0]
@@ -281,7 +300,9 @@ def _class_labels(raw: np.ndarray, label_name: str) -> tuple[np.ndarray, tuple[s
             "Add points of another class."
         )
     if len(values) > MAX_CLASSES:
-        raise CsvError(f"The labels name {len(values)} classes; this playground draws at most {MAX_CLASSES}.")
+        raise CsvError(
+            f"The labels name {len(values)} classes; this playground draws at most {MAX_CLASSES}."
+        )
     return y.astype(np.int64), tuple(f"{v:g}" for v in values)
 
 
@@ -292,8 +313,13 @@ def _standardised(x: np.ndarray) -> np.ndarray:
     return (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
 
 
-def dataset_from_csv(data: bytes, test_fraction: float = 0.3, seed: int = 0, name: str = "upload") -> Dataset:
-    """A data set from CSV bytes with columns x1, x2, label, or a `CsvError` saying what is wrong."""
+def dataset_from_csv(
+    data: bytes, test_fraction: float = 0.3, seed: int = 0, name: str = "upload"
+) -> Dataset:
+    """A data set from CSV bytes with columns x1, x2, label.
+
+    Raises a `CsvError` saying what is wrong if the file cannot be used.
+    """
     table = read_table(data)
     columns = table.columns
     header = [name.lower() for name in table.header] if table.has_header else []
@@ -318,5 +344,9 @@ def dataset_from_csv(data: bytes, test_fraction: float = 0.3, seed: int = 0, nam
         )
     rng = np.random.default_rng(seed)
     train, test = stratified_split(y, min(max(test_fraction, 0.0), MAX_TEST_FRACTION), rng)
-    return Dataset(*_tensors(x, y, train, test), class_names=class_names,
-                   title=f"Uploaded: {name}", notes=tuple(notes))
+    return Dataset(
+        *_tensors(x, y, train, test),
+        class_names=class_names,
+        title=f"Uploaded: {name}",
+        notes=tuple(notes),
+    )

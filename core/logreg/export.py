@@ -14,8 +14,9 @@ import textwrap
 
 import torch
 
+from core.logreg import FEATURE_CODE, OPTIMIZERS, LogRegConfig, feature_names
 from core.logreg.data import GENERATORS, TITLES, Dataset, stratified_split
-from core.logreg.lab import FEATURE_CODE, OPTIMIZERS, LogRegConfig, feature_names
+from core.optim import optimizer_code
 from core.untrusted import py_comment
 
 ACTIVATION_CODE = {"tanh": "nn.Tanh()", "relu": "nn.ReLU()", "sigmoid": "nn.Sigmoid()"}
@@ -37,11 +38,15 @@ def _data_section(data: Dataset) -> str:
             y_test = torch.tensor({data.y_test.tolist()!r}, dtype=torch.int64)
             """)
     generator = GENERATORS[spec.kind]
+    args = f"{spec.n_points}, {spec.noise!r}, {spec.overlap!r}, {spec.classes}, rng"
     return (
-        inspect.getsource(generator) + "\n\n" + inspect.getsource(stratified_split) + "\n\n"
+        inspect.getsource(generator)
+        + "\n\n"
+        + inspect.getsource(stratified_split)
+        + "\n\n"
         + textwrap.dedent(f"""\
             rng = np.random.default_rng({spec.seed})  # one seeded stream: points, then the split
-            x, y = {generator.__name__}({spec.n_points}, {spec.noise!r}, {spec.overlap!r}, {spec.classes}, rng)
+            x, y = {generator.__name__}({args})
             train_idx, test_idx = stratified_split(y, {spec.test_fraction!r}, rng)
             x_train = torch.as_tensor(x[train_idx], dtype=torch.float32).reshape(-1, 2)  # (N, 2)
             y_train = torch.as_tensor(y[train_idx], dtype=torch.int64).reshape(-1)  # (N,)
@@ -53,16 +58,11 @@ def _data_section(data: Dataset) -> str:
 
 def _model_code(n_in: int, n_out: int, config: LogRegConfig) -> str:
     if config.hidden:
-        return (f"nn.Sequential(nn.Linear({n_in}, {config.hidden}), "
-                f"{ACTIVATION_CODE[config.activation]}, nn.Linear({config.hidden}, {n_out}))")
+        return (
+            f"nn.Sequential(nn.Linear({n_in}, {config.hidden}), "
+            f"{ACTIVATION_CODE[config.activation]}, nn.Linear({config.hidden}, {n_out}))"
+        )
     return f"nn.Sequential(nn.Linear({n_in}, {n_out}))"
-
-
-def _optimizer_code(config: LogRegConfig) -> str:
-    if config.optimizer == "adam":
-        return f"torch.optim.Adam(model.parameters(), lr={config.lr!r})"
-    momentum = 0.9 if config.optimizer == "momentum" else 0.0
-    return f"torch.optim.SGD(model.parameters(), lr={config.lr!r}, momentum={momentum!r})"
 
 
 def _describe(data: Dataset, config: LogRegConfig) -> str:
@@ -70,14 +70,22 @@ def _describe(data: Dataset, config: LogRegConfig) -> str:
         what = f"{data.title}, {len(data.y_train)} train / {len(data.y_test)} test points"
     else:
         s = data.spec
-        what = (f"{TITLES[s.kind]}, {s.n_points} points, noise {s.noise:g}, overlap {s.overlap:g}, "
-                f"{s.test_fraction:.0%} test, seed {s.seed}")
-    model = "logistic regression" if data.n_classes == 2 else f"softmax regression ({data.n_classes} classes)"
+        what = (
+            f"{TITLES[s.kind]}, {s.n_points} points, noise {s.noise:g}, overlap {s.overlap:g}, "
+            f"{s.test_fraction:.0%} test, seed {s.seed}"
+        )
+    model = (
+        "logistic regression"
+        if data.n_classes == 2
+        else f"softmax regression ({data.n_classes} classes)"
+    )
     if config.hidden:
         model += f" with a hidden layer of {config.hidden} {config.activation} units"
-    return (f"Data: {what}\nModel: {model} on features {', '.join(feature_names(config.features))}\n"
-            f"Training: {OPTIMIZERS[config.optimizer]}, learning rate {config.lr:g}, "
-            f"L2 penalty {config.l2:g}, full batch")
+    return (
+        f"Data: {what}\nModel: {model} on features {', '.join(feature_names(config.features))}\n"
+        f"Training: {OPTIMIZERS[config.optimizer]}, learning rate {config.lr:g}, "
+        f"L2 penalty {config.l2:g}, full batch"
+    )
 
 
 def export_script(data: Dataset, config: LogRegConfig, steps: int) -> str:
@@ -87,17 +95,25 @@ def export_script(data: Dataset, config: LogRegConfig, steps: int) -> str:
     n_out = 1 if binary else data.n_classes
     feature_rows = ",\n        ".join(f"{FEATURE_CODE[f]},  # {f}" for f in names)
     if binary:
-        loss_lines = ("loss_fn = nn.BCEWithLogitsLoss()\n\n\ndef logits_of(phi):\n"
-                      "    return model(phi).squeeze(1)  # (N,)\n\n\n"
-                      "def data_loss(logits, y):\n    return loss_fn(logits, y.float())\n\n\n"
-                      "def predict(logits):\n    return (logits > 0).long()  # p > 0.5 <=> z > 0\n")
+        loss_lines = (
+            "loss_fn = nn.BCEWithLogitsLoss()\n\n\ndef logits_of(phi):\n"
+            "    return model(phi).squeeze(1)  # (N,)\n\n\n"
+            "def data_loss(logits, y):\n    return loss_fn(logits, y.float())\n\n\n"
+            "def predict(logits):\n    return (logits > 0).long()  # p > 0.5 <=> z > 0\n"
+        )
     else:
-        loss_lines = ("loss_fn = nn.CrossEntropyLoss()\n\n\ndef logits_of(phi):\n"
-                      "    return model(phi)  # (N, K)\n\n\n"
-                      "def data_loss(logits, y):\n    return loss_fn(logits, y)\n\n\n"
-                      "def predict(logits):\n    return logits.argmax(dim=1)\n")
-    penalty = (f"loss = loss + {config.l2!r} * sum((m.weight**2).sum() for m in model.modules() "
-               "if isinstance(m, nn.Linear))" if config.l2 else "# (no L2 penalty)")
+        loss_lines = (
+            "loss_fn = nn.CrossEntropyLoss()\n\n\ndef logits_of(phi):\n"
+            "    return model(phi)  # (N, K)\n\n\n"
+            "def data_loss(logits, y):\n    return loss_fn(logits, y)\n\n\n"
+            "def predict(logits):\n    return logits.argmax(dim=1)\n"
+        )
+    penalty = (
+        f"loss = loss + {config.l2!r} * sum((m.weight**2).sum() for m in model.modules() "
+        "if isinstance(m, nn.Linear))"
+        if config.l2
+        else "# (no L2 penalty)"
+    )
     header = "\n".join("# " + py_comment(line) for line in _describe(data, config).split("\n"))
     return f'''"""Logistic-regression run exported from the PyTorch Linear Models Explorer.
 
@@ -140,7 +156,7 @@ with torch.no_grad():
 
 {loss_lines}
 
-optimizer = {_optimizer_code(config)}
+optimizer = {optimizer_code(config.optimizer, "model.parameters()", repr(config.lr))}
 phi_train, phi_test = features(x_train), features(x_test)  # fixed: compute once
 
 # ---- training: full-batch gradient descent -----------------------------------------

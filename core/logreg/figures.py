@@ -11,8 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core import theme
-from core.logreg.data import Dataset
-from core.logreg.lab import (
+from core.logreg import (
     PlaygroundNet,
     Surface,
     boundary_line,
@@ -20,17 +19,28 @@ from core.logreg.lab import (
     logits,
     probability_surface,
 )
+from core.logreg.data import Dataset
 from core.untrusted import plot_text
 
-SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "pentagon",
-           "hexagon", "triangle-down")
+SYMBOLS = (
+    "circle",
+    "square",
+    "diamond",
+    "triangle-up",
+    "cross",
+    "x",
+    "star",
+    "pentagon",
+    "hexagon",
+    "triangle-down",
+)
 REGION_STRENGTH = 0.55  # how far a fully confident region goes from white to its class colour
 BOUNDARY_NAME = "decision boundary"
 
 
 def _rgb(hex_color: str) -> np.ndarray:
     h = hex_color.lstrip("#")
-    return np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], dtype=float)
+    return np.array([int(h[i : i + 2], 16) for i in (0, 2, 4)], dtype=float)
 
 
 def tint(hex_color: str, strength: float) -> str:
@@ -42,9 +52,13 @@ def tint(hex_color: str, strength: float) -> str:
 def _binary_scale() -> list:
     """p = 0 -> class 0's tint, 0.5 -> white, 1 -> class 1's tint."""
     c0, c1 = theme.class_color(0), theme.class_color(1)
-    return [[0.0, tint(c0, REGION_STRENGTH)], [0.25, tint(c0, REGION_STRENGTH / 2)],
-            [0.5, "rgb(255,255,255)"], [0.75, tint(c1, REGION_STRENGTH / 2)],
-            [1.0, tint(c1, REGION_STRENGTH)]]
+    return [
+        [0.0, tint(c0, REGION_STRENGTH)],
+        [0.25, tint(c0, REGION_STRENGTH / 2)],
+        [0.5, "rgb(255,255,255)"],
+        [0.75, tint(c1, REGION_STRENGTH / 2)],
+        [1.0, tint(c1, REGION_STRENGTH)],
+    ]
 
 
 def _class_scale(k: int) -> list:
@@ -81,14 +95,24 @@ def _points(x: np.ndarray, y: np.ndarray, names, test: bool) -> list[dict]:
         if not mask.any():
             continue
         color = theme.class_color(c)
-        traces.append(dict(
-            type="scatter", x=x[mask, 0], y=x[mask, 1], mode="markers", name=f"class {name} ({split})",
-            legendgroup=f"class{c}",
-            marker=dict(color=color, symbol=SYMBOLS[c % len(SYMBOLS)] + ("-open" if test else ""),
-                        size=9 if test else 8,
-                        line=dict(color=color if test else "white", width=2 if test else 1)),
-            hovertemplate=f"class {name} ({split})<br>x1=%{{x:.2f}}, x2=%{{y:.2f}}<extra></extra>",
-        ))
+        traces.append(
+            dict(
+                type="scatter",
+                x=x[mask, 0],
+                y=x[mask, 1],
+                mode="markers",
+                name=f"class {name} ({split})",
+                legendgroup=f"class{c}",
+                marker=dict(
+                    color=color,
+                    symbol=SYMBOLS[c % len(SYMBOLS)] + ("-open" if test else ""),
+                    size=9 if test else 8,
+                    line=dict(color=color if test else "white", width=2 if test else 1),
+                ),
+                hovertemplate=f"class {name} ({split})<br>"
+                "x1=%{x:.2f}, x2=%{y:.2f}<extra></extra>",
+            )
+        )
     return traces
 
 
@@ -105,47 +129,114 @@ def _normal_arrow(w1: float, w2: float, b: float, bounds) -> list[dict]:
         return []
     tip = foot + 0.2 * (x_hi - x_lo) * w / np.sqrt(norm2)
     return [
-        dict(x=tip[0], y=tip[1], ax=foot[0], ay=foot[1], xref="x", yref="y", axref="x", ayref="y",
-             showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=3,
-             arrowcolor=theme.REFERENCE_COLOR, text=""),
-        dict(x=tip[0], y=tip[1], text=f"<b>w</b> = ({w1:.2f}, {w2:.2f})", showarrow=False,
-             xanchor="left" if w1 >= 0 else "right", yanchor="bottom" if w2 >= 0 else "top",
-             bgcolor="rgba(255,255,255,0.8)", font=dict(color=theme.REFERENCE_COLOR)),
+        dict(
+            x=tip[0],
+            y=tip[1],
+            ax=foot[0],
+            ay=foot[1],
+            xref="x",
+            yref="y",
+            axref="x",
+            ayref="y",
+            showarrow=True,
+            arrowhead=3,
+            arrowsize=1.2,
+            arrowwidth=3,
+            arrowcolor=theme.REFERENCE_COLOR,
+            text="",
+        ),
+        dict(
+            x=tip[0],
+            y=tip[1],
+            text=f"<b>w</b> = ({w1:.2f}, {w2:.2f})",
+            showarrow=False,
+            xanchor="left" if w1 >= 0 else "right",
+            yanchor="bottom" if w2 >= 0 else "top",
+            bgcolor="rgba(255,255,255,0.8)",
+            font=dict(color=theme.REFERENCE_COLOR),
+        ),
     ]
 
 
-def _binary_layers(model: PlaygroundNet, s: Surface, data: Dataset, bounds, discretise: bool,
-                   show_normal: bool) -> tuple[list[dict], list[dict]]:
+def _binary_layers(
+    model: PlaygroundNet, s: Surface, data: Dataset, bounds, discretise: bool, show_normal: bool
+) -> tuple[list[dict], list[dict]]:
     """Heat map of p(class 1) and the p = 0.5 boundary (exact line, or a contour)."""
     probs = s.probs.astype(np.float32)
     positive = data.class_names[1]
-    heat = dict(type="heatmap", x=s.xs, y=s.ys, colorscale=_binary_scale(), name="p(class 1)",
-                colorbar=dict(title=dict(text=f"p({positive})", side="right"), thickness=14, len=0.8,
-                              tickvals=[0, 0.25, 0.5, 0.75, 1]))
-    if discretise:  # two flat colours: the predicted class as one byte a cell, shown at p = 0.1 / 0.9
-        heat.update(z=(probs > 0.5).astype(np.uint8), zmin=-0.125, zmax=1.125, zsmooth=False,
-                    showscale=False, hovertemplate="x1=%{x:.2f}, x2=%{y:.2f}<br>predicted class %{z}"
-                    + ("" if data.class_names == ("0", "1") else
-                       f" (0 = {data.class_names[0]}, 1 = {positive})") + "<extra></extra>")
+    heat = dict(
+        type="heatmap",
+        x=s.xs,
+        y=s.ys,
+        colorscale=_binary_scale(),
+        name="p(class 1)",
+        colorbar=dict(
+            title=dict(text=f"p({positive})", side="right"),
+            thickness=14,
+            len=0.8,
+            tickvals=[0, 0.25, 0.5, 0.75, 1],
+        ),
+    )
+    if (
+        discretise
+    ):  # two flat colours: the predicted class as one byte a cell, shown at p = 0.1 / 0.9
+        heat.update(
+            z=(probs > 0.5).astype(np.uint8),
+            zmin=-0.125,
+            zmax=1.125,
+            zsmooth=False,
+            showscale=False,
+            hovertemplate="x1=%{x:.2f}, x2=%{y:.2f}<br>predicted class %{z}"
+            + (
+                ""
+                if data.class_names == ("0", "1")
+                else f" (0 = {data.class_names[0]}, 1 = {positive})"
+            )
+            + "<extra></extra>",
+        )
     else:
-        heat.update(z=probs, zmin=0, zmax=1, zsmooth="best", hovertemplate="x1=%{x:.2f}, "
-                    "x2=%{y:.2f}<br>p(class " + positive + ")=%{z:.3f}<extra></extra>")
+        heat.update(
+            z=probs,
+            zmin=0,
+            zmax=1,
+            zsmooth="best",
+            hovertemplate="x1=%{x:.2f}, "
+            "x2=%{y:.2f}<br>p(class " + positive + ")=%{z:.3f}<extra></extra>",
+        )
     traces = [heat]
     annotations: list[dict] = []
     line = linear_boundary(model)
     if line is not None:
         pts = boundary_line(*line, *bounds)
         if pts is not None:
-            traces.append(dict(type="scatter", x=pts[0], y=pts[1], mode="lines", name=BOUNDARY_NAME,
-                               line=dict(color=theme.REFERENCE_COLOR, width=3), hoverinfo="skip"))
+            traces.append(
+                dict(
+                    type="scatter",
+                    x=pts[0],
+                    y=pts[1],
+                    mode="lines",
+                    name=BOUNDARY_NAME,
+                    line=dict(color=theme.REFERENCE_COLOR, width=3),
+                    hoverinfo="skip",
+                )
+            )
         if show_normal:
             annotations = _normal_arrow(*line, bounds)
     elif 0 < s.probs.min() < 0.5 < s.probs.max():
-        traces.append(dict(
-            type="contour", x=s.xs, y=s.ys, z=probs, name=BOUNDARY_NAME, showscale=False,
-            showlegend=True, contours=dict(start=0.5, end=0.5, size=1, coloring="none"),
-            line=dict(color=theme.REFERENCE_COLOR, width=3), hoverinfo="skip",
-        ))
+        traces.append(
+            dict(
+                type="contour",
+                x=s.xs,
+                y=s.ys,
+                z=probs,
+                name=BOUNDARY_NAME,
+                showscale=False,
+                showlegend=True,
+                contours=dict(start=0.5, end=0.5, size=1, coloring="none"),
+                line=dict(color=theme.REFERENCE_COLOR, width=3),
+                hoverinfo="skip",
+            )
+        )
     return traces, annotations
 
 
@@ -154,8 +245,16 @@ def _class_regions(s: Surface, data: Dataset, discretise: bool) -> dict:
     k = s.probs.shape[0]
     winner = s.probs.argmax(axis=0)  # (R, R)
     trace = dict(
-        type="heatmap", x=s.xs, y=s.ys, z=region_codes(s.probs, discretise).astype(np.float32),
-        zmin=0, zmax=k, colorscale=_class_scale(k), showscale=False, zsmooth=False, name="regions",
+        type="heatmap",
+        x=s.xs,
+        y=s.ys,
+        z=region_codes(s.probs, discretise).astype(np.float32),
+        zmin=0,
+        zmax=k,
+        colorscale=_class_scale(k),
+        showscale=False,
+        zsmooth=False,
+        name="regions",
         customdata=winner.astype(np.uint8),  # 1 byte a cell: this figure is resent on every tick
         hovertemplate="x1=%{x:.2f}, x2=%{y:.2f}<br>most likely: class %{customdata}<extra></extra>",
     )
@@ -169,9 +268,16 @@ SMOOTH_RESOLUTION = 64  # a smoothly interpolated heat map needs few cells (and 
 SHARP_RESOLUTION = 100  # flat regions are drawn cell by cell: finer, or the edges show steps
 
 
-def surface_figure(model: PlaygroundNet, data: Dataset, *, resolution: int | None = None,
-                   discretise: bool = False, show_test: bool = True, show_normal: bool = True,
-                   surface: Surface | None = None) -> go.Figure:
+def surface_figure(
+    model: PlaygroundNet,
+    data: Dataset,
+    *,
+    resolution: int | None = None,
+    discretise: bool = False,
+    show_test: bool = True,
+    show_normal: bool = True,
+    surface: Surface | None = None,
+) -> go.Figure:
     """The probability surface as a heat map with the data on top.
 
     Two classes: p(class 1) from class 0's tint through white (p = 0.5) to class
@@ -196,10 +302,14 @@ def surface_figure(model: PlaygroundNet, data: Dataset, *, resolution: int | Non
         traces += _points(data.x_test.numpy(), data.y_test.numpy(), data.class_names, test=True)
     axis = dict(constrain="domain", showgrid=False, zeroline=False)
     layout = dict(
-        height=600, title=dict(text=plot_text(data.title)), annotations=annotations,
+        height=600,
+        title=dict(text=plot_text(data.title)),
+        annotations=annotations,
         legend=dict(orientation="h", y=-0.12, x=0),
         xaxis=dict(range=list(bounds[0]), title=dict(text="x1"), **axis),
-        yaxis=dict(range=list(bounds[1]), title=dict(text="x2"), scaleanchor="x", scaleratio=1, **axis),
+        yaxis=dict(
+            range=list(bounds[1]), title=dict(text="x2"), scaleanchor="x", scaleratio=1, **axis
+        ),
     )
     return go.Figure(data=traces, layout=layout)
 
@@ -227,26 +337,62 @@ def curves_figure(history: dict[str, list[float]], max_points: int = 400) -> go.
     steps = np.asarray(history["step"])[idx]
     traces = []
     for axis, metric in (("", "loss"), ("2", "acc")):
-        for split, color, dash in (("train", theme.TRAIN_COLOR, "solid"), ("test", theme.TEST_COLOR, "dash")):
+        for split, color, dash in (
+            ("train", theme.TRAIN_COLOR, "solid"),
+            ("test", theme.TEST_COLOR, "dash"),
+        ):
             values = np.asarray(history[f"{split}_{metric}"], dtype=float)[idx]
             if not np.isfinite(values).any():
                 continue
-            traces.append(dict(type="scatter", x=steps, y=values, mode="lines", name=split,
-                               legendgroup=split, showlegend=axis == "", xaxis="x" + axis,
-                               yaxis="y" + axis, line=dict(color=color, dash=dash, width=2.5)))
+            traces.append(
+                dict(
+                    type="scatter",
+                    x=steps,
+                    y=values,
+                    mode="lines",
+                    name=split,
+                    legendgroup=split,
+                    showlegend=axis == "",
+                    xaxis="x" + axis,
+                    yaxis="y" + axis,
+                    line=dict(color=color, dash=dash, width=2.5),
+                )
+            )
     step_axis = dict(title=dict(text="step"))
     losses = np.asarray(history["train_loss"] + history["test_loss"], dtype=float)
     ticks = loss_ticks(losses)
     layout = dict(
-        height=360, legend=dict(orientation="h", y=-0.3, x=0.5, xanchor="center", yanchor="top"),
-        xaxis=dict(domain=[0, 0.45], **step_axis), xaxis2=dict(domain=[0.55, 1], anchor="y2", **step_axis),
-        yaxis=dict(type="log", tickvals=ticks, ticktext=None if ticks is None else [f"{t:g}" for t in ticks]),
+        height=360,
+        legend=dict(orientation="h", y=-0.3, x=0.5, xanchor="center", yanchor="top"),
+        xaxis=dict(domain=[0, 0.45], **step_axis),
+        xaxis2=dict(domain=[0.55, 1], anchor="y2", **step_axis),
+        yaxis=dict(
+            type="log",
+            tickvals=ticks,
+            ticktext=None if ticks is None else [f"{t:g}" for t in ticks],
+        ),
         yaxis2=dict(anchor="x2", range=[0, 1.02], tickformat=".0%"),
         annotations=[
-            dict(text="Loss (cross-entropy, log scale)", x=0.225, y=1.0, xref="paper", yref="paper",
-                 xanchor="center", yanchor="bottom", showarrow=False),
-            dict(text="Accuracy", x=0.775, y=1.0, xref="paper", yref="paper", xanchor="center",
-                 yanchor="bottom", showarrow=False),
+            dict(
+                text="Loss (cross-entropy, log scale)",
+                x=0.225,
+                y=1.0,
+                xref="paper",
+                yref="paper",
+                xanchor="center",
+                yanchor="bottom",
+                showarrow=False,
+            ),
+            dict(
+                text="Accuracy",
+                x=0.775,
+                y=1.0,
+                xref="paper",
+                yref="paper",
+                xanchor="center",
+                yanchor="bottom",
+                showarrow=False,
+            ),
         ],
     )
     return go.Figure(data=traces, layout=layout)
@@ -255,12 +401,23 @@ def curves_figure(history: dict[str, list[float]], max_points: int = 400) -> go.
 def confusion_figure(counts: np.ndarray, class_names: tuple[str, ...], title: str) -> go.Figure:
     """Counts as a heat map: row = true class, column = predicted class."""
     labels = list(class_names)
-    trace = dict(type="heatmap", z=counts, x=labels, y=labels, colorscale=theme.SEQUENTIAL,
-                 showscale=False, texttemplate="%{z}", textfont=dict(size=16),
-                 hovertemplate="true class %{y}, predicted %{x}: %{z}<extra></extra>")
-    layout = dict(height=330, title=dict(text=title),
-                  xaxis=dict(title=dict(text="predicted class"), side="bottom", type="category"),
-                  yaxis=dict(title=dict(text="true class"), autorange="reversed", type="category"))
+    trace = dict(
+        type="heatmap",
+        z=counts,
+        x=labels,
+        y=labels,
+        colorscale=theme.SEQUENTIAL,
+        showscale=False,
+        texttemplate="%{z}",
+        textfont=dict(size=16),
+        hovertemplate="true class %{y}, predicted %{x}: %{z}<extra></extra>",
+    )
+    layout = dict(
+        height=330,
+        title=dict(text=title),
+        xaxis=dict(title=dict(text="predicted class"), side="bottom", type="category"),
+        yaxis=dict(title=dict(text="true class"), autorange="reversed", type="category"),
+    )
     return go.Figure(data=[trace], layout=layout)
 
 
@@ -269,34 +426,65 @@ def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def sigmoid_figure(z: float, model: PlaygroundNet | None = None, data: Dataset | None = None) -> go.Figure:
+def sigmoid_figure(
+    z: float, model: PlaygroundNet | None = None, data: Dataset | None = None
+) -> go.Figure:
     """sigma(z) = 1 / (1 + e^-z) with the chosen logit marked; for a two-class `model`, also
     the training points at their own logits (clipped to the plotted range), coloured by class."""
     grid = np.linspace(-8, 8, 321)
-    traces = [dict(type="scatter", x=grid, y=sigmoid(grid), mode="lines", name="σ(z)",
-                   line=dict(color=theme.REFERENCE_COLOR, width=3), hoverinfo="skip")]
+    traces = [
+        dict(
+            type="scatter",
+            x=grid,
+            y=sigmoid(grid),
+            mode="lines",
+            name="σ(z)",
+            line=dict(color=theme.REFERENCE_COLOR, width=3),
+            hoverinfo="skip",
+        )
+    ]
     if model is not None and data is not None and model.binary:
         z_points = logits(model, data.x_train)  # (N,)
         labels = data.y_train.numpy()
         for c in (0, 1):
             zc = np.clip(z_points[labels == c], -8, 8)
-            traces.append(dict(
-                type="scatter", x=zc, y=sigmoid(zc), mode="markers",
-                name=f"class {data.class_names[c]} points",
-                marker=dict(color=theme.class_color(c), symbol=SYMBOLS[c], size=7, opacity=0.55),
-                hovertemplate="z=%{x:.2f}, p=%{y:.2f}<extra></extra>",
-            ))
-    traces.append(dict(type="scatter", x=[z], y=[sigmoid(z)], mode="markers+text", name="your z",
-                       marker=dict(color=theme.FIT_COLOR, size=14, line=dict(color="white", width=2)),
-                       text=[f"σ({z:g}) = {sigmoid(z):.3f}"], textposition="middle right",
-                       hoverinfo="skip"))
+            traces.append(
+                dict(
+                    type="scatter",
+                    x=zc,
+                    y=sigmoid(zc),
+                    mode="markers",
+                    name=f"class {data.class_names[c]} points",
+                    marker=dict(
+                        color=theme.class_color(c), symbol=SYMBOLS[c], size=7, opacity=0.55
+                    ),
+                    hovertemplate="z=%{x:.2f}, p=%{y:.2f}<extra></extra>",
+                )
+            )
+    traces.append(
+        dict(
+            type="scatter",
+            x=[z],
+            y=[sigmoid(z)],
+            mode="markers+text",
+            name="your z",
+            marker=dict(color=theme.FIT_COLOR, size=14, line=dict(color="white", width=2)),
+            text=[f"σ({z:g}) = {sigmoid(z):.3f}"],
+            textposition="middle right",
+            hoverinfo="skip",
+        )
+    )
     guide = dict(color=theme.PALETTE[8], dash="dot")
     layout = dict(
-        height=320, title=dict(text="Sigmoid: logit to probability"), showlegend=False,
+        height=320,
+        title=dict(text="Sigmoid: logit to probability"),
+        showlegend=False,
         xaxis=dict(title=dict(text="logit z = w·φ(x) + b"), range=[-8.3, 8.3]),
         yaxis=dict(title=dict(text="p = σ(z)"), range=[-0.05, 1.05]),
-        shapes=[dict(type="line", xref="paper", x0=0, x1=1, y0=0.5, y1=0.5, line=guide),
-                dict(type="line", yref="paper", y0=0, y1=1, x0=0, x1=0, line=guide)],
+        shapes=[
+            dict(type="line", xref="paper", x0=0, x1=1, y0=0.5, y1=0.5, line=guide),
+            dict(type="line", yref="paper", y0=0, y1=1, x0=0, x1=0, line=guide),
+        ],
     )
     return go.Figure(data=traces, layout=layout)
 
@@ -306,18 +494,39 @@ def bce_figure(p: float) -> go.Figure:
     -log(1 - p) if it is 0; the chosen p marked on both."""
     grid = np.linspace(0.001, 0.999, 400)
     fig = go.Figure()
-    for c, loss, label in ((1, -np.log(grid), "true class 1: -log p"),
-                           (0, -np.log(1 - grid), "true class 0: -log(1 - p)")):
-        fig.add_trace(go.Scatter(x=grid, y=loss, mode="lines", name=label,
-                                 line=dict(color=theme.class_color(c), width=3)))
+    for c, loss, label in (
+        (1, -np.log(grid), "true class 1: -log p"),
+        (0, -np.log(1 - grid), "true class 0: -log(1 - p)"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=grid,
+                y=loss,
+                mode="lines",
+                name=label,
+                line=dict(color=theme.class_color(c), width=3),
+            )
+        )
     p = float(np.clip(p, 0.001, 0.999))
-    fig.add_trace(go.Scatter(x=[p, p], y=[-np.log(p), -np.log(1 - p)], mode="markers+text",
-                             marker=dict(color=theme.FIT_COLOR, size=12, line=dict(color="white", width=2)),
-                             text=[f"{-np.log(p):.2f}", f"{-np.log(1 - p):.2f}"],
-                             textposition="top center", showlegend=False, hoverinfo="skip"))
+    fig.add_trace(
+        go.Scatter(
+            x=[p, p],
+            y=[-np.log(p), -np.log(1 - p)],
+            mode="markers+text",
+            marker=dict(color=theme.FIT_COLOR, size=12, line=dict(color="white", width=2)),
+            text=[f"{-np.log(p):.2f}", f"{-np.log(1 - p):.2f}"],
+            textposition="top center",
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
     fig.update_xaxes(title="predicted p(class 1)", range=[0, 1])
     fig.update_yaxes(title="loss", range=[0, 7])
-    fig.update_layout(height=320, title="Binary cross-entropy against p",
-                      legend=dict(x=0.5, y=0.97, xanchor="center", yanchor="top",
-                                  bgcolor="rgba(255,255,255,0.85)"))
+    fig.update_layout(
+        height=320,
+        title="Binary cross-entropy against p",
+        legend=dict(
+            x=0.5, y=0.97, xanchor="center", yanchor="top", bgcolor="rgba(255,255,255,0.85)"
+        ),
+    )
     return fig

@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 # Same files and checksums torchvision uses; duplicated here so that checking
 # what is missing needs no torchvision import (which costs a second at start-up).
 MNIST_MIRRORS = (
@@ -105,8 +107,10 @@ def download_mnist(
     try:
         raw.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise DataUnavailable(f"Cannot create the data folder {raw}: {err}. "
-                              "Set EXPLORER_DATA_DIR to a writable folder.") from None
+        raise DataUnavailable(
+            f"Cannot create the data folder {raw}: {err}. "
+            "Set EXPLORER_DATA_DIR to a writable folder."
+        ) from None
     share = 1.0 / len(todo)
     for i, (name, md5) in enumerate(todo):
         archive = raw / name
@@ -152,9 +156,15 @@ class MnistTensors:
     test_images: object
 
 
-def normalise(images_uint8):
-    """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28), normalised like the training data."""
-    return ((images_uint8.float() / 255.0 - MNIST_MEAN) / MNIST_STD).unsqueeze(1)
+def normalise(images) -> torch.Tensor:
+    """Images (..., 28, 28) -> float32 (N, 1, 28, 28), normalised like the training data.
+
+    uint8 images are read as 0..255, float ones as ink in [0, 1]: MNIST's files, a canvas's
+    preprocessed field and augmented training batches all go through this one function.
+    """
+    t = torch.as_tensor(images)
+    t = t.float() / 255.0 if t.dtype == torch.uint8 else t.to(torch.float32)
+    return ((t - MNIST_MEAN) / MNIST_STD).reshape(-1, 1, 28, 28)
 
 
 def load_mnist(root: Path | None = None, progress: Progress | None = None) -> MnistTensors:

@@ -54,7 +54,9 @@ class ModelSpec:
             if len(self.channels) != 2 or any(not 1 <= c <= 128 for c in self.channels):
                 raise ModelFileError("a CNN needs two conv layers of 1 to 128 filters")
             if not 1 <= self.fc <= MAX_HIDDEN_UNITS:
-                raise ModelFileError(f"the CNN's dense layer must have 1 to {MAX_HIDDEN_UNITS} units")
+                raise ModelFileError(
+                    f"the CNN's dense layer must have 1 to {MAX_HIDDEN_UNITS} units"
+                )
 
     def describe(self) -> str:
         """A one-line human description, e.g. 'MLP 784-128-10'."""
@@ -101,8 +103,9 @@ def _whole(v: object) -> bool:
 def _sizes(value: object, field_name: str, most: int) -> tuple[int, ...]:
     """A short list of whole numbers from untrusted data (bounds are checked by `validate`)."""
     if not isinstance(value, (list, tuple)) or len(value) > most:
-        raise ModelFileError(f"the architecture's {field_name!r} must be a list of at most "
-                             f"{most} whole numbers")
+        raise ModelFileError(
+            f"the architecture's {field_name!r} must be a list of at most {most} whole numbers"
+        )
     if not all(_whole(v) for v in value):
         raise ModelFileError(f"the architecture's {field_name!r} must hold whole numbers only")
     return tuple(value)
@@ -202,9 +205,7 @@ def load_model(data: bytes) -> SavedModel:
         payload = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
     except Exception as err:  # noqa: BLE001 - any failure means "not our file"
         reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
-        raise ModelFileError(
-            f"not a model file this app can read safely ({reason})"
-        ) from None
+        raise ModelFileError(f"not a model file this app can read safely ({reason})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelFileError("not a model saved by this explorer (missing format tag)")
     spec = ModelSpec.from_dict(payload.get("spec"))
@@ -220,7 +221,8 @@ def load_model(data: bytes) -> SavedModel:
     if set(state) != set(expected):
         raise ModelFileError(
             f"the weights do not match a {spec.describe()} "
-            f"(missing {sorted(set(expected) - set(state))[:3]}, extra {sorted(set(state) - set(expected))[:3]})"
+            f"(missing {sorted(set(expected) - set(state))[:3]}, "
+            f"extra {sorted(set(state) - set(expected))[:3]})"
         )
     for name, tensor in state.items():
         _check_weight(name, tensor, tuple(expected[name].shape))

@@ -29,7 +29,10 @@ HEAVY_PARAMETERS = 1_000_000
 
 
 def is_heavy(spec) -> bool:
-    """Whether training a model of `spec` (a `core.mnist.models.ModelSpec`) must queue for a slot."""
+    """Whether training a model of `spec` must queue for a slot.
+
+    `spec` is a `core.mnist.models.ModelSpec`.
+    """
     if spec.kind == "cnn":
         return True
     if spec.kind == "mlp":
@@ -83,7 +86,10 @@ class TrainingQueue:
     # -- public API -----------------------------------------------------------------
 
     def join(self, owner: str = "") -> Ticket:
-        """Take a ticket: active at once if a slot is free and nobody waits, else at the back of the line."""
+        """Take a ticket, active at once or at the back of the line.
+
+        It is active at once if a slot is free and nobody waits.
+        """
         with self._cond:
             ticket = Ticket(next(self._numbers), owner)
             self._waiting.append(ticket)
@@ -138,8 +144,9 @@ class TrainingQueue:
             return len(self._active), len(self._waiting)
 
     @contextmanager
-    def slot(self, owner: str = "", on_wait: Callable[[int], None] | None = None,
-             poll: float = 0.5) -> Iterator[Ticket]:
+    def slot(
+        self, owner: str = "", on_wait: Callable[[int], None] | None = None, poll: float = 0.5
+    ) -> Iterator[Ticket]:
         """Hold a slot for the `with` body; while waiting call `on_wait(position)` every `poll` s.
 
         `on_wait` may raise (e.g. the page was closed or the user pressed Stop):

@@ -23,9 +23,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.metrics import accuracy, confusion_matrix, per_class_accuracy
 from core.mnist.models import ModelFileError, ModelSpec, build_model
+from core.optim import make_optimizer
 
-OPTIMIZERS = ("sgd", "momentum", "adam")
+OPTIMIZERS = ("sgd", "nesterov", "adam")  # ids in core.optim
 SCHEDULES = ("constant", "onecycle")
 NUM_CLASSES = 10
 
@@ -60,7 +62,7 @@ class TrainConfig:
     """
 
     spec: ModelSpec = field(default_factory=ModelSpec)
-    optimizer: str = "adam"  # "sgd" | "momentum" | "adam"
+    optimizer: str = "adam"  # "sgd" | "nesterov" | "adam"
     lr: float = 3e-3
     batch_size: int = 128
     epochs: int = 2
@@ -86,9 +88,11 @@ class TrainConfig:
 
     def describe(self) -> str:
         """One line for captions, e.g. 'MLP 784-128-10, adam lr 0.003, batch 128, 2 epochs'."""
-        return (f"{self.spec.describe()}, {self.optimizer} lr {self.lr:g} ({self.schedule}), "
-                f"batch {self.batch_size}, {self.epochs} epoch{'s' * (self.epochs > 1)}, "
-                f"{self.train_size:,} images, seed {self.seed}")
+        return (
+            f"{self.spec.describe()}, {self.optimizer} lr {self.lr:g} ({self.schedule}), "
+            f"batch {self.batch_size}, {self.epochs} epoch{'s' * (self.epochs > 1)}, "
+            f"{self.train_size:,} images, seed {self.seed}"
+        )
 
 
 @dataclass(frozen=True)
@@ -112,8 +116,8 @@ class Progress:
     lr: float
     epoch_end: bool = False
     test_accuracy: float | None = None
-    finished: bool = False  # the last report of a run (complete or stopped)
-    stopped: bool = False
+    stopped: bool = False  # the last report of a run (completed or interrupted)
+    interrupted: bool = False  # the stop flag ended it early
 
     @property
     def fraction(self) -> float:
@@ -135,7 +139,9 @@ def bf16_supported(device: torch.device) -> bool:
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     try:
-        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        return bool(
+            torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+        )
     except (AttributeError, RuntimeError):
         return False
 
@@ -145,14 +151,6 @@ def seeded_model(spec: ModelSpec, seed: int) -> nn.Module:
     with torch.random.fork_rng(devices=[]):  # leave everybody else's random stream alone
         torch.manual_seed(seed)
         return build_model(spec)
-
-
-def _optimizer(config: TrainConfig, params) -> torch.optim.Optimizer:
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr)
-    if config.optimizer == "momentum":
-        return torch.optim.SGD(params, lr=config.lr, momentum=0.9, nesterov=True)
-    return torch.optim.Adam(params, lr=config.lr)
 
 
 def _stop_requested(stop) -> bool:
@@ -173,14 +171,26 @@ class Trainer:
     the CPU in eval mode.
     """
 
-    def __init__(self, config: TrainConfig, train_x: torch.Tensor, train_y: torch.Tensor,
-                 eval_x: torch.Tensor | None = None, eval_y: torch.Tensor | None = None,
-                 device: torch.device | str | None = None):
-        if train_x.ndim != 4 or tuple(train_x.shape[1:]) != (1, 28, 28) or len(train_x) != len(train_y):
+    def __init__(
+        self,
+        config: TrainConfig,
+        train_x: torch.Tensor,
+        train_y: torch.Tensor,
+        eval_x: torch.Tensor | None = None,
+        eval_y: torch.Tensor | None = None,
+        device: torch.device | str | None = None,
+    ):
+        if (
+            train_x.ndim != 4
+            or tuple(train_x.shape[1:]) != (1, 28, 28)
+            or len(train_x) != len(train_y)
+        ):
             raise ConfigError("training data must be images shaped (N, 1, 28, 28) with N labels")
         if config.train_size > len(train_x):
-            raise ConfigError(f"training set size {config.train_size:,} is more than the "
-                              f"{len(train_x):,} images available")
+            raise ConfigError(
+                f"training set size {config.train_size:,} is more than the "
+                f"{len(train_x):,} images available"
+            )
         self.config = config
         self.device = pick_device(str(device) if device is not None else None)
         self.mixed_precision = config.mixed_precision and bf16_supported(self.device)
@@ -189,8 +199,13 @@ class Trainer:
         self.model = seeded_model(config.spec, config.seed)
         self.history: list[Progress] = []
         self.train_seconds = 0.0
-        self.stopped = False
-        self.finished = False
+        self.interrupted = False  # the stop flag ended the run early
+        self.completed = False  # every epoch ran
+
+    @property
+    def stopped(self) -> bool:
+        """The run takes no more steps: it completed or was interrupted."""
+        return self.completed or self.interrupted
 
     def _subset(self, x, y):
         n = self.config.train_size
@@ -209,22 +224,27 @@ class Trainer:
         return self.steps_per_epoch * self.config.epochs
 
     def run(self, stop: StopFlag | None = None, report_every: float = 0.25) -> Iterator[Progress]:
-        """Train, yielding a `Progress` at most every `report_every` seconds and at each epoch's end.
+        """Train, yielding `Progress` reports as it goes.
+
+        A report comes at most every `report_every` seconds and at each epoch's end.
 
         `history` gets a point about `HISTORY_POINTS` times per run (plus every
         report), whatever the speed, so curves look the same on a GPU and a CPU.
 
         `stop` is a `threading.Event` or a callable returning True to stop; it is
-        checked before every step. The last report has `finished=True` (and
-        `stopped=True` when the flag ended the run early).
+        checked before every step. The last report has `stopped=True` (and
+        `interrupted=True` when the flag ended the run early).
         """
         cfg, dev = self.config, self.device
         conv = cfg.spec.kind == "cnn"
         fmt = torch.channels_last if conv and dev.type == "cpu" else torch.contiguous_format
         model = self.model.to(dev, memory_format=fmt).train()  # NHWC convolutions: ~1.5x on CPU
-        opt = _optimizer(cfg, model.parameters())
-        sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=self.total_steps)
-                 if cfg.schedule == "onecycle" else None)
+        opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
+        sched = (
+            torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=self.total_steps)
+            if cfg.schedule == "onecycle"
+            else None
+        )
         gen = torch.Generator(device=dev).manual_seed(cfg.seed)
         n, bs = len(self.x), cfg.batch_size
         step = examples = seen = 0
@@ -237,11 +257,13 @@ class Trainer:
                 perm = torch.randperm(n, generator=gen, device=dev)  # (n,)
                 for i in range(0, n, bs):
                     if _stop_requested(stop):
-                        self.stopped = True
+                        self.interrupted = True
                         break
-                    idx = perm[i:i + bs]
+                    idx = perm[i : i + bs]
                     xb, yb = self.x[idx], self.y[idx]  # (B, 1, 28, 28), (B,)
-                    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=self.mixed_precision):
+                    with torch.autocast(
+                        dev.type, dtype=torch.bfloat16, enabled=self.mixed_precision
+                    ):
                         logits = model(xb)  # (B, 10)
                     loss = F.cross_entropy(logits.float(), yb)
                     opt.zero_grad(set_to_none=True)
@@ -258,10 +280,20 @@ class Trainer:
                     if not (epoch_end or due or step % log_every == 0):
                         continue
                     self.train_seconds += now - start  # evaluation and the consumer's time excluded
-                    p = Progress(epoch, cfg.epochs, step, self.total_steps, examples,
-                                 float(loss_sum) / seen, int(correct) / seen,
-                                 examples / max(self.train_seconds, 1e-9), self.train_seconds,
-                                 opt.param_groups[0]["lr"], epoch_end, self._epoch_eval() if epoch_end else None)
+                    p = Progress(
+                        epoch,
+                        cfg.epochs,
+                        step,
+                        self.total_steps,
+                        examples,
+                        float(loss_sum) / seen,
+                        int(correct) / seen,
+                        examples / max(self.train_seconds, 1e-9),
+                        self.train_seconds,
+                        opt.param_groups[0]["lr"],
+                        epoch_end,
+                        self._epoch_eval() if epoch_end else None,
+                    )
                     self.history.append(p)
                     loss_sum.zero_(), correct.zero_()
                     seen = 0
@@ -269,10 +301,10 @@ class Trainer:
                         yield p
                         last_report = time.perf_counter()
                     start = time.perf_counter()
-                if self.stopped:
+                if self.interrupted:
                     break
             self.train_seconds += time.perf_counter() - start
-            self.finished = not self.stopped
+            self.completed = not self.interrupted
         finally:  # also when the consumer abandons the generator (e.g. a page rerun)
             self.model = model.to("cpu", memory_format=torch.contiguous_format).eval()
         yield self._final_report(step, examples)
@@ -280,18 +312,34 @@ class Trainer:
     def _epoch_eval(self) -> float | None:
         if self.eval_x is None or self.eval_y is None:
             return None
-        return accuracy(self.model, self.eval_x, self.eval_y, device=self.device)
+        preds = predict_proba(self.model, self.eval_x, device=self.device).argmax(1)
+        return accuracy(preds, self.eval_y)
 
     def _final_report(self, step: int, examples: int) -> Progress:
         last = self.history[-1] if self.history else None
-        return Progress(last.epoch if last else 1, self.config.epochs, step, self.total_steps, examples,
-                        last.loss if last else float("nan"), last.accuracy if last else 0.0,
-                        examples / max(self.train_seconds, 1e-9), self.train_seconds,
-                        last.lr if last else self.config.lr, False, None, True, self.stopped)
+        return Progress(
+            last.epoch if last else 1,
+            self.config.epochs,
+            step,
+            self.total_steps,
+            examples,
+            last.loss if last else float("nan"),
+            last.accuracy if last else 0.0,
+            examples / max(self.train_seconds, 1e-9),
+            self.train_seconds,
+            last.lr if last else self.config.lr,
+            False,
+            None,
+            True,
+            self.interrupted,
+        )
 
 
 def train(config: TrainConfig, train_x, train_y, **kw) -> Trainer:
-    """Run a whole training without reports (for scripts and tests); returns the finished `Trainer`."""
+    """Run a whole training without reports; returns the finished `Trainer`.
+
+    Meant for scripts and tests.
+    """
     stop = kw.pop("stop", None)
     trainer = Trainer(config, train_x, train_y, **kw)
     for _ in trainer.run(stop=stop, report_every=float("inf")):
@@ -303,37 +351,21 @@ def train(config: TrainConfig, train_x, train_y, **kw) -> Trainer:
 
 
 @torch.no_grad()
-def predict_proba(model: nn.Module, x: torch.Tensor, batch: int = 2000,
-                  device: torch.device | str | None = None) -> torch.Tensor:
+def predict_proba(
+    model: nn.Module, x: torch.Tensor, batch: int = 2000, device: torch.device | str | None = None
+) -> torch.Tensor:
     """Class probabilities (N, 10) on the CPU for images `x` (N, 1, 28, 28), in float32."""
     dev = torch.device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
     model.eval()
     model_dev = next(model.parameters()).device
     model.to(dev)
-    out = [torch.softmax(model(x[i:i + batch].to(dev)).float(), 1).cpu() for i in range(0, len(x), batch)]
+    out = [
+        torch.softmax(model(x[i : i + batch].to(dev)).float(), 1).cpu()
+        for i in range(0, len(x), batch)
+    ]
     model.to(model_dev).train(was_training)
     return torch.cat(out) if out else torch.empty(0, NUM_CLASSES)
-
-
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device=None) -> float:
-    """Fraction of `x` classified as `y`."""
-    if len(y) == 0:
-        return float("nan")
-    return (predict_proba(model, x, device=device).argmax(1) == y.cpu()).float().mean().item()
-
-
-def confusion_matrix(labels: torch.Tensor, preds: torch.Tensor, num_classes: int = NUM_CLASSES) -> torch.Tensor:
-    """Counts (num_classes, num_classes) int64: row = true class, column = predicted class."""
-    labels, preds = labels.cpu().long(), preds.cpu().long()
-    flat = labels * num_classes + preds
-    return torch.bincount(flat, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
-
-
-def per_class_accuracy(confusion: torch.Tensor) -> torch.Tensor:
-    """Recall per true class (num_classes,): the diagonal over each row's total (NaN if empty)."""
-    totals = confusion.sum(1).double()
-    return confusion.diag().double() / totals.where(totals > 0, torch.tensor(float("nan")).double())
 
 
 def top_k(probs: torch.Tensor, k: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
@@ -355,11 +387,11 @@ class Evaluation:
 
     @property
     def accuracy(self) -> float:
-        return (self.preds == self.labels).float().mean().item()
+        return accuracy(self.preds, self.labels)
 
     @property
     def confusion(self) -> torch.Tensor:  # (10, 10)
-        return confusion_matrix(self.labels, self.preds)
+        return confusion_matrix(self.labels, self.preds, NUM_CLASSES)
 
     @property
     def per_class(self) -> torch.Tensor:  # (10,)
@@ -370,7 +402,10 @@ class Evaluation:
         return top_k(self.probs[torch.as_tensor(indices, dtype=torch.long)], 3)
 
     def cell(self, true_class: int, predicted: int, limit: int = 24) -> torch.Tensor:
-        """Indices of the examples of `true_class` predicted as `predicted` (most confident first)."""
+        """Indices of the examples of `true_class` predicted as `predicted`.
+
+        The most confident come first.
+        """
         if not (0 <= true_class < NUM_CLASSES and 0 <= predicted < NUM_CLASSES):
             raise ValueError("classes are 0 to 9")
         hit = ((self.labels == true_class) & (self.preds == predicted)).nonzero().flatten()
@@ -428,7 +463,7 @@ class TrainedRun:
     config: TrainConfig | None = None  # None for an uploaded model
     history: list[Progress] = field(default_factory=list)
     train_seconds: float = 0.0
-    stopped: bool = False
+    interrupted: bool = False  # saved as "stopped" in model files
     device: str = "cpu"
     source: str = "trained here"
 
@@ -440,9 +475,13 @@ class TrainedRun:
 
     def meta(self) -> dict:
         """Plain-value metadata saved with the weights (readable with weights_only=True)."""
-        meta = {"test_accuracy": round(self.evaluation.accuracy, 6), "source": self.source,
-                "train_seconds": round(self.train_seconds, 3), "device": self.device,
-                "stopped": self.stopped}
+        meta = {
+            "test_accuracy": round(self.evaluation.accuracy, 6),
+            "source": self.source,
+            "train_seconds": round(self.train_seconds, 3),
+            "device": self.device,
+            "stopped": self.interrupted,
+        }
         if self.config is not None:
             meta |= {"training": self.config.describe(), "epochs_done": round(self.epochs_done, 3)}
         return meta
@@ -451,20 +490,31 @@ class TrainedRun:
 def finish_run(trainer: Trainer, test_x: torch.Tensor, test_y: torch.Tensor) -> TrainedRun:
     """Evaluate a trainer's model on the test set (finished or stopped part-way)."""
     model = trainer.model.to("cpu", memory_format=torch.contiguous_format).eval()
-    return TrainedRun(model, trainer.config.spec, evaluate(model, test_x, test_y, trainer.device),
-                      trainer.config, list(trainer.history), trainer.train_seconds,
-                      not trainer.finished, str(trainer.device))
+    return TrainedRun(
+        model,
+        trainer.config.spec,
+        evaluate(model, test_x, test_y, trainer.device),
+        trainer.config,
+        list(trainer.history),
+        trainer.train_seconds,
+        not trainer.completed,
+        str(trainer.device),
+    )
 
 
-def run_from_model(model: nn.Module, spec: ModelSpec, test_x: torch.Tensor, test_y: torch.Tensor,
-                   source: str) -> TrainedRun:
+def run_from_model(
+    model: nn.Module, spec: ModelSpec, test_x: torch.Tensor, test_y: torch.Tensor, source: str
+) -> TrainedRun:
     """Evaluate a model that was not trained here (an upload) on the test set."""
     model = model.to("cpu").eval()
     return TrainedRun(model, spec, evaluate(model, test_x, test_y), source=source)
 
 
 def examples_per_class(labels: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:
-    """Indices (10 * per_class,) of random examples, `per_class` of each digit, digit-major order."""
+    """Indices (10 * per_class,) of random examples, `per_class` of each digit.
+
+    They come in digit-major order.
+    """
     g = torch.Generator().manual_seed(seed)
     picks = []
     for d in range(NUM_CLASSES):

@@ -1,0 +1,23 @@
+"""Sections of the logistic-regression page larger than one call."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from core import logreg
+from core.logreg import figures as lf
+
+
+def sigmoid_and_cross_entropy(run: logreg.Run | None) -> None:
+    """A logit slider on the sigmoid and on the cross-entropy, with the run's points."""
+    st.subheader("Sigmoid and cross-entropy, up close")
+    z = ui.slider("A logit z", "lr_z", -8.0, 8.0, 1.0, step=0.5)
+    left, right = st.columns(2)
+    with left:
+        ui.plotly(lf.sigmoid_figure(z, run.model if run else None, run.data if run else None))
+        if run is not None and run.model.binary:
+            st.caption("Dots: training points at their logits. Wrong side of z = 0: misclassified.")
+    with right:
+        ui.plotly(lf.bce_figure(lf.sigmoid(z)))  # p = sigma(z) of the slider's logit
+        st.caption("A confident wrong answer costs the most: the loss has no upper bound.")
