@@ -51,7 +51,7 @@ from urllib.parse import parse_qs
 from benchmarks.classroom_drawings import canvas_states, cleared_state
 from benchmarks.common import parser, print_table, write_json
 from benchmarks.st_client import RunResult, StreamlitSession, json_value
-from tests import browser
+from tests.support import browser
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHER_LINK = "mn_epochs=1&mn_n=5000"  # the lab's linear model, one short epoch
@@ -147,7 +147,7 @@ class MemoryWatch:
 class Server:
     """`streamlit run app.py` on a free localhost port.
 
-    Its log goes to a file, see tests/browser.py.
+    Its log goes to a file, see tests/support/browser.py.
     """
 
     def __init__(self, torch_threads: int):

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import parser, print_table, write_json
-from tests import browser
+from tests.support import browser
 from ui.registry import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -114,7 +114,7 @@ def play_and_watch(page, base_url: str, url_path: str, query: str, watch_s: floa
     Returns `tick_stats` of what the browser showed; the page is left playing,
     for the caller to look at or pause.
     """
-    from tests import browser
+    from tests.support import browser
 
     browser.open_page(page, base_url, url_path, query, 180)
     page.locator(".js-plotly-plot").first.wait_for(timeout=180_000)

@@ -26,7 +26,7 @@ from core.digits import figures as figs
 from core.digits import pipeline as digits
 from core.mnist.data import load_mnist
 from core.mnist.models import KINDS, load_pretrained
-from tests.digits_helpers import paint
+from tests.support.digits_helpers import paint
 
 LIBRARY_TARGET_S = 0.020
 BROWSER_TARGET_S = 0.300
@@ -118,8 +118,14 @@ def library(repeats: int, n: int = 40) -> list[dict]:
 
 
 def in_browser(strokes: int) -> tuple[list[float], dict]:
-    from tests import browser
-    from tests.draw_browser import DIGITS, clear, open_draw_page, read_prediction, timed_stroke
+    from tests.support import browser
+    from tests.support.draw_browser import (
+        DIGITS,
+        clear,
+        open_draw_page,
+        read_prediction,
+        timed_stroke,
+    )
 
     shapes = [DIGITS[d] for d in ("1", "7", "0")]
     with browser.running_server() as url, browser.launched_chromium() as chromium:

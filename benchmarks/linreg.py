@@ -126,7 +126,7 @@ def tick_cost(repeats: int) -> dict:
 
 def throttle(watch_s: float) -> dict:
     """Chart updates per second in Chromium while a long run plays at top speed."""
-    from tests import browser
+    from tests.support import browser
 
     with browser.running_server() as url, browser.launched_chromium() as chrome:
         page = chrome.new_page(viewport={"width": 1400, "height": 1400})

@@ -139,7 +139,7 @@ def tick_cost(repeats: int) -> dict:
 
 def throttle(watch_s: float) -> dict:
     """Chart updates per second in Chromium while a run plays at top speed."""
-    from tests import browser
+    from tests.support import browser
 
     url_path = next(p[4] for p in PAGES if p[1] == "pages/logistic_regression.py")
     with browser.running_server() as url, browser.launched_chromium() as chrome:

@@ -16,7 +16,7 @@ if "EXPLORER_DATA_DIR" not in os.environ and SHARED_DATA.is_dir():
 # Tests share two cores with the browser and the server: one torch thread each.
 os.environ.setdefault("EXPLORER_TORCH_THREADS", "1")
 
-from tests import browser  # noqa: E402
+from tests.support import browser  # noqa: E402
 
 
 @pytest.fixture
@@ -39,11 +39,39 @@ def app_test():
     return make
 
 
+class SharedServer:
+    """One `streamlit run app.py` for the whole session, started again if it ever dies."""
+
+    def __init__(self):
+        self.proc, self.url = None, None
+
+    def current(self) -> str:
+        if self.proc is not None and (died := browser.server_died(self.url)):
+            # The test that killed it has failed already; its log says why, and the tests
+            # after it get a fresh server instead of a refused connection each.
+            print(f"\n{died}", file=sys.stderr)
+            self.stop()
+        if self.proc is None:
+            self.proc, self.url = browser.start_server()
+        return self.url
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            browser.stop_server(self.proc)
+        self.proc = None
+
+
 @pytest.fixture(scope="session")
-def streamlit_server():
-    """Base URL of `streamlit run app.py` on a free localhost port, stopped after the session."""
-    with browser.running_server() as url:
-        yield url
+def shared_server():
+    server = SharedServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def streamlit_server(shared_server):
+    """Base URL of the session's `streamlit run app.py` on a free localhost port."""
+    return shared_server.current()
 
 
 @pytest.fixture(scope="session")
@@ -88,3 +116,11 @@ def make_page(chromium):
 def page(make_page):
     """A fresh browser page 1400x1000 (see `make_page`)."""
     return make_page()
+
+
+def pytest_collection_modifyitems(items):
+    """Mark each test by the folder of its kind: `-m unit`, `-m apptest`, `-m browser`."""
+    for item in items:
+        kind = Path(str(item.fspath)).parent.name
+        if kind in ("unit", "apptest", "browser"):
+            item.add_marker(kind)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from pretrain.validation import CANVAS_STROKES
-from tests import browser
+from tests.support import browser
 
 CANVAS = "canvas.upper-canvas"  # fabric.js's interactive layer, in the page DOM (no iframe)
 PREDICTION = '[data-testid="stMetric"]:has-text("Prediction") [data-testid="stMetricValue"]'

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from core.digits import pipeline as digits
 from core.mnist.data import MNIST_MEAN, MNIST_STD, load_mnist
-from tests.digits_helpers import compose, disc, paint
+from tests.support.digits_helpers import compose, disc, paint
 
 BLANK = (0.0 - MNIST_MEAN) / MNIST_STD
 

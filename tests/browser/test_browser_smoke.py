@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests import browser
+from tests.support import browser
 from ui.registry import PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -17,7 +17,7 @@ from PIL import Image
 from torch import nn
 
 from core.mnist.models import ModelSpec, SavedModel, build_model
-from tests.digits_helpers import compose, disc
+from tests.support.digits_helpers import compose, disc
 
 PAGE = "pages/draw.py"
 pytestmark = pytest.mark.slow

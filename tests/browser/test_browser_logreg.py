@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from tests import browser
+from tests.support import browser
 from ui.registry import PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -40,15 +38,6 @@ def legend(page) -> str:
     return " | ".join(surface_chart(page).locator(".legend text").all_text_contents())
 
 
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_xor_with_the_product_feature_forms_a_boundary(streamlit_server, page):
     query = "lr_data=xor&lr_feat=x1*x2&lr_lr=0.3&lr_speed=20&lr_n=300"
     browser.open_page(page, streamlit_server, URL_PATH, query, timeout=180)
@@ -58,14 +47,14 @@ def test_xor_with_the_product_feature_forms_a_boundary(streamlit_server, page):
     assert "class 0 (train)" in legend(page) and "class 1 (test)" in legend(page)
 
     page.get_by_role("button", name="Play").click()
-    wait_until(lambda: train_accuracy(page) >= 95, 120, "training accuracy to pass 95%")
+    browser.wait_until(lambda: train_accuracy(page) >= 95, 120, "training accuracy to pass 95%")
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Play").wait_for(timeout=60_000)
     browser.wait_idle(page, 60)
     paused = step(page)
     assert paused > 0
-    time.sleep(1.5)
-    assert step(page) == paused  # paused means paused: no ticks keep training
+    # paused means paused: no ticks keep training
+    browser.assert_unchanged(lambda: step(page), 1.5, "the paused step")
     assert train_accuracy(page) >= 95
     assert surface_chart(page).locator(".heatmaplayer image").count() == 1
     assert "decision boundary" in legend(page)

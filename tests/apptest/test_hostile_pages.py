@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.mnist import models
-from tests.mnist_helpers import mnist
+from tests.support.mnist_helpers import mnist
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 PAGES = {  # page -> the files whose widget keys it reads from the URL

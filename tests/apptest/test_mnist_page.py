@@ -10,7 +10,7 @@ import torch
 
 from core.mnist import train as mt
 from core.mnist.models import ModelSpec, SavedModel, load_model, save_model
-from tests.mnist_helpers import malicious_files, mnist
+from tests.support.mnist_helpers import malicious_files, mnist
 
 PAGE = "pages/mnist.py"
 FAST = {"mn_n": "5000", "mn_epochs": "1", "mn_bs": "64"}  # 79 steps: well under a second

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests import browser
+from tests.support import browser
 from ui.registry import PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import browser
+from tests.support import browser
 from ui.registry import PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -91,16 +91,14 @@ def test_playing_fits_the_line_and_draws_the_path(streamlit_server, page):
 def test_pause_stops_the_updates(streamlit_server, page):
     open_lab(page, streamlit_server, "lin_epochs=1000&lin_speed=50")
     page.get_by_role("button", name="Play").click()
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stMetricValue\"]').innerText !== '0'",
-        timeout=60_000,
-    )
+    step = page.locator(STEP_METRIC)
+    browser.wait_for_change(step.inner_text, "0", 60, "the step count to leave 0")
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Play").wait_for(timeout=30_000)
     browser.wait_idle(page, 60)
     paused_at = page.locator(STEP_METRIC).inner_text()
-    time.sleep(2.5)  # several ticks' worth: the timer must be gone, not just the button
-    assert page.locator(STEP_METRIC).inner_text() == paused_at
+    # several ticks' worth: the timer must be gone, not just the button
+    browser.assert_unchanged(step.inner_text, 2.5, "the paused step count")
     assert paused_at != "1,000"
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests import browser
-from tests.mnist_helpers import malicious_files
+from tests.support import browser
+from tests.support.mnist_helpers import malicious_files
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -16,7 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 CHROMIUM_FLAGS = [
     "--headless",
@@ -28,6 +28,19 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
     "--no-first-run",
 ]
+
+
+SERVERS: dict[str, subprocess.Popen] = {}  # base URL -> the server process behind it
+
+
+def server_died(base_url: str) -> str | None:
+    """If the server behind `base_url` has exited: its exit code and the end of its log."""
+    proc = SERVERS.get(base_url)
+    if proc is None or proc.poll() is None:
+        return None
+    log = Path(getattr(proc, "log_path", "/nonexistent"))
+    tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+    return f"the server exited with code {proc.returncode}; its log ends:\n{tail}"
 
 
 def free_port() -> int:
@@ -65,6 +78,7 @@ def start_server(
     )
     proc.log_path = log.name
     url = f"http://127.0.0.1:{port}"
+    SERVERS[url] = proc
     deadline = time.time() + 60
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -141,6 +155,8 @@ def open_page(page, base_url: str, url_path: str = "", query: str = "", timeout:
     if url_path == "home":  # the default page lives at "/", not at its url_path
         url_path = ""
     url = f"{base_url}/{url_path}" + (f"?{query}" if query else "")
+    if died := server_died(base_url):
+        raise RuntimeError(died)
     page.goto(url)
     wait_for_app_navigation(page, timeout)
     # Every page opens with a title: until it shows, a busy server may not have started the
@@ -149,12 +165,9 @@ def open_page(page, base_url: str, url_path: str = "", query: str = "", timeout:
     wait_idle(page, timeout)
 
 
-# True once the sidebar shows app.py's navigation rather than Streamlit's legacy list of
-# the files in pages/ (which a fresh server shows for a moment, then reloads away from).
-APP_NAV_JS = """() => {
-  const nav = document.querySelector('[data-testid="stSidebarNav"]');
-  return nav !== null && !nav.innerText.includes('registry');
-}"""
+# True once the sidebar shows the app's navigation (tests/browser/test_browser_navigation.py
+# checks that it never shows anything else, first visitor of a fresh server included).
+APP_NAV_JS = """() => document.querySelector('[data-testid="stSidebarNav"]') !== null"""
 
 
 def wait_for_app_navigation(page, timeout: float = 90) -> None:
@@ -187,3 +200,29 @@ def screenshot(page, name: str, max_height: int = 4000) -> Path:
     if tall > size["height"]:
         page.set_viewport_size(size)
     return path
+
+
+def wait_until(predicate, timeout: float, what: str, poll: float = 0.1) -> None:
+    """Poll `predicate()` until it is true; fail after `timeout` seconds, saying `what`."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(poll)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+def wait_for_change(read, old, timeout: float, what: str):
+    """Poll `read()` until it differs from `old`; return the new value."""
+    seen = []
+    wait_until(lambda: seen.append(read()) or seen[-1] != old, timeout, what)
+    return seen[-1]
+
+
+def assert_unchanged(read, seconds: float, what: str, poll: float = 0.1) -> None:
+    """Poll `read()` for `seconds`, failing at the first change (a paused run stays put)."""
+    first, deadline = read(), time.time() + seconds
+    while time.time() < deadline:
+        now = read()
+        assert now == first, f"{what} changed from {first!r} to {now!r}"
+        time.sleep(poll)

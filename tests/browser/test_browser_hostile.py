@@ -13,9 +13,9 @@ from urllib.parse import urlencode, urlparse
 
 import pytest
 
-from tests import browser
-from tests.test_hostile_pages import PAGES as PAGE_FILES
-from tests.test_hostile_pages import url_keys
+from tests.apptest.test_hostile_pages import PAGES as PAGE_FILES
+from tests.apptest.test_hostile_pages import url_keys
+from tests.support import browser
 from ui.registry import PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

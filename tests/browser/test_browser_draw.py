@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests import browser
-from tests.draw_browser import (
+from tests.support import browser
+from tests.support.draw_browser import (
     DIGITS,
     PREDICTION,
     clear,

@@ -35,7 +35,7 @@ from core.linreg.data import dataset_from_columns
 from core.logreg.data import dataset_from_csv
 from core.logreg.export import export_script
 from core.untrusted import file_stem, plot_text, py_comment, py_string
-from tests.test_expr import ANY_TEXT
+from tests.unit.test_expr import ANY_TEXT
 
 # Text that has broken generated code somewhere: quotes of every kind, every line break
 # Python or an editor knows, an encoding cookie, bidirectional controls, NUL, escapes.

@@ -219,7 +219,7 @@ ticker()
 @pytest.mark.slow
 def test_fragments_auto_reruns_and_a_canvas_in_a_fragment(tmp_path):
     """What the pages may use: a canvas inside st.fragment, st.fragment(run_every=...), st.image."""
-    from tests import browser
+    from tests.support import browser
 
     (tmp_path / "frag.py").write_text(FRAGMENT_APP)
 

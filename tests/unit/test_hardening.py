@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted(
     p
     for d in ("app.py", "core", "pages", "scripts", "benchmarks")
@@ -81,7 +81,7 @@ def test_xsrf_protection_is_on_in_the_effective_config():
 @pytest.mark.slow
 def test_running_server_hands_out_an_xsrf_cookie(streamlit_server, page):
     """With XSRF on, the browser gets a _streamlit_xsrf cookie that uploads must echo back."""
-    from tests import browser
+    from tests.support import browser
 
     browser.open_page(page, streamlit_server)
     names = [c["name"] for c in page.context.cookies()]

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from core import metrics
 from core.mnist import train as mt
 from core.mnist.models import ModelFileError, ModelSpec, load_model, save_model
-from tests.mnist_helpers import malicious_files, mnist, subset
+from tests.support.mnist_helpers import malicious_files, mnist, subset
 
 SPECS = {
     "linear": ModelSpec("linear"),

@@ -3,11 +3,9 @@ nodes, the step-through moves the highlight, bad input shows a message, a model 
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from tests import browser
+from tests.support import browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -17,7 +15,7 @@ IGNORED_CONSOLE = ("net::ERR_", "Failed to load resource")
 
 
 def open_autograd(page, url: str, query: str = "") -> str:
-    """Open the page (a fresh server reloads once) and wait for the drawn graph; its text."""
+    """Open the page and wait for the drawn graph; its text."""
     browser.open_page(page, url, "autograd", query=query, timeout=180)
     page.wait_for_selector(GRAPH, timeout=180_000)
     browser.wait_idle(page, timeout=120)
@@ -28,7 +26,7 @@ def tall_screenshot(page, name: str):
     """Streamlit scrolls inside its main area, so a full-page shot needs a tall window."""
     size = page.viewport_size
     page.set_viewport_size({"width": 1400, "height": 3600})
-    time.sleep(1.5)  # let the graph and tables re-lay out
+    browser.wait_idle(page, 60)  # the graph and tables re-lay out to the new size
     path = browser.screenshot(page, name)
     page.set_viewport_size(size)
     return path

@@ -16,7 +16,7 @@ from core.mnist.models import (
     load_pretrained_saved,
     pretrained_path,
 )
-from tests.digits_helpers import paint
+from tests.support.digits_helpers import paint
 
 # Accuracy each shipped model must keep on clean MNIST test (recorded by the training script).
 MIN_TEST_ACCURACY = {"linear": 0.88, "mlp": 0.965, "cnn": 0.985}
