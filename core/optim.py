@@ -18,30 +18,33 @@ OPTIMIZERS = {  # id -> label on the page
 }
 
 
+# id -> (the torch.optim class, its keyword arguments besides lr): one table for the
+# optimizer that runs and the line an exported script writes.
+RECIPES = {
+    "sgd": (torch.optim.SGD, {}),
+    "momentum": (torch.optim.SGD, {"momentum": MOMENTUM}),
+    "nesterov": (torch.optim.SGD, {"momentum": MOMENTUM, "nesterov": True}),
+    "adam": (torch.optim.Adam, {}),
+}
+
+
+def _recipe(kind: str):
+    if kind not in RECIPES:
+        raise ValueError(f"unknown optimizer {kind!r}; choose one of {tuple(OPTIMIZERS)}")
+    return RECIPES[kind]
+
+
 def make_optimizer(kind: str, params, lr: float) -> torch.optim.Optimizer:
     """The `torch.optim` optimizer `kind` (an `OPTIMIZERS` id) over `params`."""
-    if kind == "sgd":
-        return torch.optim.SGD(params, lr=lr)
-    if kind == "momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=MOMENTUM)
-    if kind == "nesterov":
-        return torch.optim.SGD(params, lr=lr, momentum=MOMENTUM, nesterov=True)
-    if kind == "adam":
-        return torch.optim.Adam(params, lr=lr)
-    raise ValueError(f"unknown optimizer {kind!r}; choose one of {tuple(OPTIMIZERS)}")
+    cls, options = _recipe(kind)
+    return cls(params, lr=lr, **options)
 
 
 def optimizer_code(kind: str, params: str, lr: str) -> str:
     """The Python call `make_optimizer(kind, ...)` makes, with `params` and `lr` as code."""
-    if kind == "sgd":
-        return f"torch.optim.SGD({params}, lr={lr})"
-    if kind == "momentum":
-        return f"torch.optim.SGD({params}, lr={lr}, momentum={MOMENTUM!r})"
-    if kind == "nesterov":
-        return f"torch.optim.SGD({params}, lr={lr}, momentum={MOMENTUM!r}, nesterov=True)"
-    if kind == "adam":
-        return f"torch.optim.Adam({params}, lr={lr})"
-    raise ValueError(f"unknown optimizer {kind!r}")
+    cls, options = _recipe(kind)
+    extra = "".join(f", {name}={value!r}" for name, value in options.items())
+    return f"torch.optim.{cls.__name__}({params}, lr={lr}{extra})"
 
 
 def labels(kinds: tuple[str, ...]) -> dict[str, str]:

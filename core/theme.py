@@ -60,3 +60,17 @@ def style(fig, *, large: bool = False):
     if large:
         fig.update_traces(selector=dict(type="scatter"), line=dict(width=4))
     return fig
+
+
+def panel_title(text: str, x: float, y: float) -> dict:
+    """A plotly annotation that titles one panel of a multi-panel figure, centred above it."""
+    return dict(
+        text=text,
+        x=x,
+        y=y,
+        xref="paper",
+        yref="paper",
+        xanchor="center",
+        yanchor="bottom",
+        showarrow=False,
+    )

@@ -188,23 +188,30 @@ torch_col.markdown("**The PyTorch way** (`nn.Linear`, `nn.MSELoss`, `torch.optim
 torch_col.code(linreg_export.pytorch_code(run.torch_cfg), language="python")
 
 st.subheader("Take the run with you")
-left, right = st.columns(2)
-left.download_button(
-    "Learned parameters (JSON)",
-    lambda r=run: linreg_export.parameters_json(r),
-    file_name="linear_regression_run.json",
-    mime="application/json",
-    icon=":material/data_object:",
-    on_click="ignore",
-    width="stretch",
+DOWNLOADS = (  # label, what it holds, file name, MIME type, icon
+    (
+        "Learned parameters (JSON)",
+        linreg_export.parameters_json,
+        "linear_regression_run.json",
+        "application/json",
+        ":material/data_object:",
+    ),
+    (
+        "Script that reproduces this run",
+        linreg_export.reproduction_script,
+        "linear_regression_run.py",
+        "text/x-python",
+        ":material/code:",
+    ),
 )
-right.download_button(
-    "Script that reproduces this run",
-    lambda r=run: linreg_export.reproduction_script(r),
-    file_name="linear_regression_run.py",
-    mime="text/x-python",
-    icon=":material/code:",
-    on_click="ignore",
-    width="stretch",
-)
+for col, (label, make, name, mime, icon) in zip(st.columns(2), DOWNLOADS, strict=True):
+    col.download_button(
+        label,
+        lambda r=run, make=make: make(r),
+        file_name=name,
+        mime=mime,
+        icon=icon,
+        on_click="ignore",
+        width="stretch",
+    )
 clicks.page_complete()  # last: lets the next click act (see clicks.once)

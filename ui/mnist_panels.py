@@ -113,6 +113,22 @@ def keep_model(run: mt.TrainedRun) -> None:
         models.pop(kept.pop(0), None)
 
 
+def _predictions(run: mt.TrainedRun, data, idx, title: str, width_px: int, **kw) -> None:
+    """Test images `idx` with their labels and the model's top-3 probabilities."""
+    probs, classes = run.evaluation.top3(idx)
+    ui.plotly(
+        figs.predictions(
+            data.test_images[idx],
+            run.evaluation.labels[idx],
+            probs,
+            classes,
+            title=title,
+            width_px=width_px,
+            **kw,
+        )
+    )
+
+
 def _drilldown(run: mt.TrainedRun, data, cell: tuple[int, int] | None) -> None:
     ev = run.evaluation
     if cell is None:  # nothing clicked yet: start with the most frequent mistake
@@ -127,18 +143,9 @@ def _drilldown(run: mt.TrainedRun, data, cell: tuple[int, int] | None) -> None:
     if len(idx) == 0:
         st.info("No test image falls in this cell.", icon=":material/info:")
         return
-    probs, classes = ev.top3(idx)
     shown = f"the {len(idx)} most confident" if total > len(idx) else "all"
-    ui.plotly(
-        figs.predictions(
-            data.test_images[idx],
-            ev.labels[idx],
-            probs,
-            classes,
-            cols=5,
-            title=f"{shown.capitalize()} of them, with the top-3 probabilities",
-            width_px=460,
-        )
+    _predictions(
+        run, data, idx, f"{shown.capitalize()} of them, with the top-3 probabilities", 460, cols=5
     )
 
 
@@ -202,18 +209,8 @@ def results(run: mt.TrainedRun, data) -> None:
     if len(pool):
         g = torch.Generator().manual_seed(st.session_state.get("mn_shuffle", 0))
         idx = pool[torch.randperm(len(pool), generator=g)[:16]]
-        probs, classes = ev.top3(idx)
-        ui.plotly(
-            figs.predictions(
-                data.test_images[idx],
-                ev.labels[idx],
-                probs,
-                classes,
-                title="Sample test predictions with the top-3 probabilities "
-                "(blue: right, orange: wrong)",
-                width_px=940,
-            )
-        )
+        title = "Sample test predictions with the top-3 probabilities (blue: right, orange: wrong)"
+        _predictions(run, data, idx, title, 940)
 
 
 def model_files(data, run: mt.TrainedRun | None) -> None:

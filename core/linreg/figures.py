@@ -147,18 +147,7 @@ def loss_figure(
             anchor="y", showticklabels=not distances, title=dict(text="" if distances else x_title)
         ),
         yaxis=dict(domain=top, type="log" if log_y else "linear"),
-        annotations=[
-            dict(
-                text="Mean squared error",
-                x=0.5,
-                y=1.0,
-                xref="paper",
-                yref="paper",
-                xanchor="center",
-                yanchor="bottom",
-                showarrow=False,
-            )
-        ],
+        annotations=[theme.panel_title("Mean squared error", 0.5, 1.0)],
     )
     if distances:
         layout.update(
@@ -166,16 +155,7 @@ def loss_figure(
             yaxis2=dict(domain=[0.0, 0.32], type="log", dtick=_log_dtick(distances)),
         )
         layout["annotations"].append(
-            dict(
-                text="Distance of (w, b) to least squares",
-                x=0.5,
-                y=0.32,
-                xref="paper",
-                yref="paper",
-                xanchor="center",
-                yanchor="bottom",
-                showarrow=False,
-            )
+            theme.panel_title("Distance of (w, b) to least squares", 0.5, 0.32)
         )
     return go.Figure(data=traces, layout=layout)
 

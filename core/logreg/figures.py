@@ -373,26 +373,8 @@ def curves_figure(history: dict[str, list[float]], max_points: int = 400) -> go.
         ),
         yaxis2=dict(anchor="x2", range=[0, 1.02], tickformat=".0%"),
         annotations=[
-            dict(
-                text="Loss (cross-entropy, log scale)",
-                x=0.225,
-                y=1.0,
-                xref="paper",
-                yref="paper",
-                xanchor="center",
-                yanchor="bottom",
-                showarrow=False,
-            ),
-            dict(
-                text="Accuracy",
-                x=0.775,
-                y=1.0,
-                xref="paper",
-                yref="paper",
-                xanchor="center",
-                yanchor="bottom",
-                showarrow=False,
-            ),
+            theme.panel_title("Loss (cross-entropy, log scale)", 0.225, 1.0),
+            theme.panel_title("Accuracy", 0.775, 1.0),
         ],
     )
     return go.Figure(data=traces, layout=layout)

@@ -54,22 +54,20 @@ def _tile_centre(i: int, cols: int, h: int, w: int, gap: int) -> tuple[float, fl
 def class_counts(train_counts: Sequence[int], test_counts: Sequence[int]) -> go.Figure:
     """Grouped bars: how many images of each digit in the training and test sets."""
     digits = [str(d) for d in range(10)]
+    splits = (
+        ("training", train_counts, theme.TRAIN_COLOR),
+        ("test", test_counts, theme.TEST_COLOR),
+    )
     fig = go.Figure(
         [
             go.Bar(
                 x=digits,
-                y=list(map(int, train_counts)),
-                name="training set",
-                marker_color=theme.TRAIN_COLOR,
-                hovertemplate="digit %{x}: %{y:,} training images<extra></extra>",
-            ),
-            go.Bar(
-                x=digits,
-                y=list(map(int, test_counts)),
-                name="test set",
-                marker_color=theme.TEST_COLOR,
-                hovertemplate="digit %{x}: %{y:,} test images<extra></extra>",
-            ),
+                y=list(map(int, counts)),
+                name=f"{split} set",
+                marker_color=color,
+                hovertemplate=f"digit %{{x}}: %{{y:,}} {split} images<extra></extra>",
+            )
+            for split, counts, color in splits
         ]
     )
     fig.update_layout(

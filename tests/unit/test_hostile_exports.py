@@ -15,8 +15,6 @@ from __future__ import annotations
 import ast
 import io
 import json
-import subprocess
-import sys
 import tokenize
 
 import numpy as np
@@ -35,6 +33,7 @@ from core.linreg.data import dataset_from_columns
 from core.logreg.data import dataset_from_csv
 from core.logreg.export import export_script
 from core.untrusted import file_stem, plot_text, py_comment, py_string
+from tests.support.runs import run_scripts
 from tests.unit.test_expr import ANY_TEXT
 
 # Text that has broken generated code somewhere: quotes of every kind, every line break
@@ -224,14 +223,7 @@ def test_hostile_scripts_only_train_and_print(tmp_path):
         paths[-1].write_text(source, encoding="utf-8")
     work = tmp_path / "work"
     work.mkdir()
-    runner = "import runpy, sys\nfor p in sys.argv[1:]:\n    runpy.run_path(p, run_name='__main__')"
-    out = subprocess.run(
-        [sys.executable, "-c", runner, *map(str, paths)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=work,
-    )
+    out = run_scripts(paths, work)
     assert out.returncode == 0, out.stderr[-2000:]
     assert list(work.iterdir()) == [], "a script created a file"
     assert out.stdout.count('"by_hand"') == 3 and out.stdout.count("final train loss") == 2

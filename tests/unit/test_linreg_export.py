@@ -6,32 +6,22 @@ from __future__ import annotations
 
 import ast
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from core import linreg
-from core.linreg import HandConfig, TorchConfig
+from core.linreg import TorchConfig
 from core.linreg import export as linreg_export
 from core.linreg.data import SyntheticConfig, dataset_from_csv, synthetic
 from core.runtime import configure_torch
+from tests.support.runs import lab_run, run_scripts
 
 # Thread count from EXPLORER_TORCH_THREADS (1 in tests, see conftest): on a shared 2-core
 # machine a second intra-op thread makes 50k-row reductions many times slower, not faster.
 configure_torch()
 
 
-def make_run(data, degree, standardise, steps, **kw) -> linreg.LabRun:
-    opt = kw.pop("optimizer", "sgd")
-    run = linreg.LabRun(
-        linreg.make_problem(data, degree, standardise),
-        HandConfig(**kw),
-        TorchConfig(**kw, optimizer=opt),
-    )
-    run.advance(steps)
-    return run
+make_run = lab_run
 
 
 CSV = b"temp,sales\n" + b"".join(
@@ -67,16 +57,7 @@ def test_generated_scripts_run_and_reproduce_the_parameters(tmp_path):
     for name, run in runs.items():
         paths.append(tmp_path / f"{name}.py")
         paths[-1].write_text(linreg_export.reproduction_script(run))
-    # One interpreter runs every script as __main__ (importing torch once, not per script);
-    # its working directory is not the repo: the scripts must not need this project.
-    runner = "import runpy, sys\nfor p in sys.argv[1:]:\n    runpy.run_path(p, run_name='__main__')"
-    out = subprocess.run(
-        [sys.executable, "-c", runner, *map(str, paths)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
+    out = run_scripts(paths, tmp_path)
     assert out.returncode == 0, out.stderr
     decoder, text, pos = json.JSONDecoder(), out.stdout, 0
     for name, run in runs.items():

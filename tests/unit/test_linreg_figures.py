@@ -8,10 +8,10 @@ import numpy as np
 import torch
 
 from core import linreg, theme
-from core.linreg import HandConfig, TorchConfig
 from core.linreg import figures as linreg_figures
 from core.linreg.data import Dataset, SyntheticConfig, synthetic
 from core.runtime import configure_torch
+from tests.support.runs import lab_run as support_lab_run
 
 # Thread count from EXPLORER_TORCH_THREADS (1 in tests, see conftest): on a shared 2-core
 # machine a second intra-op thread makes 50k-row reductions many times slower, not faster.
@@ -20,15 +20,7 @@ configure_torch()
 
 def lab_run(data=None, degree=1, standardise=True, steps=40, **kw) -> linreg.LabRun:
     data = data or synthetic(SyntheticConfig())
-    cfg = dict(dict(lr=0.1, epochs=100), **kw)
-    opt = cfg.pop("optimizer", "sgd")
-    run = linreg.LabRun(
-        linreg.make_problem(data, degree, standardise),
-        HandConfig(**cfg),
-        TorchConfig(**cfg, optimizer=opt),
-    )
-    run.advance(steps)
-    return run
+    return support_lab_run(data, degree, standardise, steps, **dict(dict(lr=0.1, epochs=100), **kw))
 
 
 def names(fig) -> list[str]:
