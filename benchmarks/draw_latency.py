@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from benchmarks.common import parser, print_table, write_json
+from core import digits
 from core.digits import figures as figs
-from core.digits import pipeline as digits
 from core.mnist.data import load_mnist
 from core.mnist.models import KINDS, load_pretrained
 from tests.support.digits_helpers import paint

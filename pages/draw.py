@@ -9,8 +9,8 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 import ui
+from core import digits
 from core.digits import figures as figs
-from core.digits import pipeline as digits
 from core.mnist.models import ModelFileError
 from core.runtime import configure_torch
 

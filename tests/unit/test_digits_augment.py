@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.digits import pipeline as digits
+from core import digits
 from pretrain.augment import (
     AugmentConfig,
     augment_batch,

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from core.digits import pipeline as digits
+from core import digits
 from core.mnist.data import MNIST_STD, load_mnist
 from core.mnist.models import (
     KINDS,

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.digits import pipeline as digits
+from core import digits
 from core.mnist.data import MNIST_MEAN, MNIST_STD, load_mnist
 from tests.support.digits_helpers import compose, disc, paint
 

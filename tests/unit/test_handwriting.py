@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.digits import pipeline as digits
+from core import digits
 from core.mnist.data import data_dir
 from pretrain import handwriting
 

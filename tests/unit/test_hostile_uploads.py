@@ -30,8 +30,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import csvio, linreg
-from core.digits import pipeline as digits
+from core import csvio, digits, linreg
 from core.linreg import data as linreg_data
 from core.logreg import data as logreg_data
 from core.mnist import models
