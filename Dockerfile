@@ -19,6 +19,7 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.14.1 t
 COPY app.py ./
 COPY .streamlit .streamlit
 COPY core core
+COPY ui ui
 COPY pages pages
 COPY assets assets
 

@@ -35,5 +35,24 @@ def test_dockerfile_cpu_filter_keeps_every_non_gpu_requirement():
 
 def test_dockerfile_ships_what_the_app_needs():
     docker = (ROOT / "Dockerfile").read_text()
-    for part in ["app.py", "core", "pages", "assets", ".streamlit"]:
+    for part in ["app.py", "core", "ui", "pages", "assets", ".streamlit"]:
         assert f"COPY {part}" in docker
+
+
+def test_dockerfile_ships_every_package_the_app_imports():
+    """Every first-party package that app.py, the pages, ui and core import is copied in."""
+    import ast
+
+    ours = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()}
+    used = set()
+    for path in [
+        ROOT / "app.py",
+        *[p for d in ("pages", "ui", "core") for p in (ROOT / d).rglob("*.py")],
+    ]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                used.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                used |= {a.name.split(".")[0] for a in node.names}
+    docker = (ROOT / "Dockerfile").read_text()
+    assert sorted(p for p in used & ours if f"COPY {p} {p}" not in docker) == []
