@@ -360,10 +360,9 @@ def accuracy_shown(s: StreamlitSession) -> bool:
 async def warm_up(url: str, pages: list[str]) -> list[dict]:
     """The teacher's visit before class: loads torch, MNIST and the shipped model once per process.
 
-    A fresh server's very first run is special: with a `pages/` folder beside
-    app.py Streamlit starts in its legacy multipage mode, and the app answers
-    that run with a reload of the page (`ui.leave_legacy_navigation`). A browser
-    follows the reload; we open a new session, as the reload would.
+    The first session of a fresh server pays for the imports; it runs the app's own
+    navigation like every later one (`ui.server` turns Streamlit's legacy pages/ mode off at
+    start-up).
     """
     rows = []
     async with StreamlitSession(url, timeout=300) as first:

@@ -105,8 +105,7 @@ def _run(coro):
 
 
 async def _first_visit(url: str) -> None:
-    """What a browser does on a fresh server: its first run (Streamlit's legacy pages/ mode) makes
-    the app reload the page (`ui.leave_legacy_navigation`); the reload is a new session."""
+    """A fresh server's first session: it pays for the imports, then the tests' sessions run."""
     async with StreamlitSession(url) as first:
         await first.open("", "")
 
