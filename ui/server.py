@@ -12,9 +12,12 @@ doing it at start-up only moves that moment before the first session instead of 
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+
+SERVING = False  # True in a `streamlit run` server (the lifespan ran), False under AppTest
 
 
 def use_app_navigation() -> None:
@@ -22,6 +25,16 @@ def use_app_navigation() -> None:
     from streamlit.runtime.pages_manager import PagesManager
 
     PagesManager.uses_pages_directory = False
+
+
+def server_log() -> None:
+    """The app's own log lines (logger "explorer") go to the server's log at INFO."""
+    log = logging.getLogger("explorer")
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
 
 
 def server_defaults() -> None:
@@ -38,6 +51,9 @@ def server_defaults() -> None:
 @asynccontextmanager
 async def lifespan(app) -> AsyncIterator[None]:
     """Start-up and shut-down of the server process (`st.App`'s lifespan hook)."""
+    global SERVING
     server_defaults()
+    server_log()
     use_app_navigation()
+    SERVING = True  # the shell warms the server after its first page (ui.warm)
     yield

@@ -3,14 +3,26 @@ each session keeps for itself (the models it trained)."""
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
 import streamlit as st
+
+LOG = logging.getLogger("explorer.shared")  # shown in the server log (`ui.server`)
 
 
 @st.cache_resource(show_spinner=False)
 def _mnist_cached():
     from core.mnist.data import load_mnist
 
-    return load_mnist()
+    t0 = time.perf_counter()
+    data = load_mnist()
+    # The server log says who paid for it: the warm-up thread, or a visitor's page.
+    LOG.info(
+        "MNIST loaded in %.1f s on %s", time.perf_counter() - t0, threading.current_thread().name
+    )
+    return data
 
 
 def mnist():

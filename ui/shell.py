@@ -11,9 +11,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from ui import presenter_mode, url_state
+from ui import presenter_mode, server, url_state, warm
 from ui.registry import PAGES
-from ui.server import server_defaults
 
 # Shipped with the app, so no browser asks an outside font server for the page icon.
 FAVICON = Path(__file__).resolve().parent.parent / "assets" / "favicon.png"
@@ -39,7 +38,7 @@ def share_popover() -> None:
 
 def run() -> None:
     """Configure the page, show the navigation and the sidebar, run the chosen page."""
-    server_defaults()  # also under AppTest, which runs the script without the server
+    server.server_defaults()  # also under AppTest, which runs the script without the server
     st.set_page_config(
         page_title="PyTorch Linear Models Explorer", page_icon=str(FAVICON), layout="wide"
     )
@@ -59,3 +58,5 @@ def run() -> None:
     finally:  # also when the page stopped early (st.stop) on input it refused
         with st.sidebar:
             share_popover()
+    if server.SERVING and warm.enabled():  # not under AppTest: tests load what they need
+        warm.after_page()
