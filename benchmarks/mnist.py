@@ -23,7 +23,8 @@ import torch
 
 from benchmarks.common import parser, print_table, write_json
 from core.mnist.data import MNIST_MEAN, MNIST_STD, data_dir, load_mnist
-from core.mnist.train import RECIPES, device_label, evaluate, pick_device, train
+from core.mnist.evaluate import evaluate
+from core.mnist.train import RECIPES, device_label, pick_device, train
 
 TARGETS = {
     "linear": (0.920, 3.0),

@@ -13,6 +13,7 @@ import torch
 
 import ui
 from core import optim
+from core.mnist import evaluate as mev
 from core.mnist import figures as figs
 from core.mnist import train as mt
 from core.mnist.models import ModelFileError, SavedModel, load_model, save_model
@@ -74,7 +75,7 @@ def data_browser(data) -> None:
         shuffle = st.session_state.get("mn_shuffle", 0)
         left, right = st.columns([3, 2])
         with left:
-            idx = mt.examples_per_class(labels, 12, seed=shuffle)
+            idx = mev.examples_per_class(labels, 12, seed=shuffle)
             ui.plotly(figs.example_grid(images[idx], 12))
             if st.button("Show other examples", icon=":material/shuffle:", key="mn_shuffle_btn"):
                 st.session_state["mn_shuffle"] = shuffle + 1
@@ -98,7 +99,7 @@ def live_figures(curves, pictures, trainer: mt.Trainer, n: int) -> None:
     fig = figs.training_curves(trainer.history, len(trainer.x))
     curves.plotly_chart(ui.style(fig), width="stretch", key=f"mn_live_curves_{n}")
     if trainer.config.spec.kind == "linear":
-        fig = figs.weight_templates(mt.linear_templates(trainer.model), width_px=940)
+        fig = figs.weight_templates(mev.linear_templates(trainer.model), width_px=940)
         pictures.plotly_chart(ui.style(fig), width="stretch", key=f"mn_live_templates_{n}")
 
 
@@ -165,7 +166,7 @@ def results(run: mt.TrainedRun, data) -> None:
     )
     cols[1].metric("Training time", f"{run.train_seconds:.1f} s", help=f"on {run.device}")
     cols[2].metric("Epochs", f"{run.epochs_done:.2f}")
-    cols[3].metric("Parameters", f"{mt.parameter_count(run.model):,}")
+    cols[3].metric("Parameters", f"{mev.parameter_count(run.model):,}")
     st.caption(
         f"{ui.text(run.source.capitalize())}: "
         + (run.config.describe() if run.config else run.spec.describe())
@@ -188,13 +189,13 @@ def results(run: mt.TrainedRun, data) -> None:
         ui.plotly(figs.per_class_accuracy(ev.per_class))
     with right:
         if run.spec.kind == "linear":
-            ui.plotly(figs.weight_templates(mt.linear_templates(run.model)))
+            ui.plotly(figs.weight_templates(mev.linear_templates(run.model)))
             st.caption(
                 "Row k of the weight matrix as a picture: orange pixels raise digit k's score, "
                 "blue pixels lower it. Each template is scaled to its own largest weight."
             )
         elif run.spec.kind == "cnn":
-            ui.plotly(figs.conv_filters(mt.first_layer_filters(run.model)))
+            ui.plotly(figs.conv_filters(mev.first_layer_filters(run.model)))
             st.caption(
                 "Each 3x3 filter slides over the image; many become edge or stroke detectors."
             )

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from core import metrics
+from core.mnist import evaluate as mev
 from core.mnist import train as mt
 from core.mnist.models import ModelFileError, ModelSpec, load_model, save_model
 from tests.support.mnist_helpers import malicious_files, mnist, subset
@@ -55,14 +56,14 @@ def trained(small):
 @pytest.mark.parametrize("kind", list(SPECS))
 def test_short_run_reaches_sane_accuracy(trained, small, kind):
     *_, ex, ey = small
-    acc = mt.evaluate(trained[kind].model, ex, ey).accuracy
+    acc = mev.evaluate(trained[kind].model, ex, ey).accuracy
     assert acc >= SHORT[kind][2], f"{kind}: {acc:.1%}"
     assert trained[kind].completed and not trained[kind].interrupted
 
 
 def test_confusion_totals_equal_test_size(trained):
     d = mnist()
-    ev = mt.evaluate(trained["linear"].model, d.test_x, d.test_y)
+    ev = mev.evaluate(trained["linear"].model, d.test_x, d.test_y)
     conf = ev.confusion
     assert conf.shape == (10, 10)
     assert int(conf.sum()) == len(d.test_y) == 10_000
@@ -87,17 +88,17 @@ def test_confusion_matrix_and_per_class_against_a_loop():
     for d in range(10):
         mask = labels == d
         assert math.isclose(
-            mt.per_class_accuracy(conf)[d].item(),
+            metrics.per_class_accuracy(conf)[d].item(),
             (preds[mask] == d).double().mean().item(),
             rel_tol=1e-9,
         )
     empty = torch.zeros(10, 10, dtype=torch.long)
-    assert torch.isnan(mt.per_class_accuracy(empty)).all()
+    assert torch.isnan(metrics.per_class_accuracy(empty)).all()
 
 
 def test_top3_and_cell_drilldown(trained, small):
     *_, ex, ey = small
-    ev = mt.evaluate(trained["mlp"].model, ex, ey)
+    ev = mev.evaluate(trained["mlp"].model, ex, ey)
     probs, classes = ev.top3(torch.arange(50))
     assert probs.shape == classes.shape == (50, 3)
     assert (probs[:, :-1] >= probs[:, 1:]).all()  # best first
@@ -120,7 +121,7 @@ def test_save_load_round_trip_gives_identical_predictions(trained, small, kind):
     data = save_model(model, SPECS[kind], {"test_accuracy": 0.9})
     back = load_model(data)
     assert back.spec == SPECS[kind] and back.meta["test_accuracy"] == 0.9
-    assert torch.equal(mt.predict_proba(model, ex), mt.predict_proba(back.model, ex))
+    assert torch.equal(mev.predict_proba(model, ex), mev.predict_proba(back.model, ex))
 
 
 @pytest.mark.parametrize("flavour", ["torch.save", "raw pickle"])
@@ -241,7 +242,7 @@ def test_abandoned_run_leaves_a_usable_cpu_model(small):
     gen.close()  # what happens when the page reruns mid-training
     m = trainer.model
     assert not m.training and m.conv1.weight.is_contiguous() and m.conv1.weight.device.type == "cpu"
-    assert mt.predict_proba(m, ex[:5]).shape == (5, 10)
+    assert mev.predict_proba(m, ex[:5]).shape == (5, 10)
 
 
 def test_same_seed_same_weights_other_seed_other_weights(small):
@@ -276,17 +277,17 @@ def test_mixed_precision_falls_back_when_unsupported(small, monkeypatch):
 
 
 def test_what_the_models_learned_as_tensors(trained):
-    assert mt.linear_templates(trained["linear"].model).shape == (10, 28, 28)
-    assert mt.first_layer_filters(trained["cnn"].model).shape == (16, 3, 3)
+    assert mev.linear_templates(trained["linear"].model).shape == (10, 28, 28)
+    assert mev.first_layer_filters(trained["cnn"].model).shape == (16, 3, 3)
     with pytest.raises(ModelFileError):
-        mt.linear_templates(trained["cnn"].model)
+        mev.linear_templates(trained["cnn"].model)
     with pytest.raises(ModelFileError):
-        mt.first_layer_filters(trained["mlp"].model)
+        mev.first_layer_filters(trained["mlp"].model)
 
 
 def test_examples_per_class_and_recipes():
     labels = mnist().test_y
-    idx = mt.examples_per_class(labels, 7, seed=2)
+    idx = mev.examples_per_class(labels, 7, seed=2)
     assert idx.shape == (70,)
     assert torch.equal(labels[idx], torch.arange(10).repeat_interleave(7))
     assert set(mt.RECIPES) == {"linear", "mlp", "cnn"}
