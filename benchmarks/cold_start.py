@@ -67,7 +67,9 @@ def time_lab_after_home(chrome, warm: bool, wait_s: float | None = None) -> tupl
         t0 = time.perf_counter()
         if warm:
             log = Path(proc.log_path)
-            browser.wait_until(lambda: "warm-up done" in log.read_text(errors="replace"), 300, "")
+            browser.wait_until(
+                lambda: "warm-up done" in log.read_text(errors="replace"), 300, "the warm-up"
+            )
         else:
             time.sleep(wait_s or 0.0)
         waited = time.perf_counter() - t0

@@ -153,8 +153,8 @@ with step_col:
             st.code(view.numbers, language=None, wrap_lines=True)
         else:
             st.info(
-                "Forward pass only: values are computed, no gradient yet. Press Next to "
-                "run the first backward node.",
+                "Forward pass only: values are computed, no gradient yet. Press Next to run the "
+                "first backward node.",
                 icon=":material/arrow_forward:",
             )
         with st.expander("The order autograd ran the nodes"):

@@ -34,24 +34,19 @@ st.title("Draw a digit")
 ui.lesson(
     "From your drawing to MNIST's 28x28, and what the model looks at",
     "MNIST's digits were **cropped, scaled to fit 20x20 (shape kept) and centred by their mass in "
-    "28x28**; "
-    "your drawing goes through the same steps (shown below, next to the naive *squash the canvas* "
-    "that most "
-    "demos do). Softmax turns the model's scores $z_k$ into probabilities. The **saliency** map "
-    "is the "
-    "gradient of the winning score with respect to each input pixel, by autograd; for the linear "
-    "model you "
-    "also see each pixel's exact share $w_{k,i}x_i$ of the score.",
+    "28x28**; your drawing goes through the same steps (shown below, next to the naive *squash "
+    "the canvas* that most demos do). Softmax turns the model's scores $z_k$ into probabilities. "
+    "The **saliency** map is the gradient of the winning score with respect to each input pixel, "
+    "by autograd; for the linear model you also see each pixel's exact share $w_{k,i}x_i$ of the "
+    "score.",
     formulas=[
         r"p_k = \frac{e^{z_k}}{\sum_j e^{z_j}} \qquad \text{saliency}_i = \frac{\partial z_{\hat "
-        r"k}}{\partial x_i}"
-        r" \qquad z_k = \sum_i w_{k,i}\, x_i + b_k \;\text{(linear)}"
+        r"k}}{\partial x_i} \qquad z_k = \sum_i w_{k,i}\, x_i + b_k \;\text{(linear)}"
     ],
     try_this=[
         "Predict first: draw a small **7** in a corner. Will the model read it? Will the naive "
-        "resize? "
-        "Then draw a **1** and look at the linear model's w*x map: which blank pixels vote "
-        "against it?"
+        "resize? Then draw a **1** and look at the linear model's w*x map: which blank pixels "
+        "vote against it?"
     ],
 )
 configure_torch()

@@ -4,9 +4,9 @@ import streamlit as st
 
 st.title("PyTorch Linear Models Explorer")
 st.markdown(
-    "#### Touch the ideas behind PyTorch's linear models: watch autograd build a graph, "
-    "fit lines and decision boundaries, train on real MNIST, then draw a digit and see "
-    "the model read it live."
+    "#### Touch the ideas behind PyTorch's linear models: watch autograd build a graph, fit lines "
+    "and decision boundaries, train on real MNIST, then draw a digit and see the model read it "
+    "live."
 )
 
 TOPICS = [
@@ -15,24 +15,24 @@ TOPICS = [
         "Autograd & computational graphs",
         ":material/account_tree:",
         "Type an expression over tensors with `requires_grad=True`; see the graph autograd "
-        "records, "
-        "every value and gradient, and step through `backward()` one chain-rule product at a time.",
+        "records, every value and gradient, and step through `backward()` one chain-rule product "
+        "at a time.",
     ),
     (
         "pages/linear_regression.py",
         "Linear regression",
         ":material/show_chart:",
         "Gradient descent by hand (`backward()`, update under `torch.no_grad()`, zero the grads) "
-        "beside `nn.Linear` + `nn.MSELoss` + `torch.optim`, on the same data: watch the line move, "
-        "the loss fall, and the path across the loss landscape.",
+        "beside `nn.Linear` + `nn.MSELoss` + `torch.optim`, on the same data: watch the line "
+        "move, the loss fall, and the path across the loss landscape.",
     ),
     (
         "pages/logistic_regression.py",
         "Logistic regression",
         ":material/scatter_plot:",
         "Sigmoid and binary cross-entropy, then softmax for many classes: watch decision "
-        "boundaries "
-        "form, see why a line cannot solve XOR, and what one feature or a hidden layer changes.",
+        "boundaries form, see why a line cannot solve XOR, and what one feature or a hidden layer "
+        "changes.",
     ),
     (
         "pages/mnist.py",

@@ -10,41 +10,49 @@ from dataclasses import replace
 import streamlit as st
 
 import ui
-from core import linreg
+from core import linreg, optim
 from core.linreg import data as linreg_data
 from core.linreg import export as linreg_export
 from core.linreg import figures
 from core.runtime import configure_torch
 from ui import clicks, csv_upload, explain, playback
 
-RUN, SIGNATURE, PLAYING = "lin_run", "lin_signature", "lin_playing"
+RUN, SIGNATURE = "lin_run", "lin_signature"
 TICK_S = 0.4  # seconds between chart updates while playing: at most 2.5 per second
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
+PLAYER = playback.Player(
+    "lin",
+    RUN,
+    tuple(playback.Step(f"+{k}", k) for k in (1, 10, 100)),
+    "Speed (steps per second)",
+    SPEEDS,
+    20,
+    (1.3, 1, 1, 1, 1, 2.6),
+)
 
 configure_torch()
 st.title("Linear regression: by hand and the PyTorch way")
 ui.lesson(
     "Two ways to fit a line, one answer",
     "A line $\\hat y = w x + b$ fits the data when its mean squared error is small. Gradient "
-    "descent "
-    "lowers that error a step at a time: compute the loss, let autograd find its gradient with "
-    "`backward()`, move each parameter a little *against* its gradient. The **by hand** trainer "
-    "writes that loop out; **the PyTorch way** packs the same steps into `nn.Linear`, `nn.MSELoss` "
-    "and `torch.optim`. With plain SGD from the same start they follow the same path. "
-    "The dashed black line is the exact least-squares answer (`torch.linalg.lstsq`), for "
+    "descent lowers that error a step at a time: compute the loss, let autograd find its gradient "
+    "with `backward()`, move each parameter a little *against* its gradient. The **by hand** "
+    "trainer writes that loop out; **the PyTorch way** packs the same steps into `nn.Linear`, "
+    "`nn.MSELoss` and `torch.optim`. With plain SGD from the same start they follow the same "
+    "path. The dashed black line is the exact least-squares answer (`torch.linalg.lstsq`), for "
     "comparison.",
     formulas=[
         r"L(w, b) = \frac{1}{N}\sum_{i=1}^{N} (w x_i + b - y_i)^2",
-        r"w \leftarrow w - \eta\,\frac{\partial L}{\partial w}, \qquad "
-        r"b \leftarrow b - \eta\,\frac{\partial L}{\partial b}",
+        r"w \leftarrow w - \eta\,\frac{\partial L}{\partial w}, \qquad b \leftarrow b - "
+        r"\eta\,\frac{\partial L}{\partial b}",
     ],
     try_this=[
-        "Before pressing Play: with plain SGD, will the green and the red line ever part? "
-        "Then switch the optimizer to Adam and predict again.",
+        "Before pressing Play: with plain SGD, will the green and the red line ever part? Then "
+        "switch the optimizer to Adam and predict again.",
         "Turn standardisation off (learning rate 0.1). Predict what the loss and the landscape "
         "do, then press Play.",
-        "Pick the curved data: what does a straight line miss? Raise the degree to 3, then 5, "
-        "and watch the test loss.",
+        "Pick the curved data: what does a straight line miss? Raise the degree to 3, then 5, and "
+        "watch the test loss.",
     ],
 )
 
@@ -93,9 +101,8 @@ with train_box:
     epochs = ui.slider("Epochs", "lin_epochs", 1, 1000, 100)
     left, right = st.columns(2)
     with left:
-        optimizer = linreg.OPTIMIZERS[
-            ui.selectbox("PyTorch optimizer", "lin_opt", list(linreg.OPTIMIZERS))
-        ]
+        choices = optim.labels(linreg.OPTIMIZERS)  # label -> id
+        optimizer = choices[ui.selectbox("PyTorch optimizer", "lin_opt", list(choices))]
         standardise = ui.toggle(
             "Standardise features",
             "lin_std",
@@ -128,7 +135,8 @@ signature = (dataset.key, degree, standardise, replace(torch_cfg, epochs=0))
 
 def new_run():
     st.session_state[RUN] = linreg.LabRun(problem, hand_cfg, torch_cfg)
-    st.session_state[SIGNATURE], st.session_state[PLAYING] = signature, False
+    st.session_state[SIGNATURE] = signature
+    PLAYER.stop_playing()
 
 
 if st.session_state.get(SIGNATURE) != signature or RUN not in st.session_state:
@@ -137,16 +145,7 @@ run: linreg.LabRun = st.session_state[RUN]
 run.set_epochs(epochs)
 
 
-player = playback.Player(
-    "lin",
-    RUN,
-    tuple(playback.Step(f"+{k}", k) for k in (1, 10, 100)),
-    "Speed (steps per second)",
-    SPEEDS,
-    20,
-    (1.3, 1, 1, 1, 1, 2.6),
-)
-speed = player.controls(run, reset=lambda: st.session_state.pop(RUN, None))
+speed = PLAYER.controls(run, reset=lambda: st.session_state.pop(RUN, None))
 interval = max(TICK_S, 1 / speed)
 if run.stopped and not (run.hand.diverged and run.torch.diverged):
     st.caption("Finished: raise the epochs to train on, or press Reset to start again.")
@@ -155,7 +154,7 @@ log_y = ui.toggle("Log scale for the loss", "lin_logy", False)
 
 def live_view():
     """Metrics and charts; while playing, each run of this fragment first trains a chunk."""
-    player.tick(max(1, round(speed * interval)))
+    PLAYER.tick(max(1, round(speed * interval)))
     run: linreg.LabRun = st.session_state[RUN]
     s = linreg.summary(run)
     cols = st.columns(5)
@@ -176,7 +175,7 @@ def live_view():
             ui.plotly(figs[name], key=f"lin_fig_{name}")
 
 
-player.show(live_view, interval)
+PLAYER.show(live_view, interval)
 
 st.subheader("The code of each trainer")
 st.caption("What runs above, step for step. Both read the same settings and the same batches:")

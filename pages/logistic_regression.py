@@ -8,7 +8,7 @@ times a second while playing advances it a chunk per tick.
 import streamlit as st
 
 import ui
-from core import csvio, logreg
+from core import csvio, logreg, optim
 from core.csvio import CsvError
 from core.logreg import data as ld
 from core.logreg import figures as lf
@@ -39,22 +39,22 @@ st.title("Logistic regression: watch a decision boundary form")
 ui.lesson(
     "From a weighted sum to a probability",
     "Logistic regression computes a **logit** z = w·x + b and squashes it with the **sigmoid** "
-    "into a probability. Training lowers the **binary cross-entropy** by gradient descent. "
-    "The decision boundary p = 0.5 is where z = 0: a straight line, with **w** at right angles "
-    "to it. With K classes, `nn.Linear(2, K)` gives K logits and **softmax** turns them into "
-    "probabilities. A line cannot separate XOR, but a new feature (x1·x2) or a hidden layer "
-    "bends the boundary.",
+    "into a probability. Training lowers the **binary cross-entropy** by gradient descent. The "
+    "decision boundary p = 0.5 is where z = 0: a straight line, with **w** at right angles to it. "
+    "With K classes, `nn.Linear(2, K)` gives K logits and **softmax** turns them into "
+    "probabilities. A line cannot separate XOR, but a new feature (x1·x2) or a hidden layer bends "
+    "the boundary.",
     formulas=[
         r"p(y=1\mid x)=\sigma(w^\top x+b)=\frac{1}{1+e^{-(w^\top x+b)}}",
         r"L=-\frac1N\sum_i\big[y_i\log p_i+(1-y_i)\log(1-p_i)\big]+\lambda\sum w^2",
         r"w_1x_1+w_2x_2+b=0\iff x_2=-\frac{w_1x_1+b}{w_2}",
     ],
     try_this=[
-        "Choose **XOR** and predict the best accuracy a straight line can reach. Press Play. "
-        "Then add the feature **x1·x2** and predict again.",
+        "Choose **XOR** and predict the best accuracy a straight line can reach. Press Play. Then "
+        "add the feature **x1·x2** and predict again.",
         "On **Circles**, which two extra features turn the circle into a straight line?",
-        "On **XOR** with the features x1² and x2², set the learning rate to **10**. What will "
-        "the loss do when you press Play?",
+        "On **XOR** with the features x1² and x2², set the learning rate to **10**. What will the "
+        "loss do when you press Play?",
     ],
 )
 
@@ -137,15 +137,13 @@ def model_controls(n_classes: int) -> logreg.LogRegConfig:
             "lr_opt",
             tuple(logreg.OPTIMIZERS),
             "sgd",
-            format_func=logreg.OPTIMIZERS.get,
+            format_func=optim.OPTIMIZERS.get,
         )
         l2 = ui.select_slider("L2 penalty λ", "lr_l2", L2_VALUES, 0)
     kind = "logistic" if n_classes == 2 else f"softmax ({n_classes} classes)"
-    st.caption(
-        f"{kind.capitalize()} regression on "
-        f"{', '.join(labels[f] for f in logreg.feature_names(features))}"
-        f"{f', hidden layer of {hidden}' if hidden else ''}. Any change restarts training."
-    )
+    inputs = ", ".join(labels[f] for f in logreg.feature_names(features))
+    layer = f", hidden layer of {hidden}" if hidden else ""
+    st.caption(f"{kind.capitalize()} regression on {inputs}{layer}. Any change restarts training.")
     return logreg.LogRegConfig(tuple(features), hidden, activation, l2, optimizer, rate, seed=0)
 
 
@@ -156,6 +154,12 @@ def current_run(data, data_key, config) -> logreg.Run:
         st.session_state.update({RUN: logreg.Run(data, config), RUN_KEY: key})
         PLAYER.stop_playing()
     return st.session_state[RUN]
+
+
+def restart() -> None:
+    """Reset: the same data and settings, fresh weights."""
+    old = st.session_state[RUN]
+    st.session_state[RUN] = logreg.Run(old.data, old.config)
 
 
 def training_view(speed: int):
@@ -225,8 +229,7 @@ with view:
             "Choose a data set (or upload a valid CSV) to start.", icon=":material/scatter_plot:"
         )
     else:
-        reset = lambda: st.session_state.update({RUN: logreg.Run(run.data, run.config)})  # noqa: E731
-        PLAYER.show(training_view, TICK_S, PLAYER.controls(run, reset))
+        PLAYER.show(training_view, TICK_S, PLAYER.controls(run, reset=restart))
 logreg_panels.sigmoid_and_cross_entropy(run)
 if run is not None:
     with st.expander("The code of this run: a standalone script", icon=":material/code:"):

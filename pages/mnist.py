@@ -19,18 +19,15 @@ st.title("MNIST lab: ten classes, one linear layer")
 ui.lesson(
     "From 784 pixels to 10 probabilities",
     "Each 28x28 image is flattened into **784 numbers**. The chapter's model is one "
-    "`nn.Linear(784, 10)`: "
-    "ten weighted sums, one score (logit) per digit. **Softmax** turns the scores into "
-    "probabilities and "
-    "**cross-entropy** punishes a low probability for the true digit. Each row of the weight "
-    "matrix is a "
-    "28x28 *template*: watch them form below. Then an MLP adds hidden layers and a CNN adds "
-    "convolutions, "
-    "which look at small neighbourhoods of pixels; that is how MNIST gets near 100%.",
+    "`nn.Linear(784, 10)`: ten weighted sums, one score (logit) per digit. **Softmax** turns the "
+    "scores into probabilities and **cross-entropy** punishes a low probability for the true "
+    "digit. Each row of the weight matrix is a 28x28 *template*: watch them form below. Then an "
+    "MLP adds hidden layers and a CNN adds convolutions, which look at small neighbourhoods of "
+    "pixels; that is how MNIST gets near 100%.",
     formulas=[
         r"z = W x + b,\quad W \in \mathbb{R}^{10\times 784}",
-        r"p_k = \operatorname{softmax}(z)_k = \frac{e^{z_k}}{\sum_j e^{z_j}},\qquad "
-        r"\mathcal{L} = -\log p_{y}",
+        r"p_k = \operatorname{softmax}(z)_k = \frac{e^{z_k}}{\sum_j e^{z_j}},\qquad \mathcal{L} = "
+        r"-\log p_{y}",
     ],
     try_this=[
         "Predict first: how accurate can ONE linear layer be on handwritten digits -- 50%, 75%, "
@@ -146,8 +143,8 @@ def train_live(config: mt.TrainConfig) -> None:
             bar.progress(
                 p.fraction,
                 text=f"Epoch {p.epoch}/{p.epochs} · step {p.step:,}/{p.total_steps:,} · "
-                f"loss {p.loss:.3f} · accuracy {p.accuracy:.1%} · "
-                f"{p.examples_per_s:,.0f} examples/s",
+                f"loss {p.loss:.3f} · accuracy {p.accuracy:.1%} · {p.examples_per_s:,.0f} "
+                f"examples/s",
             )
             if time.monotonic() - drawn > 1.0 or p.epoch_end or p.stopped:
                 drawn, draws = time.monotonic(), draws + 1

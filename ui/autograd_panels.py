@@ -54,15 +54,15 @@ def gradient_check_section(scenario, comp, target, problem, key: tuple, how: str
             b.metric("Elements checked", f"{check.checked:,} of {check.total:,}")
             c.metric("Verdict", "agree" if check.passed else "DISAGREE")
             st.caption(
-                f"Central differences in float64, eps = {check.eps:g}: (f(x+eps) - "
-                f"f(x-eps)) / 2eps for each element. Worst: {worst.name}{list(worst.index)}."
+                f"Central differences in float64, eps = {check.eps:g}: (f(x+eps) - f(x-eps)) / "
+                f"2eps for each element. Worst: {worst.name}{list(worst.index)}."
                 + (" Stopped early: the time budget ran out." if check.out_of_time else "")
             )
             if not check.passed and comp.detached:
                 st.info(
                     "They disagree because of `.detach()`: finite differences measure how the "
-                    "output really changes, while autograd was told to ignore the detached "
-                    "path. That difference is exactly what detach does.",
+                    "output really changes, while autograd was told to ignore the detached path. "
+                    "That difference is exactly what detach does.",
                     icon=":material/info:",
                 )
             with st.expander("All compared elements"):

@@ -60,13 +60,13 @@ def logreg_divergence(d: logreg.Divergence, lr: float) -> str:
         reason, shown = f"the loss exploded to {d.loss:.3g}", "The weights have blown up."
     else:
         reason = (
-            f"the loss has stayed above {d.loss:.3g} ({logreg.DIVERGENCE_FACTOR:g} times "
-            f"its starting value) for {logreg.DIVERGENCE_PATIENCE} steps"
+            f"the loss has stayed above {d.loss:.3g} ({logreg.DIVERGENCE_FACTOR:g} times its "
+            f"starting value) for {logreg.DIVERGENCE_PATIENCE} steps"
         )
         shown = "The boundary jumps back and forth instead of settling."
     return (
-        f"Training diverged: {reason}. The learning rate {lr:g} is too large for this "
-        f"model (features such as x1² make the steps bigger). {shown} Lower the learning rate "
+        f"Training diverged: {reason}. The learning rate {lr:g} is too large for this model "
+        f"(features such as x1² make the steps bigger). {shown} Lower the learning rate "
         "and press Reset."
     )
 

@@ -23,7 +23,7 @@ MODELS = {
     "MLP (hidden layers)": "mlp",
     "Small CNN (two conv layers)": "cnn",
 }
-OPTIMIZERS = optim.labels(("adam", "sgd", "nesterov"))  # label -> id
+OPTIMIZERS = optim.labels(mt.OPTIMIZERS)  # label -> id
 SCHEDULES = {"One-cycle (warm up, then anneal)": "onecycle", "Constant": "constant"}
 LRS = [1e-4, 3e-4, 1e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0]
 BATCHES = [16, 32, 64, 128, 256, 512, 1024]
@@ -89,8 +89,8 @@ def data_browser(data) -> None:
             )
             st.markdown(
                 "Each image: 28x28 grey levels 0-255. The model sees them scaled to [0, 1] and "
-                "**normalised** with the training set's mean 0.1307 and standard deviation 0.3081, "
-                "once for the whole set -- not image by image in the training loop."
+                "**normalised** with the training set's mean 0.1307 and standard deviation "
+                "0.3081, once for the whole set -- not image by image in the training loop."
             )
 
 
@@ -234,8 +234,8 @@ def model_files(data, run: mt.TrainedRun | None) -> None:
             key="mn_download",
         )
         left.caption(
-            "Weights plus an architecture description; read back with "
-            "`torch.load(..., weights_only=True)`."
+            "Weights plus an architecture description; read back with `torch.load(..., "
+            "weights_only=True)`."
         )
     upload = right.file_uploader(
         "Upload a model saved by this explorer",

@@ -19,8 +19,6 @@ from ui import shared
 
 LOG = logging.getLogger("explorer.warm")  # shown in the server log (`ui.server`)
 _started = threading.Event()
-done = threading.Event()  # set when the warm-up has finished (tests and benchmarks wait on it)
-SHIPPED_MODELS = ("linear", "mlp", "cnn")
 
 
 def enabled() -> bool:
@@ -47,11 +45,12 @@ def warm_up() -> None:
         import core.autograd.graph  # noqa: F401  (torchviz and the graph code)
         import core.mnist.figures  # noqa: F401
         from core.mnist.data import missing_mnist_files
+        from core.mnist.models import KINDS
 
         if not missing_mnist_files():  # never download unasked: the page shows that progress
             shared._mnist_cached()
             loaded.append("MNIST")
-        for name in SHIPPED_MODELS:
+        for name in KINDS:  # every shipped model
             shared.pretrained(name)
             loaded.append(f"the shipped {name} model")
     except Exception:  # a warm-up problem must not take the server down; pages report it
@@ -60,4 +59,3 @@ def warm_up() -> None:
         LOG.info(
             "warm-up done in %.1f s: %s", time.perf_counter() - t0, ", ".join(loaded) or "nothing"
         )
-        done.set()

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.mnist.data import normalise  # noqa: F401 (part of this module's API)
+from core.mnist.data import normalise
 
 SIDE = 28  # MNIST's field
 BOX = 20  # MNIST's size-normalisation box inside the field

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from core.linreg.problem import Problem, batch_indices
-from core.optim import labels, make_optimizer
+from core.optim import make_optimizer
 
 MAX_STEPS = 50_000  # a run stops here whatever the epochs, to bound memory per user
 EXPLODE_FACTOR = 1e4  # loss this many times its starting value: diverged
@@ -28,7 +28,7 @@ RISING_STEPS = 20  # loss rising this many steps in a row, above its start: dive
 
 # The learning-rate choices, 1-2-5 steps on a log scale from 1e-4 to 5.
 LEARNING_RATES = tuple(float(f"{m * 10.0**k:.0e}") for k in range(-4, 1) for m in (1, 2, 5))
-OPTIMIZERS = labels(("sgd", "momentum", "adam"))  # label on the page -> optimizer id
+OPTIMIZERS = ("sgd", "momentum", "adam")  # ids in core.optim, in the order the page lists them
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ import textwrap
 
 import torch
 
-from core.logreg import FEATURE_CODE, OPTIMIZERS, LogRegConfig, feature_names
+from core import optim
+from core.logreg import FEATURE_CODE, LogRegConfig, feature_names
 from core.logreg.data import GENERATORS, TITLES, Dataset, stratified_split
 from core.optim import optimizer_code
 from core.untrusted import py_comment
@@ -83,7 +84,7 @@ def _describe(data: Dataset, config: LogRegConfig) -> str:
         model += f" with a hidden layer of {config.hidden} {config.activation} units"
     return (
         f"Data: {what}\nModel: {model} on features {', '.join(feature_names(config.features))}\n"
-        f"Training: {OPTIMIZERS[config.optimizer]}, learning rate {config.lr:g}, "
+        f"Training: {optim.OPTIMIZERS[config.optimizer]}, learning rate {config.lr:g}, "
         f"L2 penalty {config.l2:g}, full batch"
     )
 

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from core.optim import OPTIMIZERS as OPTIM_LABELS
-
 BASE_FEATURES = ("x1", "x2")
 
 
@@ -83,7 +81,7 @@ def feature_matrix(x: torch.Tensor, extra: tuple[str, ...]) -> torch.Tensor:
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 
 
-OPTIMIZERS = {k: OPTIM_LABELS[k] for k in ("sgd", "momentum", "adam")}  # id -> label
+OPTIMIZERS = ("sgd", "momentum", "adam")  # ids in core.optim
 
 
 MAX_HIDDEN = 64

@@ -28,7 +28,7 @@ from core.mnist.evaluate import Evaluation, evaluate, predict_proba
 from core.mnist.models import ModelSpec, build_model
 from core.optim import make_optimizer
 
-OPTIMIZERS = ("sgd", "nesterov", "adam")  # ids in core.optim
+OPTIMIZERS = ("adam", "sgd", "nesterov")  # ids in core.optim, in the order the page lists them
 
 
 SCHEDULES = ("constant", "onecycle")

@@ -214,9 +214,12 @@ def wait_until(predicate, timeout: float, what: str, poll: float = 0.1) -> None:
 
 def wait_for_change(read, old, timeout: float, what: str):
     """Poll `read()` until it differs from `old`; return the new value."""
-    seen = []
-    wait_until(lambda: seen.append(read()) or seen[-1] != old, timeout, what)
-    return seen[-1]
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if (now := read()) != old:
+            return now
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 def assert_unchanged(read, seconds: float, what: str, poll: float = 0.1) -> None:
