@@ -1,16 +1,17 @@
 """MNIST lab: the chapter's 784 -> 10 softmax model trained live, then an MLP and a small CNN."""
 
 import time
-from contextlib import closing, nullcontext
+from contextlib import closing
 
 import streamlit as st
 
 import ui
+from core import scheduler
 from core.mnist import train as mt
 from core.mnist.models import ModelSpec
-from core.mnist.queue import heavy_trainings, is_heavy
-from core.runtime import configure_torch
+from core.runtime import configure_torch, one_thread
 from ui import mnist_panels as panels
+from ui import training_slot
 
 MODELS, OPTIMIZERS, SCHEDULES = panels.MODELS, panels.OPTIMIZERS, panels.SCHEDULES
 D = mt.TrainConfig()  # the defaults
@@ -123,23 +124,16 @@ def train_live(config: mt.TrainConfig) -> None:
         config, data.train_x, data.train_y, data.test_x, data.test_y, device=device
     )
     st.session_state["mn_live"] = trainer
-    queue = heavy_trainings()
+    queue = scheduler.trainings()
 
     def waiting(position: int) -> None:
-        active, waiting_n = queue.snapshot()
-        bar.progress(
-            0.0,
-            text=f":material/hourglass_top: Waiting for a free training slot: you are number "
-            f"{position} in line ({active} heavy training{'s' * (active != 1)} running on this "
-            f"server, {waiting_n} waiting). Stop leaves the line.",
-        )
+        bar.progress(0.0, text=training_slot.waiting_text(position, queue.snapshot()))
 
-    slot = queue.slot(on_wait=waiting) if is_heavy(spec) else nullcontext()
     drawn, draws = 0.0, 0
-    with slot as ticket, closing(trainer.run()) as reports:
+    slot = queue.slot(owner="mnist lab", heavy=spec.heavy, on_wait=waiting)
+    with slot as ticket, one_thread(), closing(trainer.run()) as reports:
         for p in reports:
-            if ticket is not None:
-                queue.heartbeat(ticket)
+            queue.heartbeat(ticket)
             bar.progress(
                 p.fraction,
                 text=f"Epoch {p.epoch}/{p.epochs} · step {p.step:,}/{p.total_steps:,} · "

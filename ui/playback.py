@@ -16,6 +16,7 @@ import streamlit as st
 
 import ui
 from ui import clicks
+from ui.training_slot import lab_chunk
 
 TICK_BUDGET_S = 0.12  # training time per tick, so a big data set cannot stall the page
 
@@ -92,7 +93,8 @@ class Player:
         st.session_state[self.playing_key] = not self.playing
 
     def _step(self, k: int) -> None:
-        st.session_state[self.run_key].advance(k)
+        with lab_chunk(self.prefix, show_wait=False):  # a callback: it waits without words
+            st.session_state[self.run_key].advance(k)
         self.stop_playing()
 
     def tick(self, steps: int) -> None:
@@ -100,7 +102,8 @@ class Player:
         run = st.session_state[self.run_key]
         if not self.playing:
             return
-        run.advance(steps, budget_s=TICK_BUDGET_S)
+        with lab_chunk(self.prefix):  # one scheduler for every training on the server
+            run.advance(steps, budget_s=TICK_BUDGET_S)
         if run.stopped:
             self.stop_playing()
             st.rerun()  # the whole page, so the Play button and the timer reset

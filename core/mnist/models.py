@@ -21,6 +21,9 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets" / "models"  # core/mnist
 MAX_HIDDEN_UNITS = 1024
 MAX_HIDDEN_LAYERS = 3
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# An MLP trains long from this many weights on (the CNN always does): 1M weights is about
+# 6 GFLOP per 1,000 training images. Long trainings share fewer scheduler slots.
+HEAVY_PARAMETERS = 1_000_000
 
 
 class ModelFileError(ValueError):
@@ -57,6 +60,17 @@ class ModelSpec:
                 raise ModelFileError(
                     f"the CNN's dense layer must have 1 to {MAX_HIDDEN_UNITS} units"
                 )
+
+    @property
+    def heavy(self) -> bool:
+        """Whether training this model holds a core for long (`core.scheduler`'s heavy slots)."""
+        if self.kind == "cnn":
+            return True
+        if self.kind == "mlp":
+            sizes = (28 * 28, *self.hidden, 10)
+            weights = sum(a * b + b for a, b in zip(sizes, sizes[1:], strict=False))
+            return weights >= HEAVY_PARAMETERS
+        return False
 
     def describe(self) -> str:
         """A one-line human description, e.g. 'MLP 784-128-10'."""

@@ -242,3 +242,40 @@ def test_the_largest_allowed_upload_trains_and_one_more_row_is_refused(app_test)
     assert step_text(at) == "10 / 100"
     fit = plotly_charts(at)[0].proto.spec
     assert "2,000 of 100,000 shown" in fit  # the browser gets a sample, not 100,000 points
+
+
+@pytest.mark.parametrize("action", ["step", "play"])
+def test_lab_training_waits_for_a_free_slot_like_every_training(app_test, action):
+    """A Step click or a tick while playing takes a slot of the one scheduler: with every slot
+    taken by other students it waits in line, then trains once they are done."""
+    import threading
+    import time
+
+    from core.scheduler import Snapshot, trainings
+
+    queue = trainings()
+    at = app_test(PAGE, query={"lin_epochs": "30", "lin_speed": "50"})
+    holders = [queue.join("another student") for _ in range(queue.limit)]
+    seen = []
+
+    def release():
+        deadline = time.monotonic() + 30
+        while queue.snapshot().waiting == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)
+        seen.append((queue.snapshot(), at.session_state["lin_run"].step))
+        for holder in holders:
+            queue.leave(holder)
+
+    releaser = threading.Thread(target=release)
+    releaser.start()
+    try:
+        at.button(key="lin_step10" if action == "step" else "lin_play").click().run()
+    finally:
+        releaser.join(40)
+        for holder in holders:
+            queue.leave(holder)
+    ok(at)
+    assert seen == [(Snapshot(queue.limit, 0, 1), 0)], "the chunk did not wait in line"
+    assert at.session_state["lin_run"].step >= (10 if action == "step" else 1)
+    assert queue.snapshot() == Snapshot(0, 0, 0)

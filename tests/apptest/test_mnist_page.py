@@ -87,9 +87,9 @@ def test_the_cnn_trains_through_the_queue_and_shows_its_filters(app_test):
     assert not at.exception
     assert at.session_state["mn_run"].spec.kind == "cnn"
     assert any("first-layer filters" in c.proto.spec for c in at.get("plotly_chart"))
-    from core.mnist.queue import heavy_trainings
+    from core.scheduler import Snapshot, trainings
 
-    assert heavy_trainings().snapshot() == (0, 0)  # the slot was given back
+    assert trainings().snapshot() == Snapshot(0, 0, 0)  # the slot was given back
 
 
 def test_query_params_restore_the_experiment(app_test):
@@ -211,22 +211,22 @@ def test_upload_round_trip_and_refusals(app_test, tmp_path):
     assert at.session_state["mn_run"].spec.hidden == (32,)  # the good model is still there
 
 
-def test_a_cnn_waits_in_line_while_another_heavy_training_runs(app_test):
-    from core.mnist.queue import heavy_trainings
+def _train_while_taken(app_test, query: dict, holders_heavy: bool, count) -> list:
+    """Press Train while other students hold `count(queue)` slots (heavy or not); let them go
+    once the page is in line. Returns the line as seen while the page waited."""
+    from core.scheduler import trainings
 
-    queue = heavy_trainings()
-    at = app_test(
-        PAGE, query={"mn_model": "Small CNN (two conv layers)", "mn_n": "1000", "mn_epochs": "1"}
-    )
-    holders = [queue.join("another student") for _ in range(queue.limit)]  # every slot taken
+    queue = trainings()
+    at = app_test(PAGE, query=query)
+    holders = [queue.join("another student", holders_heavy) for _ in range(count(queue))]
     seen = []
 
-    def release():  # once the page is in line (or after 60 s), let the other training finish
+    def release():  # once the page is in line (or after 60 s), let the others finish
         deadline = time.monotonic() + 60
-        while queue.snapshot()[1] == 0 and time.monotonic() < deadline:
+        while queue.snapshot().waiting == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
-        time.sleep(0.5)  # the page keeps waiting while the slot is taken
-        seen.append(queue.snapshot())  # (running, waiting)
+        time.sleep(0.5)  # the page keeps waiting while the slots are taken
+        seen.append(queue.snapshot())
         for holder in holders:
             queue.leave(holder)
 
@@ -239,8 +239,29 @@ def test_a_cnn_waits_in_line_while_another_heavy_training_runs(app_test):
         for holder in holders:
             queue.leave(holder)
     assert not at.exception
-    assert seen == [(queue.limit, 1)], "the page did not queue behind the running CNN"
-    assert at.session_state["mn_run"].spec.kind == "cnn" and queue.snapshot() == (0, 0)
+    assert at.session_state["mn_run"] is not None
+    return at, seen
+
+
+def test_a_cnn_waits_in_line_while_another_heavy_training_runs(app_test):
+    from core.scheduler import Snapshot, trainings
+
+    query = {"mn_model": "Small CNN (two conv layers)", "mn_n": "1000", "mn_epochs": "1"}
+    at, seen = _train_while_taken(app_test, query, True, lambda q: q.heavy_limit)
+    n = trainings().heavy_limit
+    assert seen == [Snapshot(n, n, 1)], "the page did not queue behind the running CNN"
+    assert at.session_state["mn_run"].spec.kind == "cnn"
+    assert trainings().snapshot() == Snapshot(0, 0, 0)
+
+
+def test_even_the_linear_model_waits_when_every_slot_is_taken(app_test):
+    from core.scheduler import Snapshot, trainings
+
+    query = {"mn_n": "1000", "mn_epochs": "1"}
+    at, seen = _train_while_taken(app_test, query, False, lambda q: q.limit)
+    assert seen == [Snapshot(trainings().limit, 0, 1)], "the linear training did not queue"
+    assert at.session_state["mn_run"].spec.kind == "linear"
+    assert trainings().snapshot() == Snapshot(0, 0, 0)
 
 
 def test_presenter_mode_hides_the_advanced_settings(app_test):
