@@ -1,6 +1,7 @@
 """Thirty students on one server: errors, response times and memory under a class's load.
 
     uv run python -m benchmarks.classroom [--sessions 30] [--json PATH]
+    uv run python -m benchmarks.classroom --url http://127.0.0.1:8080 [--server-pids PID ...]
 
 Starts `streamlit run app.py` on a free 127.0.0.1 port (XSRF protection on, as
 configured), warms it up as the teacher would (one visit to the lab and the
@@ -30,6 +31,13 @@ not depend on how busy the machine is, unlike the response times (the server
 also reports how many cores it actually got, and the load average says how
 much else was running). `--torch-threads` sets the server's
 EXPLORER_TORCH_THREADS (default 1, the README's classroom setting).
+
+`--url` drives a deployment that is already running instead (e.g. replicas behind
+HAProxy, `scripts.serve_replicas`): this run did not start its processes, so it
+measures their memory and CPU only for the process ids given with `--server-pids`
+(each with its children, e.g. every replica's; their sum is "the server"); without
+them the memory target and the lone student's CPU are not measured, and the lone
+student is skipped.
 """
 
 from __future__ import annotations
@@ -117,27 +125,34 @@ def tree_cpu_seconds(pid: int) -> float:
 
 
 class MemoryWatch:
-    """Samples the server tree's RSS on a thread; `.peak` and `.samples` (seconds, bytes)."""
+    """Samples the RSS of the server trees (`pids`: one server, or every replica) on a thread;
+    `.peak` and `.samples` (seconds, bytes) of their sum, `.peaks` per pid. No pids: nothing."""
 
-    def __init__(self, pid: int, every: float = 0.2):
-        self.pid, self.every = pid, every
+    def __init__(self, *pids: int, every: float = 0.2):
+        self.pids, self.every = pids, every
         self.samples: list[tuple[float, int]] = []
+        self.peaks: dict[int, int] = dict.fromkeys(pids, 0)
         self._stop = threading.Event()
         self._t0 = time.perf_counter()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.samples.append((time.perf_counter() - self._t0, tree_rss_bytes(self.pid)))
+            each = {pid: tree_rss_bytes(pid) for pid in self.pids}
+            for pid, rss in each.items():
+                self.peaks[pid] = max(self.peaks[pid], rss)
+            self.samples.append((time.perf_counter() - self._t0, sum(each.values())))
             self._stop.wait(self.every)
 
     def __enter__(self) -> MemoryWatch:
-        self._thread.start()
+        if self.pids:
+            self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
-        self._thread.join()
+        if self.pids:
+            self._thread.join()
 
     @property
     def peak(self) -> int:
@@ -357,7 +372,7 @@ def accuracy_shown(s: StreamlitSession) -> bool:
 # ---- the run ----------------------------------------------------------------------
 
 
-async def warm_up(url: str, pages: list[str]) -> list[dict]:
+async def warm_up(url: str, pages: list[str], fresh: bool = True) -> list[dict]:
     """The teacher's visit before class: loads torch, MNIST and the shipped model once per process.
 
     The first session of a fresh server pays for the imports; it runs the app's own
@@ -369,7 +384,7 @@ async def warm_up(url: str, pages: list[str]) -> list[dict]:
         result = await first.open("", "")
         rows.append(
             {
-                "warm-up step": "first run of a fresh server",
+                "warm-up step": "first run of a fresh server" if fresh else "first run",
                 "seconds": result.seconds,
                 "ok": result.ok,
             }
@@ -495,33 +510,59 @@ def main() -> None:
         "--torch-threads",
         type=int,
         default=1,
-        help="the server's EXPLORER_TORCH_THREADS (1: the README's classroom-server setting)",
+        help="the server's EXPLORER_TORCH_THREADS (1: the README's classroom-server setting; "
+        "not with --url, where the deployment has its own)",
+    )
+    p.add_argument(
+        "--url",
+        help="drive this running deployment (e.g. the balancer of scripts.serve_replicas) "
+        "instead of starting a server",
+    )
+    p.add_argument(
+        "--server-pids",
+        type=int,
+        nargs="+",
+        default=[],
+        help="with --url: the server processes (e.g. each replica) whose memory and CPU to read",
     )
     p.add_argument(
         "--max-seconds", type=float, default=300.0, help="hard limit for the students' part"
     )
     args = p.parse_args()
+    if args.server_pids and not args.url:
+        p.error("--server-pids goes with --url (without it the benchmark starts its own server)")
+    if gone := [pid for pid in args.server_pids if not os.path.exists(f"/proc/{pid}")]:
+        p.error(f"no process {gone} on this machine: memory and CPU are read from /proc")
     ramp, think, stroke = (
         (0.0, (0.0, 0.0), (0.0, 0.0)) if args.burst else (args.ramp, THINK_S, STROKE_S)
     )
     os.environ.setdefault("EXPLORER_DATA_DIR", str(ROOT.parent / "shared" / "data"))
 
     load_before = os.getloadavg()
-    server = Server(args.torch_threads)
+    # Without --url: our own server. With it: someone else's, measured only through the pids given.
+    server = None if args.url else Server(args.torch_threads)
+    url = args.url.rstrip("/") if args.url else server.url
+    pids = args.server_pids if args.url else [server.proc.pid]
+
+    def all_server_cpu() -> float:
+        return sum(tree_cpu_seconds(pid) for pid in pids)
+
     try:
-        with MemoryWatch(server.proc.pid) as memory:
-            warm_rows = asyncio.run(warm_up(server.url, [LAB, DRAW] if args.digits else [LAB]))
-            after_warm_up = tree_rss_bytes(server.proc.pid)
-            solo, solo_errors = asyncio.run(
-                calibrate(
-                    server.url, args.digits, args.seed, lambda: tree_cpu_seconds(server.proc.pid)
-                )
+        with MemoryWatch(*pids) as memory:
+            warm_rows = asyncio.run(
+                warm_up(url, [LAB, DRAW] if args.digits else [LAB], fresh=server is not None)
+            )
+            after_warm_up = sum(tree_rss_bytes(pid) for pid in pids)
+            solo, solo_errors = (
+                asyncio.run(calibrate(url, args.digits, args.seed, all_server_cpu))
+                if pids
+                else ([], [])  # its figure is server CPU, which we cannot read
             )
             cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-            server_cpu0 = tree_cpu_seconds(server.proc.pid)
+            server_cpu0 = all_server_cpu()
             records, errors, students, wall = asyncio.run(
                 classroom(
-                    server.url,
+                    url,
                     args.sessions,
                     args.digits,
                     ramp,
@@ -532,21 +573,28 @@ def main() -> None:
                 )
             )
             cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-            server_cpu = tree_cpu_seconds(server.proc.pid) - server_cpu0
-        if not server.alive():
+            server_cpu = all_server_cpu() - server_cpu0 if pids else None
+        if server is not None and not server.alive():
             errors.append(f"the server died (exit {server.proc.returncode})")
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
     load_after = os.getloadavg()
 
     print_table(
-        warm_rows, "Warm-up (the first visitor after the server starts; not in the figures below)"
+        warm_rows,
+        "Warm-up (the first visitor after the server starts; not in the figures below)"
+        if server is not None
+        else "Warm-up (two visits through the URL, on the replicas they reach; not in the figures)",
     )
     solo_rows = solo_table(solo)
-    print_table(
-        solo_rows,
-        "One student alone after the warm-up (no pauses): response and server CPU per action",
-    )
+    if pids:
+        print_table(
+            solo_rows,
+            "One student alone after the warm-up (no pauses): response and server CPU per action",
+        )
+    else:
+        print("\nOne student alone: skipped (its figure is server CPU; give --server-pids)")
     solo_cpu = sum(r.server_cpu_s or 0.0 for r in solo)
     errors = solo_errors + errors
     rows = summary_rows(records)
@@ -558,25 +606,42 @@ def main() -> None:
     drawn = [(d, p) for s in students for d, p in s.predictions]
     correct = sum(str(d) == p.strip().split()[0] for d, p in drawn if p.strip())
     client_cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
-    print(
-        f"\nwall {wall:.1f} s; server CPU {server_cpu:.1f} s "
-        f"({server_cpu / wall:.2f} cores on average, "
-        f"torch threads {args.torch_threads}); "
-        f"benchmark client CPU {client_cpu:.1f} s (same machine)"
+    threads = "as the deployment sets them" if args.url else args.torch_threads
+    cpu_text = (
+        f"server CPU {server_cpu:.1f} s ({server_cpu / wall:.2f} cores on average, "
+        f"torch threads {threads})"
+        if server_cpu is not None
+        else "server CPU not measured (--url without --server-pids)"
     )
+    print(
+        f"\nwall {wall:.1f} s; {cpu_text}; benchmark client CPU {client_cpu:.1f} s (same machine)"
+    )
+    if args.url:
+        print(f"driven: {url} (a running deployment, not started by this run)")
     print(
         f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} "
         f"on {os.cpu_count()} cores "
         "(anything above the server's share is other work on this machine)"
     )
-    print(
-        f"one student's visit alone costs the server {solo_cpu:.1f} CPU-s; the class used "
-        f"{server_cpu / max(args.sessions, 1):.1f} CPU-s per student"
-    )
-    print(
-        f"server memory (RSS, server + children): after warm-up {after_warm_up / 2**30:.2f} GB, "
-        f"peak {memory.peak / 2**30:.2f} GB"
-    )
+    if pids:
+        print(
+            f"one student's visit alone costs the server {solo_cpu:.1f} CPU-s; the class used "
+            f"{server_cpu / max(args.sessions, 1):.1f} CPU-s per student"
+        )
+        print(
+            f"server memory (RSS, server + children): after warm-up {after_warm_up / 2**30:.2f} "
+            f"GB, peak {memory.peak / 2**30:.2f} GB"
+        )
+        if args.url:
+            print(
+                "  peak per process tree: "
+                + ", ".join(f"pid {pid} {b / 2**30:.2f} GB" for pid, b in memory.peaks.items())
+            )
+    else:
+        print(
+            "server memory and CPU not measured: this run did not start the server "
+            "(give --server-pids to read them from /proc)"
+        )
     accs = [float(a.rstrip("%")) for student in students for a in student.accuracies]
     if accs:
         print(
@@ -597,15 +662,16 @@ def main() -> None:
     checks = {
         "errors": (n_errors == TARGET_ERRORS, f"{n_errors} (target {TARGET_ERRORS})"),
         "p95 response": (p95 < TARGET_P95_S, f"{p95:.2f} s (target < {TARGET_P95_S} s)"),
-        "server memory": (
+    }
+    if pids:
+        checks["server memory"] = (
             memory.peak < TARGET_MEMORY_GB * 2**30,
             f"{memory.peak / 2**30:.2f} GB (target < {TARGET_MEMORY_GB} GB)",
-        ),
-    }
+        )
     print()
     for name, (ok, text) in checks.items():
         print(f"{name}: {text}: {'PASS' if ok else 'FAIL'}")
-    if errors and server.stderr_tail:
+    if errors and server is not None and server.stderr_tail:
         print("\nlast server log lines:\n  " + "\n  ".join(server.stderr_tail[-15:]))
     write_json(
         args.json,
@@ -619,7 +685,10 @@ def main() -> None:
             "wall_s": wall,
             "client_cpu_s": client_cpu,
             "server_cpu_s": server_cpu,
-            "torch_threads": args.torch_threads,
+            "torch_threads": None if args.url else args.torch_threads,
+            "url": args.url,
+            "server_pids": pids,
+            "memory_peak_per_pid": memory.peaks,
             "load_before": load_before,
             "load_after": load_after,
             "warm_up": warm_rows,
@@ -627,8 +696,8 @@ def main() -> None:
             "solo_server_cpu_s": solo_cpu,
             "rows": rows,
             "errors": errors,
-            "memory_peak_bytes": memory.peak,
-            "memory_after_warm_up_bytes": after_warm_up,
+            "memory_peak_bytes": memory.peak if pids else None,
+            "memory_after_warm_up_bytes": after_warm_up if pids else None,
             "memory_samples": memory.samples[::5],
             "predictions": drawn,
             "accuracies": accs,

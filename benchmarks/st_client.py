@@ -17,6 +17,10 @@ package: `web/server/starlette/starlette_websocket.py` and the bundled
   cookie and with subprotocols `["streamlit", <cookie value>]` -- the second
   entry is the XSRF token, checked against the cookie. Same here; the token
   must be present, so a server with XSRF protection on is what we test.
+- Cookies: every cookie that first response sets (a load balancer's stickiness
+  cookie too, e.g. HAProxy's SRV in scripts/serve_replicas.py) goes with the
+  websocket handshake and with every later HTTP request, as in a browser, so a
+  session stays on the replica that holds it.
 - The first run after connecting sends `page_name` (the URL path, e.g. "draw")
   and an empty `page_script_hash`; later runs send the current page's hash, and
   a page switch sends the target page's hash (from the `navigation` message).
@@ -110,18 +114,33 @@ class RunResult:
         )
 
 
+def set_cookies(response) -> dict[str, str]:
+    """{name: value} of every cookie an HTTP response sets (its Set-Cookie headers)."""
+    cookies = {}
+    for header in response.headers.get_all("Set-Cookie") or []:
+        jar = http.cookies.SimpleCookie()
+        jar.load(header)
+        cookies.update({name: morsel.value for name, morsel in jar.items()})
+    return cookies
+
+
+def fetch_cookies(base_url: str, timeout: float = 30) -> dict[str, str]:
+    """GET `/_stcore/health` like the browser does; every cookie the answer sets."""
+    with urllib.request.urlopen(base_url + "/_stcore/health", timeout=timeout) as response:
+        return set_cookies(response)
+
+
 def fetch_xsrf_cookie(base_url: str, timeout: float = 30) -> str:
     """GET `/_stcore/health` like the browser does and return the `_streamlit_xsrf` cookie.
 
     '' if there is none.
     """
-    with urllib.request.urlopen(base_url + "/_stcore/health", timeout=timeout) as response:
-        for header in response.headers.get_all("Set-Cookie") or []:
-            jar = http.cookies.SimpleCookie()
-            jar.load(header)
-            if XSRF_COOKIE in jar:
-                return jar[XSRF_COOKIE].value
-    return ""
+    return fetch_cookies(base_url, timeout).get(XSRF_COOKIE, "")
+
+
+def cookie_header(cookies: dict[str, str]) -> str:
+    """The Cookie request header that sends `cookies` back."""
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 
 class StreamlitSession:
@@ -143,6 +162,7 @@ class StreamlitSession:
         self.main_script_hash = ""
         self.pages: dict[str, str] = {}  # url path -> page script hash
         self.xsrf_token = ""
+        self.cookies: dict[str, str] = {}  # what the server (or a balancer) set, sent back
         self.protocol_errors: list[str] = []
         self.auto_rerun_count = 0
         self.media_fetched = 0  # images loaded the way the browser loads them (bytes)
@@ -173,11 +193,13 @@ class StreamlitSession:
         await self.close()
 
     async def connect(self) -> None:
-        """HTTP first (for the XSRF cookie), then the websocket with the token as subprotocol."""
+        """HTTP first (for the XSRF cookie and any other, e.g. a balancer's), then the websocket
+        with the token as subprotocol and every cookie."""
         from websockets.asyncio.client import connect
         from websockets.typing import Origin, Subprotocol
 
-        self.xsrf_token = await asyncio.to_thread(fetch_xsrf_cookie, self.base_url)
+        self.cookies = await asyncio.to_thread(fetch_cookies, self.base_url)
+        self.xsrf_token = self.cookies.get(XSRF_COOKIE, "")
         if not self.xsrf_token:
             raise ProtocolError("the server set no _streamlit_xsrf cookie: is XSRF protection off?")
         parts = urllib.parse.urlsplit(self.base_url)
@@ -188,7 +210,7 @@ class StreamlitSession:
             ws_url,
             origin=Origin(f"{parts.scheme}://{parts.netloc}"),
             subprotocols=[Subprotocol("streamlit"), Subprotocol(self.xsrf_token)],
-            additional_headers={"Cookie": f"{XSRF_COOKIE}={self.xsrf_token}"},
+            additional_headers={"Cookie": cookie_header(self.cookies)},
             user_agent_header=self.user_agent,
             proxy=None,
             max_size=MAX_MESSAGE_BYTES,
@@ -395,7 +417,9 @@ class StreamlitSession:
 
     def _get(self, path: str) -> int:
         url = self.base_url + (path if path.startswith("/") else "/" + path)
-        with urllib.request.urlopen(url, timeout=self.timeout) as response:
+        request = urllib.request.Request(url, headers={"Cookie": cookie_header(self.cookies)})
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            self.cookies = {**self.cookies, **set_cookies(response)}  # as a browser would keep them
             return len(response.read())
 
     async def _wait_finish(self, seen: int, fragment_id: str | None):

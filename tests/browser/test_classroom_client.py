@@ -20,7 +20,7 @@ from PIL import Image
 
 from benchmarks import classroom
 from benchmarks.classroom_drawings import STROKES, canvas_states, cleared_state
-from benchmarks.st_client import StreamlitSession, fetch_xsrf_cookie, json_value
+from benchmarks.st_client import StreamlitSession, fetch_cookies, fetch_xsrf_cookie, json_value
 from ui.registry import PAGES
 
 ROOT = classroom.ROOT
@@ -89,6 +89,54 @@ def test_percentile_matches_the_definition():
 
 def test_tree_rss_counts_this_process():
     assert classroom.tree_rss_bytes(os.getpid()) > 10 * 2**20
+
+
+async def _cookie_carrying_client(seen: dict) -> StreamlitSession:
+    """A client against a stand-in server whose health check sets a balancer's cookie too:
+    `seen` gets the Cookie header of the websocket handshake and of a media fetch."""
+    from websockets.asyncio.server import serve
+
+    def http_part(connection, request):
+        if request.path == "/_stcore/health":
+            response = connection.respond(200, "ok")
+            response.headers["Set-Cookie"] = "_streamlit_xsrf=2|ab|cd|1; Path=/; SameSite=Lax"
+            response.headers["Set-Cookie"] = "SRV=replica2; path=/; HttpOnly"  # a second value
+            return response
+        if request.path.startswith("/media/"):
+            seen["media"] = request.headers.get("Cookie", "")
+            return connection.respond(200, "image bytes")
+        seen["websocket"] = request.headers.get("Cookie", "")
+        seen["subprotocols"] = request.headers.get("Sec-WebSocket-Protocol", "")
+        return None  # the websocket handshake goes on
+
+    async def handler(ws):
+        await ws.wait_closed()
+
+    async with serve(
+        handler, "127.0.0.1", 0, process_request=http_part, subprotocols=["streamlit"]
+    ) as server:
+        port = server.sockets[0].getsockname()[1]
+        url = f"http://127.0.0.1:{port}"
+        seen["cookies"] = await asyncio.to_thread(fetch_cookies, url)
+        s = StreamlitSession(url, timeout=10)
+        await s.connect()
+        seen["media bytes"] = await asyncio.to_thread(s._get, "/media/0123.png")
+        await s.close()
+        return s
+
+
+def test_every_cookie_of_the_first_answer_goes_with_the_websocket_and_media():
+    """A balancer's stickiness cookie (HAProxy's SRV) is sent back like the browser sends it,
+    so a session's websocket and its images reach the same replica."""
+    seen = {}
+    s = _run(_cookie_carrying_client(seen))
+    assert seen["cookies"] == {"_streamlit_xsrf": "2|ab|cd|1", "SRV": "replica2"}
+    assert s.xsrf_token == "2|ab|cd|1"
+    for request in ("websocket", "media"):
+        sent = dict(part.split("=", 1) for part in seen[request].split("; "))
+        assert sent == {"_streamlit_xsrf": "2|ab|cd|1", "SRV": "replica2"}, request
+    assert seen["subprotocols"] == "streamlit, 2|ab|cd|1"
+    assert seen["media bytes"] == len("image bytes")
 
 
 # ---- slow: a live server ---------------------------------------------------------
