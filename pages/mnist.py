@@ -129,7 +129,7 @@ def train_live(config: mt.TrainConfig) -> None:
     def waiting(position: int) -> None:
         bar.progress(0.0, text=training_slot.waiting_text(position, queue.snapshot()))
 
-    drawn, draws = 0.0, 0
+    drawn, draws = time.monotonic(), 0  # a run shorter than a second shows its results only
     slot = queue.slot(owner="mnist lab", heavy=spec.heavy, on_wait=waiting)
     with slot as ticket, one_thread(), closing(trainer.run()) as reports:
         for p in reports:
@@ -140,7 +140,8 @@ def train_live(config: mt.TrainConfig) -> None:
                 f"loss {p.loss:.3f} · accuracy {p.accuracy:.1%} · {p.examples_per_s:,.0f} "
                 f"examples/s",
             )
-            if time.monotonic() - drawn > 1.0 or p.epoch_end or p.stopped:
+            last = p.stopped or (p.epoch_end and p.epoch == p.epochs)  # results follow
+            if not last and (time.monotonic() - drawn > 1.0 or p.epoch_end):
                 drawn, draws = time.monotonic(), draws + 1
                 panels.live_figures(curves, pictures, trainer, draws)
     for placeholder in (bar, curves, pictures):  # the results below show the finished versions

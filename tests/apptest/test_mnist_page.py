@@ -51,6 +51,9 @@ def test_page_opens_with_lesson_data_browser_and_device(app_test):
     assert any("784" in e.label for e in at.expander)
     assert "Trains on **CPU" in texts(at) or "Trains on **GPU" in texts(at)
     assert at.selectbox(key="mn_model").value.startswith("Softmax regression")
+    assert len(at.get("plotly_chart")) == 0  # the data browser is closed: nothing built
+    at.session_state["mn_browse"] = True  # the student opens it
+    at.run()
     assert len(at.get("plotly_chart")) >= 2  # example grid and class counts
 
 
@@ -270,3 +273,15 @@ def test_presenter_mode_hides_the_advanced_settings(app_test):
     assert not any("More settings" in e.label for e in at.expander)
     assert "mn_n" not in [s.key for s in at.select_slider]  # advanced: not shown on a projector
     assert at.button(key="mn_train") is not None and at.selectbox(key="mn_model") is not None
+
+
+def test_the_data_browser_is_built_only_when_open(app_test):
+    """Closed (the default), the 120 example images cost nothing; a link naming a split, or
+    opening the expander, shows them."""
+    at = app_test(PAGE)
+    assert not at.exception
+    assert not [r for r in at.radio if r.key == "mn_split"]
+    assert not any('"heatmap"' in c.proto.spec for c in at.get("plotly_chart"))
+    at = app_test(PAGE, query={"mn_split": "test set"})
+    assert at.radio(key="mn_split").value == "test set"
+    assert any('"heatmap"' in c.proto.spec for c in at.get("plotly_chart"))
