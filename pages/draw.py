@@ -227,7 +227,8 @@ def canvas_and_results(choice: str, pen: int, chalk: bool) -> None:
     names, rows = [], []
     for label, saved in models.items():
         try:
-            rows.append(digits.probabilities(saved.model, pre.tensor)[0])
+            same = label == choice  # read above already
+            rows.append(probs if same else digits.probabilities(saved.model, pre.tensor)[0])
             names.append(label)
         except digits.ModelMismatch as err:
             st.warning(
