@@ -105,6 +105,7 @@ class RunResult:
     messages: int
     bytes: int
     exceptions: list[str] = field(default_factory=list)
+    first_progress_s: float | None = None  # when a progress bar of this run first showed
 
     @property
     def ok(self) -> bool:
@@ -170,6 +171,7 @@ class StreamlitSession:
         self._reader: asyncio.Task | None = None
         self._elements: dict[tuple[int, ...], Shown] = {}
         self._run_touched: dict[str, set[tuple[int, ...]]] = {}
+        self._first_progress: dict[str, float] = {}  # run id -> when its first bar arrived
         self._run_fragments: dict[str, tuple[str, ...]] = {}
         self._finished: list[
             tuple[str, str, tuple[str, ...], float]
@@ -392,6 +394,8 @@ class StreamlitSession:
                 messages=self._msg_count - m0,
                 bytes=self._byte_count - b0,
             )
+            if (shown := self._first_progress.pop(run_id, None)) is not None:
+                result.first_progress_s = shown - t0
             result.exceptions = [
                 f"{e.proto.type}: {e.proto.message}"
                 for e in self._elements.values()
@@ -533,6 +537,8 @@ class StreamlitSession:
         if which == "new_element":
             el: Element = delta.new_element
             kind = el.WhichOneof("type") or ""
+            if kind == "progress":
+                self._first_progress.setdefault(run_id, time.perf_counter())
             self._elements[path] = Shown(
                 path,
                 kind,
