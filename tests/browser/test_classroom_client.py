@@ -79,12 +79,20 @@ def test_percentile_matches_the_definition():
     assert classroom.percentile(values, 50) == pytest.approx(50.5)
     assert classroom.percentile(values, 95) == pytest.approx(95.05)
     assert classroom.percentile([2.0], 95) == 2.0
+    train = classroom.TRAINING
     rows = classroom.summary_rows(
-        [classroom.Action(0, "a", 1.0, True, 10), classroom.Action(1, "a", 3.0, False, 30)]
+        [
+            classroom.Action(0, "a", 1.0, True, 10),
+            classroom.Action(1, "a", 3.0, False, 30),
+            classroom.Action(0, train, 4.0, True, 10, first_progress_s=0.5),
+            classroom.Action(1, train, 6.0, True, 10, first_progress_s=0.7),
+        ]
     )
-    assert (
-        rows[-1]["action"] == "ALL ACTIONS" and rows[-1]["errors"] == 1 and rows[-1]["p50_s"] == 2.0
-    )
+    by = {r["action"]: r for r in rows}
+    assert by["ALL ACTIONS"]["errors"] == 1 and by["ALL ACTIONS"]["p50_s"] == 3.5
+    assert by["ALL BUT TRAINING"]["n"] == 2 and by["ALL BUT TRAINING"]["p50_s"] == 2.0
+    first = by["training: first progress shown"]
+    assert first["n"] == 2 and first["p50_s"] == pytest.approx(0.6) and first["errors"] == 0
 
 
 def test_tree_rss_counts_this_process():
