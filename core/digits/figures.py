@@ -113,49 +113,47 @@ def probability_figure(
     p = np.asarray(probs, float)
     best = int(p.argmax())
     colours = [theme.PALETTE[0] if k == best else theme.PALETTE[8] for k in range(10)]
-    fig = go.Figure(
-        go.Bar(
-            x=[str(k) for k in range(10)],
-            y=p,
-            marker_color=colours,
-            text=[f"{v:.0%}" for v in p],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="digit %{x}: %{y:.1%}<extra></extra>",
-        )
+    bars = dict(
+        type="bar",
+        x=[str(k) for k in range(10)],
+        y=p,
+        marker=dict(color=colours),
+        text=[f"{v:.0%}" for v in p],
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="digit %{x}: %{y:.1%}<extra></extra>",
     )
-    fig.update_layout(
-        title=title,
+    layout = dict(
+        title=dict(text=title),
         height=300,
         showlegend=False,
         bargap=0.25,
-        xaxis=dict(title="digit", type="category"),
-        yaxis=dict(title="probability", range=[0, 1.12], tickformat=".0%"),
+        xaxis=dict(title=dict(text="digit"), type="category"),
+        yaxis=dict(title=dict(text="probability"), range=[0, 1.12], tickformat=".0%"),
     )
-    return fig
+    return theme.figure([bars], layout)
 
 
 def comparison_figure(names: Sequence[str], probs: np.ndarray) -> go.Figure:
     """Heatmap: one row per model, one column per digit, the probability written in each cell."""
     p = np.asarray(probs, float)  # (models, 10)
     text = [[f"{v:.0%}" if v >= 0.005 else "" for v in row] for row in p]
-    fig = go.Figure(
-        go.Heatmap(
-            z=p,
-            x=[str(k) for k in range(10)],
-            y=list(names),
-            zmin=0,
-            zmax=1,
-            colorscale=theme.SEQUENTIAL,
-            text=text,
-            texttemplate="%{text}",
-            colorbar=dict(title="p", tickformat=".0%"),
-            hovertemplate="%{y}<br>digit %{x}: %{z:.1%}<extra></extra>",
-        )
+    heat = dict(
+        type="heatmap",
+        z=p,
+        x=[str(k) for k in range(10)],
+        y=list(names),
+        zmin=0,
+        zmax=1,
+        colorscale=[list(stop) for stop in theme.SEQUENTIAL_SCALE],
+        text=text,
+        texttemplate="%{text}",
+        colorbar=dict(title=dict(text="p"), tickformat=".0%"),
+        hovertemplate="%{y}<br>digit %{x}: %{z:.1%}<extra></extra>",
     )
-    fig.update_layout(
+    layout = dict(
         height=100 + 45 * len(names),
-        xaxis=dict(title="digit", type="category", side="top"),
+        xaxis=dict(title=dict(text="digit"), type="category", side="top"),
         yaxis=dict(autorange="reversed"),
     )
-    return fig
+    return theme.figure([heat], layout)

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from core import theme
 
@@ -42,11 +41,22 @@ def mosaic(tiles: np.ndarray, cols: int, gap: int = 1, fill=np.nan) -> np.ndarra
     return out
 
 
-def _image_layout(fig: go.Figure, height: int, title: str) -> go.Figure:
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
-    fig.update_layout(title=title, height=height, plot_bgcolor="white")
-    return fig
+def _scale(scale: list) -> list:
+    return [list(stop) for stop in scale]  # a copy: a figure never shares the module's lists
+
+
+def _image_layout(height: int, title: str, xaxis=(), yaxis=(), **layout) -> dict:
+    """The layout of a figure of images: hidden square-pixel axes, y downwards, white paper."""
+    return dict(
+        xaxis=dict(visible=False, constrain="domain", **dict(xaxis)),
+        yaxis=dict(
+            visible=False, autorange="reversed", scaleanchor="x", constrain="domain", **dict(yaxis)
+        ),
+        title=dict(text=title),
+        height=height,
+        plot_bgcolor="white",
+        **layout,
+    )
 
 
 def _tile_centre(i: int, cols: int, h: int, w: int, gap: int) -> tuple[float, float]:
@@ -64,26 +74,27 @@ def class_counts(train_counts: Sequence[int], test_counts: Sequence[int]) -> go.
         ("training", train_counts, theme.TRAIN_COLOR),
         ("test", test_counts, theme.TEST_COLOR),
     )
-    fig = go.Figure(
-        [
-            go.Bar(
-                x=digits,
-                y=list(map(int, counts)),
-                name=f"{split} set",
-                marker_color=color,
-                hovertemplate=f"digit %{{x}}: %{{y:,}} {split} images<extra></extra>",
-            )
-            for split, counts, color in splits
-        ]
+    bars = [
+        dict(
+            type="bar",
+            x=digits,
+            y=list(map(int, counts)),
+            name=f"{split} set",
+            marker=dict(color=color),
+            hovertemplate=f"digit %{{x}}: %{{y:,}} {split} images<extra></extra>",
+        )
+        for split, counts, color in splits
+    ]
+    return theme.figure(
+        bars,
+        dict(
+            title=dict(text="Images per digit"),
+            barmode="group",
+            xaxis=dict(title=dict(text="digit")),
+            yaxis=dict(title=dict(text="images")),
+            legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
+        ),
     )
-    fig.update_layout(
-        title="Images per digit",
-        barmode="group",
-        xaxis_title="digit",
-        yaxis_title="images",
-        legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
-    )
-    return fig
 
 
 def example_grid(images, per_class: int) -> go.Figure:
@@ -91,11 +102,17 @@ def example_grid(images, per_class: int) -> go.Figure:
     tiles = _np(images).astype(np.uint8)  # grey levels as they are: 1 byte a pixel to send
     gap = 2
     z = mosaic(tiles, per_class, gap)
-    fig = go.Figure(
-        go.Heatmap(z=z, colorscale=INK, zmin=0, zmax=255, showscale=False, hoverinfo="skip")
+    heat = dict(
+        type="heatmap",
+        z=z,
+        colorscale=_scale(INK),
+        zmin=0,
+        zmax=255,
+        showscale=False,
+        hoverinfo="skip",
     )
-    for d in range(10):
-        fig.add_annotation(
+    labels = [
+        dict(
             x=-3,
             y=d * 30 + 13.5,
             text=f"<b>{d}</b>",
@@ -103,63 +120,91 @@ def example_grid(images, per_class: int) -> go.Figure:
             xanchor="right",
             font=dict(size=16),
         )
-    _image_layout(fig, 40 * 10 + 60, f"{per_class} random examples of each digit")
-    fig.update_xaxes(range=[-12, z.shape[1]])
-    return fig
+        for d in range(10)
+    ]
+    layout = _image_layout(
+        40 * 10 + 60,
+        f"{per_class} random examples of each digit",
+        xaxis=dict(range=[-12, z.shape[1]]),
+        annotations=labels,
+    )
+    return theme.figure([heat], layout)
 
 
 # ---- training -------------------------------------------------------------------
 
 
-def training_curves(history: Sequence, train_size: int) -> go.Figure:
-    """Loss and accuracy against epochs from `core.mnist.train.Progress` reports."""
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        subplot_titles=("Training loss (cross-entropy)", "Accuracy"),
-        horizontal_spacing=0.1,
+def _subplot_title(text: str, x: float) -> dict:
+    """A panel title as `make_subplots(subplot_titles=...)` writes it."""
+    return dict(
+        font=dict(size=16),
+        showarrow=False,
+        text=text,
+        x=x,
+        xanchor="center",
+        xref="paper",
+        y=1.0,
+        yanchor="bottom",
+        yref="paper",
     )
+
+
+def training_curves(history: Sequence, train_size: int) -> go.Figure:
+    """Loss and accuracy against epochs from `core.mnist.train.Progress` reports.
+
+    Two panels side by side, laid out as `make_subplots(rows=1, cols=2,
+    horizontal_spacing=0.1)` would (axes x/y on the left, x2/y2 on the right).
+    """
     x = [p.examples / train_size for p in history]
-    fig.add_trace(
-        go.Scatter(
+    ends = [p for p in history if p.test_accuracy is not None]
+    traces = [
+        dict(
+            type="scatter",
             x=x,
             y=[p.loss for p in history],
             mode="lines",
             name="training loss",
             line=dict(color=theme.TRAIN_COLOR),
+            xaxis="x",
+            yaxis="y",
         ),
-        1,
-        1,
-    )
-    fig.add_trace(
-        go.Scatter(
+        dict(
+            type="scatter",
             x=x,
             y=[p.accuracy for p in history],
             mode="lines",
             name="training accuracy (recent batches)",
             line=dict(color=theme.TRAIN_COLOR),
+            xaxis="x2",
+            yaxis="y2",
         ),
-        1,
-        2,
-    )
-    ends = [p for p in history if p.test_accuracy is not None]
-    fig.add_trace(
-        go.Scatter(
+        dict(
+            type="scatter",
             x=[p.examples / train_size for p in ends],
             y=[p.test_accuracy for p in ends],
             mode="lines+markers",
             name="test accuracy (end of epoch)",
             line=dict(color=theme.TEST_COLOR, dash="dot"),
             marker=dict(size=10),
+            xaxis="x2",
+            yaxis="y2",
         ),
-        1,
-        2,
+    ]
+    epochs = dict(title=dict(text="epochs"), rangemode="tozero")
+    layout = dict(
+        xaxis=dict(anchor="y", domain=[0.0, 0.45], **epochs),
+        yaxis=dict(anchor="x", domain=[0.0, 1.0], rangemode="tozero"),
+        xaxis2=dict(anchor="y2", domain=[0.55, 1.0], **epochs),
+        yaxis2=dict(anchor="x2", domain=[0.0, 1.0], tickformat=".0%"),
+        annotations=[
+            _subplot_title("Training loss (cross-entropy)", 0.225),
+            _subplot_title("Accuracy", 0.775),
+        ],
+        height=340,
+        legend=dict(orientation="h", y=-0.25),
+        hovermode="x unified",
     )
-    fig.update_xaxes(title_text="epochs", rangemode="tozero")
-    fig.update_yaxes(rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(tickformat=".0%", row=1, col=2)
-    fig.update_layout(height=340, legend=dict(orientation="h", y=-0.25), hovermode="x unified")
-    return fig
+    return theme.figure(traces, layout)
 
 
 # ---- results --------------------------------------------------------------------
@@ -175,47 +220,44 @@ def confusion_figure(confusion) -> go.Figure:
     c = _np(confusion).astype(np.int64)
     row_totals = np.maximum(c.sum(1, keepdims=True), 1)
     share = c / row_totals
-    fig = go.Figure(
-        go.Heatmap(
-            z=np.log10(1 + c),
-            x=list(range(10)),
-            y=list(range(10)),
-            text=c,
-            texttemplate="%{text}",
-            colorscale=theme.SEQUENTIAL,
-            showscale=False,
-            hoverinfo="skip",
-            xgap=1,
-            ygap=1,
-        )
+    heat = dict(
+        type="heatmap",
+        z=np.log10(1 + c),
+        x=list(range(10)),
+        y=list(range(10)),
+        text=c,
+        texttemplate="%{text}",
+        colorscale=_scale(theme.SEQUENTIAL_SCALE),
+        showscale=False,
+        hoverinfo="skip",
+        xgap=1,
+        ygap=1,
     )
     true, pred = np.divmod(np.arange(100), 10)
-    fig.add_trace(
-        go.Scatter(
-            x=pred,
-            y=true,
-            mode="markers",
-            marker=dict(symbol="square", size=28, color="rgba(0,0,0,0.01)"),
-            selected=dict(
-                marker=dict(color="rgba(213,94,0,0.45)")
-            ),  # plotly marks the clicked cell
-            unselected=dict(marker=dict(opacity=0.01)),
-            customdata=np.stack([true, pred, c.flatten(), share.flatten() * 100], 1),
-            showlegend=False,
-            hovertemplate="true %{customdata[0]}, predicted %{customdata[1]}:<br>"
-            "%{customdata[2]} images "
-            "(%{customdata[3]:.1f}% of the %{customdata[0]}s)<extra></extra>",
-        )
+    points = dict(
+        type="scatter",
+        x=pred,
+        y=true,
+        mode="markers",
+        marker=dict(symbol="square", size=28, color="rgba(0,0,0,0.01)"),
+        selected=dict(marker=dict(color="rgba(213,94,0,0.45)")),  # plotly marks the clicked cell
+        unselected=dict(marker=dict(opacity=0.01)),
+        customdata=np.stack([true, pred, c.flatten(), share.flatten() * 100], 1),
+        showlegend=False,
+        hovertemplate="true %{customdata[0]}, predicted %{customdata[1]}:<br>"
+        "%{customdata[2]} images "
+        "(%{customdata[3]:.1f}% of the %{customdata[0]}s)<extra></extra>",
     )
-    fig.update_xaxes(title_text="predicted digit", dtick=1, range=[-0.5, 9.5], fixedrange=True)
-    fig.update_yaxes(title_text="true digit", dtick=1, range=[9.5, -0.5], fixedrange=True)
-    fig.update_layout(
-        title=f"Confusion matrix on {int(c.sum()):,} test images (click a cell)",
+    axis = dict(dtick=1, fixedrange=True)
+    layout = dict(
+        xaxis=dict(title=dict(text="predicted digit"), range=[-0.5, 9.5], **axis),
+        yaxis=dict(title=dict(text="true digit"), range=[9.5, -0.5], **axis),
+        title=dict(text=f"Confusion matrix on {int(c.sum()):,} test images (click a cell)"),
         height=560,
         clickmode="event+select",
         dragmode=False,
     )
-    return fig
+    return theme.figure([heat, points], layout)
 
 
 def selected_cell(points: Sequence[dict]) -> tuple[int, int] | None:
@@ -233,69 +275,84 @@ def selected_cell(points: Sequence[dict]) -> tuple[int, int] | None:
 def per_class_accuracy(acc) -> go.Figure:
     """Horizontal bars: the fraction of each digit's test images classified correctly."""
     a = _np(acc).astype(float)
-    fig = go.Figure(
-        go.Bar(
-            y=[str(d) for d in range(10)],
-            x=a,
-            orientation="h",
-            marker_color=[theme.class_color(d) for d in range(10)],
-            text=[f"{v:.1%}" for v in a],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="digit %{y}: %{x:.2%} correct<extra></extra>",
-        )
+    bars = dict(
+        type="bar",
+        y=[str(d) for d in range(10)],
+        x=a,
+        orientation="h",
+        marker=dict(color=[theme.class_color(d) for d in range(10)]),
+        text=[f"{v:.1%}" for v in a],
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="digit %{y}: %{x:.2%} correct<extra></extra>",
     )
     low = float(np.nanmin(a)) if np.isfinite(a).any() else 0.0
-    fig.update_layout(
-        title="Accuracy per digit",
+    layout = dict(
+        title=dict(text="Accuracy per digit"),
         height=420,
         xaxis=dict(tickformat=".0%", range=[max(0.0, low - 0.1), 1.08]),
-        yaxis=dict(title="true digit", autorange="reversed", type="category"),
+        yaxis=dict(title=dict(text="true digit"), autorange="reversed", type="category"),
     )
-    return fig
+    return theme.figure([bars], layout)
 
 
 def _signed_mosaic(
-    tiles: np.ndarray, cols: int, gap: int, title: str, width_px: int, labels: Sequence[str]
+    tiles: np.ndarray,
+    cols: int,
+    gap: int,
+    title: str,
+    width_px: int,
+    labels: Sequence[str],
+    yaxis=(),
 ) -> go.Figure:
     scale = np.abs(tiles).reshape(len(tiles), -1).max(1).clip(min=1e-12)[:, None, None]
     z = mosaic(
         tiles / scale, cols, gap
     )  # each tile scaled to [-1, 1]: its own pattern, not its size
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            colorscale=theme.DIVERGING,
-            zmid=0,
-            zmin=-1,
-            zmax=1,
-            colorbar=dict(title="weight /<br>largest", len=0.8, thickness=14),
-            hovertemplate="%{z:.2f}<extra></extra>",
-        )
+    heat = dict(
+        type="heatmap",
+        z=z,
+        colorscale=_scale(theme.DIVERGING),
+        zmid=0,
+        zmin=-1,
+        zmax=1,
+        colorbar=dict(title=dict(text="weight /<br>largest"), len=0.8, thickness=14),
+        hovertemplate="%{z:.2f}<extra></extra>",
     )
     h, w = tiles.shape[1:]
+    notes = []
     for i, text in enumerate(labels):
         x, y = _tile_centre(i, cols, h, w, gap)
-        fig.add_annotation(
-            x=x, y=y - h / 2 - 0.5, text=text, showarrow=False, yanchor="bottom", font=dict(size=15)
+        notes.append(
+            dict(
+                x=x,
+                y=y - h / 2 - 0.5,
+                text=text,
+                showarrow=False,
+                yanchor="bottom",
+                font=dict(size=15),
+            )
         )
     units_wide, units_high = cols * (w + gap), -(-len(tiles) // cols) * (h + gap)
-    return _image_layout(fig, int(90 + units_high * (width_px - 110) / units_wide), title)
+    height = int(90 + units_high * (width_px - 110) / units_wide)
+    layout = _image_layout(height, title, yaxis=yaxis)
+    if notes:
+        layout["annotations"] = notes
+    return theme.figure([heat], layout)
 
 
 def weight_templates(templates, width_px: int = 620) -> go.Figure:
     """The softmax model's ten weight vectors (10, 28, 28): what each digit's score looks for."""
     t = _np(templates).astype(np.float32)
-    fig = _signed_mosaic(
+    return _signed_mosaic(
         t,
         5,
         10,
         "Weight templates, one 28x28 image per digit",
         width_px,
         [f"<b>{d}</b>" for d in range(10)],
+        yaxis=dict(range=[2 * 38 - 10 + 0.5, -10]),
     )
-    fig.update_yaxes(range=[2 * 38 - 10 + 0.5, -10])
-    return fig
 
 
 def conv_filters(filters, width_px: int = 620) -> go.Figure:
@@ -333,7 +390,7 @@ def predictions(
     gap_x, gap_y = 16, 34  # room for the three caption lines under each tile
     rows = max(1, -(-n // cols))
     z = np.zeros((rows * (28 + gap_y), cols * (28 + gap_x)), dtype=np.uint8)  # 0: paper
-    fig = go.Figure()
+    captions = []
     for i in range(n):
         r, c = divmod(i, cols)
         y0, x0 = r * (28 + gap_y), c * (28 + gap_x)
@@ -344,16 +401,27 @@ def predictions(
             f"true {int(labels[i])}<br><b>{int(k1)}: {p1:.0%}</b><br>"
             f"{int(k2)}: {p2:.0%} · {int(k3)}: {p3:.0%}"
         )
-        fig.add_annotation(
-            x=x0 + 13.5,
-            y=y0 + 29,
-            text=text,
-            showarrow=False,
-            yanchor="top",
-            font=dict(size=12, color=CORRECT_COLOR if ok else WRONG_COLOR),
+        captions.append(
+            dict(
+                x=x0 + 13.5,
+                y=y0 + 29,
+                text=text,
+                showarrow=False,
+                yanchor="top",
+                font=dict(size=12, color=CORRECT_COLOR if ok else WRONG_COLOR),
+            )
         )
-    fig.add_trace(
-        go.Heatmap(z=z, colorscale=INK, zmin=0, zmax=255, showscale=False, hoverinfo="skip")
+    heat = dict(
+        type="heatmap",
+        z=z,
+        colorscale=_scale(INK),
+        zmin=0,
+        zmax=255,
+        showscale=False,
+        hoverinfo="skip",
     )
     px_per_unit = width_px / z.shape[1]
-    return _image_layout(fig, int(70 + z.shape[0] * px_per_unit), title)
+    layout = _image_layout(int(70 + z.shape[0] * px_per_unit), title)
+    if captions:
+        layout["annotations"] = captions
+    return theme.figure([heat], layout)
