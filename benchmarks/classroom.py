@@ -27,9 +27,12 @@ Memory is the RSS of the server process and its children, sampled every
 but training; a training's first progress bar within 1 s and the run finished within 5 s
 (p95); at most 1.5 GB per server process tree.
 
-Before the class, one student runs the same visit alone, without pauses, and
-the server CPU-seconds of each of its actions are printed: a figure that does
-not depend on how busy the machine is, unlike the response times (the server
+Before the class, one student makes the same visit alone, without pauses, five
+times (`--solo-visits`), and the server CPU of each of its actions (mean: the
+kernel counts in 10 ms ticks) and the bytes it was sent are printed and checked
+against issue 18's budgets (a stroke 40 ms, opening a page 60 ms, the linear
+training 0.25 s; opening the lab 250 kB, a finished training 400 kB): figures that
+do not depend on how busy the machine is, unlike the response times (the server
 also reports how many cores it actually got, and the load average says how
 much else was running). `--torch-threads` sets the server's
 EXPLORER_TORCH_THREADS (default 1, the README's classroom setting).
@@ -79,6 +82,11 @@ THINK_S, STROKE_S = (2.0, 5.0), (0.5, 1.5)
 TARGET_ERRORS, TARGET_P95_S, TARGET_MEMORY_GB = 0, 1.0, 1.5
 TARGET_FIRST_PROGRESS_S, TARGET_TRAINING_S = 1.0, 5.0
 TRAINING = "train linear model"
+OPEN_LAB, OPEN_DRAW, STROKE = "open lab (shared link)", "open Draw a digit", "draw a stroke"
+# Issue 18's budgets for one student alone: server CPU per action, and bytes sent.
+BUDGET_CPU_S = {STROKE: 0.040, OPEN_LAB: 0.060, OPEN_DRAW: 0.060, TRAINING: 0.25}
+BUDGET_KB = {OPEN_LAB: 250, TRAINING: 400}
+SOLO_VISITS = 5  # the lone student's visits: 5 trainings, 5 x DIGITS digits' strokes
 PREDICTION = re.compile(r"predict", re.I)
 ACCURACY = re.compile(r"accura", re.I)
 
@@ -285,7 +293,7 @@ class Student:
     async def run(self) -> None:
         await asyncio.sleep(self.rng.uniform(0, self.ramp))
         async with StreamlitSession(self.url) as s:
-            await self.act("open lab (shared link)", s, lambda: s.open(LAB, TEACHER_LINK))
+            await self.act(OPEN_LAB, s, lambda: s.open(LAB, TEACHER_LINK))
             await self.think()
             if await self.act(
                 "train linear model",
@@ -303,7 +311,7 @@ class Student:
 
     async def draw(self, s: StreamlitSession) -> None:
         await self.act(
-            "open Draw a digit",
+            OPEN_DRAW,
             s,
             lambda: s.switch_page(DRAW),
             check=own_model_listed_once,
@@ -338,7 +346,7 @@ class Student:
 
                 if (
                     await self.act(
-                        "draw a stroke",
+                        STROKE,
                         s,
                         send,
                         check=prediction_shown if last else None,
@@ -420,15 +428,33 @@ async def warm_up(url: str, pages: list[str], fresh: bool = True) -> list[dict]:
     return rows
 
 
-async def calibrate(url: str, digits: int, seed: int, server_cpu) -> tuple[list[Action], list[str]]:
-    """One student alone (no pauses) after the warm-up: response time and server CPU per action."""
+async def calibrate(
+    url: str, digits: int, seed: int, server_cpu, visits: int = 1
+) -> tuple[list[Action], list[str]]:
+    """One student alone (no pauses) after the warm-up: response time and server CPU per action.
+
+    The student makes `visits` visits in a row, each a new session, so each action is
+    measured several times: the kernel counts CPU in 10 ms ticks, too coarse for one stroke.
+    """
     records: list[Action] = []
     errors: list[str] = []
-    alone = Student(-1, url, digits, 0.0, (0.0, 0.0), (0.0, 0.0), records, errors, seed, server_cpu)
-    try:
-        await alone.run()
-    except Exception as err:
-        errors.append(f"calibration student: {type(err).__name__}: {err}"[:400])
+    for visit in range(visits):
+        alone = Student(
+            -1 - visit,
+            url,
+            digits,
+            0.0,
+            (0.0, 0.0),
+            (0.0, 0.0),
+            records,
+            errors,
+            seed + visit,
+            server_cpu,
+        )
+        try:
+            await alone.run()
+        except Exception as err:
+            errors.append(f"calibration student: {type(err).__name__}: {err}"[:400])
     return records, errors
 
 
@@ -476,6 +502,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def solo_table(records: list[Action]) -> list[dict]:
+    """Per action of the lone student: response, server CPU (mean: ticks are 10 ms), bytes."""
     by_action: dict[str, list[Action]] = {}
     for r in records:
         by_action.setdefault(r.action, []).append(r)
@@ -484,11 +511,32 @@ def solo_table(records: list[Action]) -> list[dict]:
             "action": name,
             "n": len(g),
             "median_s": statistics.median(r.seconds for r in g),
-            "server_cpu_s_each": statistics.median(r.server_cpu_s or 0.0 for r in g),
-            "server_cpu_s_total": sum(r.server_cpu_s or 0.0 for r in g),
+            "server_cpu_ms_each": 1000 * statistics.mean(r.server_cpu_s or 0.0 for r in g),
+            "kB_each": statistics.median(r.bytes for r in g) / 1000,
         }
         for name, g in by_action.items()
     ]
+
+
+def budget_checks(solo_rows: list[dict]) -> dict[str, tuple[bool, str]]:
+    """Issue 18's per-action budgets, checked on the lone student's table."""
+    rows = {r["action"]: r for r in solo_rows}
+    checks = {}
+    for action, budget_s in BUDGET_CPU_S.items():
+        row = rows.get(action)
+        ms = row["server_cpu_ms_each"] if row else math.inf
+        checks[f"server CPU, {action} (alone)"] = (
+            ms <= 1000 * budget_s,
+            f"{ms:.0f} ms (target <= {1000 * budget_s:.0f} ms)",
+        )
+    for action, budget_kb in BUDGET_KB.items():
+        row = rows.get(action)
+        kb = row["kB_each"] if row else math.inf
+        checks[f"bytes sent, {action}"] = (
+            kb <= budget_kb,
+            f"{kb:.0f} kB (target <= {budget_kb} kB)",
+        )
+    return checks
 
 
 def summary_rows(records: list[Action]) -> list[dict]:
@@ -544,6 +592,12 @@ def main() -> None:
     p.add_argument("--burst", action="store_true", help="everyone at once, no thinking time")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
+        "--solo-visits",
+        type=int,
+        default=SOLO_VISITS,
+        help="visits of the lone student whose server CPU per action is checked",
+    )
+    p.add_argument(
         "--torch-threads",
         type=int,
         default=1,
@@ -591,7 +645,9 @@ def main() -> None:
             )
             after_warm_up = sum(tree_rss_bytes(pid) for pid in pids)
             solo, solo_errors = (
-                asyncio.run(calibrate(url, args.digits, args.seed, all_server_cpu))
+                asyncio.run(
+                    calibrate(url, args.digits, args.seed, all_server_cpu, args.solo_visits)
+                )
                 if pids
                 else ([], [])  # its figure is server CPU, which we cannot read
             )
@@ -628,7 +684,8 @@ def main() -> None:
     if pids:
         print_table(
             solo_rows,
-            "One student alone after the warm-up (no pauses): response and server CPU per action",
+            f"One student alone after the warm-up ({args.solo_visits} visits, no pauses): "
+            "response, server CPU and bytes per action",
         )
     else:
         print("\nOne student alone: skipped (its figure is server CPU; give --server-pids)")
@@ -662,7 +719,8 @@ def main() -> None:
     )
     if pids:
         print(
-            f"one student's visit alone costs the server {solo_cpu:.1f} CPU-s; the class used "
+            f"one student's visit alone costs the server {solo_cpu / args.solo_visits:.2f} "
+            f"CPU-s; the class used "
             f"{server_cpu / max(args.sessions, 1):.1f} CPU-s per student"
         )
         print(
@@ -714,6 +772,7 @@ def main() -> None:
         ),
     }
     if pids:
+        checks.update(budget_checks(solo_rows))
         worst = max(memory.peaks.values(), default=memory.peak)
         checks["server memory, largest process tree"] = (
             worst <= TARGET_MEMORY_GB * 2**30,
@@ -744,6 +803,7 @@ def main() -> None:
             "load_after": load_after,
             "warm_up": warm_rows,
             "solo": solo_rows,
+            "solo_visits": args.solo_visits,
             "solo_server_cpu_s": solo_cpu,
             "rows": rows,
             "errors": errors,

@@ -66,6 +66,15 @@ def figure(data: Sequence[dict] = (), layout: dict | None = None) -> go.Figure:
     return go.Figure({"data": list(data), "layout": layout or {}}, _validate=False)
 
 
+def _tree_copy(value):
+    """Nested dicts and lists copied, every other value shared."""
+    if isinstance(value, dict):
+        return {k: _tree_copy(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_tree_copy(v) for v in value]
+    return value
+
+
 def _merge(into: dict, new: dict) -> dict:
     """`update_layout`'s merge: nested dicts merge, every other value given replaces."""
     for k, v in new.items():
@@ -84,8 +93,11 @@ def style(fig: go.Figure, *, large: bool = False) -> go.Figure:
     Merged into the figure's dict rather than through `update_layout` / `update_xaxes`
     (which validate each property path, 7-10 ms a figure); the result is the same.
     """
-    d = fig.to_dict()
-    layout = d.setdefault("layout", {})
+    # The figure's own property dicts (plotly keeps them as `_data` and `_layout`), copied
+    # down to the leaves but sharing them (arrays, strings): `to_dict` would deep-copy every
+    # array, and the builder's figure must stay as it was.
+    d = {"data": _tree_copy(fig._data), "layout": _tree_copy(fig._layout)}
+    layout = d["layout"]
     base = 20 if large else 14
     # The look of plotly's "plotly_white", set directly: assigning the template itself
     # costs ~20 ms per figure (it is validated anew each time), which a ticking chart pays

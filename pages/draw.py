@@ -13,6 +13,7 @@ from core import digits
 from core.digits import figures as figs
 from core.mnist.models import ModelFileError
 from core.runtime import configure_torch
+from ui import draw_panels
 
 SHIPPED = {
     "Shipped CNN": "cnn",
@@ -171,7 +172,7 @@ def canvas_and_results(choice: str, pen: int, chalk: bool) -> None:
             st.warning(pre.check.message, icon=":material/info:")
         ui.plotly(figs.probability_figure(probs, f"{choice}: probability of each digit"))
 
-    naive = digits.naive_pixels(rgba, background=paper_rgba)
+    naive = digits.squash(pre.ink)  # the whole canvas squashed, as most demos do
     naive_p = digits.probabilities(model, digits.normalise(naive))[0]
     st.subheader("What the model receives", divider="gray")
     h, w = pre.ink.shape
@@ -195,48 +196,8 @@ def canvas_and_results(choice: str, pen: int, chalk: bool) -> None:
         f"grow."
     )
 
-    st.subheader("Why the model decided", divider="gray")
-    sal, _ = digits.saliency(model, pre.centred, k)
-    contrib = digits.linear_contributions(model, pre.tensor, k)
-    maps = [
-        (figs.ink_tile(pre.centred), "The input (28x28)"),
-        (
-            figs.signed_tile(sal, pre.centred),
-            f"Saliency: how the score of {k} changes per pixel of ink",
-        ),
-    ]
-    if contrib is not None:
-        maps.append(
-            (figs.signed_tile(contrib, pre.centred), f"w*x: each pixel's share of the score of {k}")
-        )
-    cols = st.columns(4)
-    for col, (img, caption) in zip(cols, maps, strict=False):
-        col.image(img, caption=caption, width="stretch")
-    cols[len(maps)].markdown(
-        f":orange[**Orange**]: more ink here would raise the score of {k}; :blue[**blue**]: lower "
-        "it; white: no effect. "
-        + (
-            "In w*x even blank pixels vote: after normalisation they are -0.42, not 0."
-            if contrib is not None
-            else "Saliency is local (first-order): it says what *a little* "
-            "more ink would do, not what the model 'sees'."
-        )
-    )
-
-    st.subheader("All models on the same drawing", divider="gray")
-    names, rows = [], []
-    for label, saved in models.items():
-        try:
-            same = label == choice  # read above already
-            rows.append(probs if same else digits.probabilities(saved.model, pre.tensor)[0])
-            names.append(label)
-        except digits.ModelMismatch as err:
-            st.warning(
-                f"**{ui.text(label)}** does not fit this page: {ui.text(err)}.",
-                icon=":material/block:",
-            )
-    if rows:
-        ui.plotly(figs.comparison_figure(names, np.stack(rows)))
+    draw_panels.why_the_model_decided(model, pre, k)
+    draw_panels.all_models(models, choice, pre, probs)
 
 
 canvas_and_results(choice, pen, chalk)

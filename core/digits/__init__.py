@@ -32,6 +32,7 @@ from core.digits.pipeline import (
     preprocess,
     probabilities,
     saliency,
+    squash,
 )
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "place_by_mass",
     "preprocess",
     "naive_pixels",
+    "squash",
     "canvas_to_input",
     "probabilities",
     "classify",

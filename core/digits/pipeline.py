@@ -264,8 +264,12 @@ def naive_pixels(image, background=None) -> np.ndarray:
     Same ink extraction as `preprocess` (so only the geometry differs): no
     crop, no size normalisation, no centring.
     """
-    ink = ink_map(image, background)
-    t = torch.from_numpy(ink)[None, None]  # (1, 1, H, W)
+    return squash(ink_map(image, background))
+
+
+def squash(ink: np.ndarray) -> np.ndarray:
+    """`naive_pixels` from an ink map already found (`Preprocessed.ink`): (H, W) -> (28, 28)."""
+    t = torch.from_numpy(np.ascontiguousarray(ink, np.float32))[None, None]  # (1, 1, H, W)
     out = F.interpolate(t, size=(SIDE, SIDE), mode="bilinear", antialias=True, align_corners=False)
     return out[0, 0].clamp(0.0, 1.0).numpy()
 

@@ -18,6 +18,7 @@ from torch import nn
 
 from core.mnist.models import ModelSpec, SavedModel, build_model
 from tests.support.digits_helpers import compose, disc
+from ui import draw_panels
 
 PAGE = "pages/draw.py"
 pytestmark = pytest.mark.slow
@@ -79,7 +80,7 @@ def test_drawings_are_read_and_cleared(app_test):
     assert not at.exception
     assert prediction(at) == "1"
     assert any("With MNIST's steps the model reads **1**" in m.value for m in at.markdown)
-    assert len(at.get("plotly_chart")) == 2  # probabilities, and every model compared
+    assert len(at.get("plotly_chart")) == 1  # probabilities (the comparison is closed)
     draw(at, zero(), objects=2)
     assert prediction(at) == "0"
     at.button(key="draw_undo").click().run()
@@ -143,9 +144,42 @@ def test_students_models_are_offered_and_a_misfit_gets_a_message(app_test):
     assert any("does not fit" in w.value for w in at.warning)
     at.selectbox(key="draw_model").set_value("Yours: my softmax").run()
     assert not at.exception and prediction(at) is not None
+    open_sections(at)
     assert any(
         "In w*x even blank pixels vote" in m.value for m in at.markdown
     )  # linear: w*x map shown
+
+
+def open_sections(at):
+    """Open the deeper sections, as a student's click does (AppTest cannot click an expander:
+    it sets the widget's state, and the on_change callback's record of it)."""
+    for key in (draw_panels.WHY_KEY, draw_panels.ALL_MODELS_KEY):
+        at.session_state[key] = True
+        at.session_state[draw_panels.OPENED + key] = True
+    return at.run()
+
+
+def test_the_deeper_sections_are_built_only_once_opened_and_stay_open(app_test):
+    """Closed (the default), saliency and the other models cost a stroke nothing."""
+    at = app_test(PAGE, timeout=180)
+    draw(at, one())
+    assert prediction(at) == "1"
+    labels = [e.label for e in at.expander]
+    assert any("Why the model decided" in label for label in labels)
+    assert "All models on the same drawing" in labels
+    assert len(at.image) == 5  # the preprocessing steps only
+    assert len(at.get("plotly_chart")) == 1  # the chosen model's probabilities
+    open_sections(at)
+    assert not at.exception
+    assert len(at.image) == 7  # + the input and its saliency map (the CNN has no w*x)
+    assert len(at.get("plotly_chart")) == 2  # + every model's probabilities
+    assert any("Saliency is local" in m.value for m in at.markdown)
+    draw(at, zero(), objects=2)  # the next drawing: still open
+    assert prediction(at) == "0" and len(at.image) == 7 and len(at.get("plotly_chart")) == 2
+    at.button(key="draw_clear").click().run()  # no drawing, no sections drawn ...
+    assert not [e for e in at.expander if "All models" in e.label]
+    draw(at, one())  # ... and open again with the next one
+    assert prediction(at) == "1" and len(at.image) == 7 and len(at.get("plotly_chart")) == 2
 
 
 def test_presenter_mode_hides_the_colour_switch(app_test):

@@ -31,14 +31,22 @@ def test_mouse_drawn_digits_are_read_correctly(streamlit_server, tall_page):
     page = tall_page
     open_draw_page(page, streamlit_server)
     assert page.locator(PREDICTION).count() == 0  # an invitation, not a guess
+    images = page.locator('[data-testid="stImage"]')
+    charts = page.locator('[data-testid="stPlotlyChart"]')
     for digit in ("1", "0", "7"):
         draw(page, DIGITS[digit])
         assert read_prediction(page) == digit, f"drew a {digit}"
-        page.get_by_text("All models on the same drawing").wait_for(
-            timeout=30_000
-        )  # the fragment's last part
+        if digit == "1":  # the deeper sections start closed: the five steps, one chart
+            browser.wait_idle(page)
+            assert images.count() == 5 and charts.count() == 1
+            browser.screenshot(page, "draw-closed")
+            for label in ("Why the model decided", "All models on the same drawing"):
+                page.get_by_text(label).click()  # opened once, open for every drawing after
+                browser.wait_idle(page)
+        # + the input and its saliency; + every model's probabilities
+        browser.wait_until(lambda: images.count() >= 7, 30, "the saliency maps")
+        browser.wait_until(lambda: charts.count() == 2, 30, "the models compared")
         browser.wait_idle(page)
-        assert page.locator('[data-testid="stImage"]').count() >= 7  # 5 steps + input + saliency
         browser.screenshot(page, f"draw-{digit}")
         clear(page)
         assert page.locator(PREDICTION).count() == 0

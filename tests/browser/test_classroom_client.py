@@ -95,6 +95,36 @@ def test_percentile_matches_the_definition():
     assert first["n"] == 2 and first["p50_s"] == pytest.approx(0.6) and first["errors"] == 0
 
 
+def test_solo_budgets_pass_and_fail_on_the_lone_students_table():
+    def row(action, cpu_ms, kb):
+        return {"action": action, "server_cpu_ms_each": cpu_ms, "kB_each": kb}
+
+    within = [
+        row(classroom.OPEN_LAB, 20, 9),
+        row(classroom.TRAINING, 180, 263),
+        row(classroom.OPEN_DRAW, 30, 9),
+        row(classroom.STROKE, 31, 6),
+    ]
+    checks = classroom.budget_checks(within)
+    assert len(checks) == 6 and all(ok for ok, _ in checks.values())
+    over = [row(classroom.STROKE, 45, 6), row(classroom.TRAINING, 180, 555)]
+    checks = classroom.budget_checks(over)
+    assert not checks["server CPU, draw a stroke (alone)"][0]
+    assert "45 ms (target <= 40 ms)" in checks["server CPU, draw a stroke (alone)"][1]
+    assert not checks[f"bytes sent, {classroom.TRAINING}"][0]
+    assert not checks[f"server CPU, {classroom.OPEN_LAB} (alone)"][0]  # not measured: no pass
+
+
+def test_solo_table_averages_the_cpu_ticks():
+    actions = [
+        classroom.Action(-1, classroom.STROKE, 0.05, True, 6000, "", cpu, None)
+        for cpu in (0.03, 0.04, 0.03, 0.02)
+    ]
+    (row,) = classroom.solo_table(actions)
+    assert row["n"] == 4 and row["server_cpu_ms_each"] == pytest.approx(30.0)
+    assert row["kB_each"] == pytest.approx(6.0)
+
+
 def test_tree_rss_counts_this_process():
     assert classroom.tree_rss_bytes(os.getpid()) > 10 * 2**20
 

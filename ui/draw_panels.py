@@ -1,0 +1,105 @@
+"""Draw a digit's two deeper sections, built only while their expander is open.
+
+A stroke reruns the page's fragment for every student drawing, so what a stroke builds is
+the server's largest recurring cost in a class (issue 18 budgets it at 40 ms of CPU).
+These two sections (a gradient, two more model passes, three images and a figure) cost
+about a quarter of a stroke; closed, they cost nothing, and once a student opens one it
+stays open for the rest of their session.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from core import digits
+from core.digits import figures as figs
+from ui.presenter_mode import plotly
+from ui.text import text
+
+WHY_KEY, ALL_MODELS_KEY = "draw_why", "draw_all_models"
+OPENED = "opened_"  # + a section's key: whether the student left it open
+
+
+def _remember(key: str) -> None:
+    st.session_state[OPENED + key] = bool(st.session_state.get(key))
+
+
+def _section(label: str, icon: str, key: str):
+    """An expander that reruns when opened or closed; `None` while it is closed.
+
+    Its open state is kept beside the widget's: a cleared canvas shows no sections, and
+    Streamlit forgets the state of a widget that a run did not draw, so without it every
+    Clear would close them again.
+    """
+    box = st.expander(
+        label,
+        icon=icon,
+        key=key,
+        expanded=st.session_state.get(OPENED + key, False),
+        on_change=_remember,
+        args=(key,),
+    )
+    return box if box.open else None
+
+
+def why_the_model_decided(model, pre: digits.Preprocessed, k: int) -> None:
+    """Saliency of the winning score, and for a linear model each pixel's exact share w*x."""
+    box = _section(
+        "Why the model decided: saliency, and each pixel's vote",
+        ":material/psychology:",
+        WHY_KEY,
+    )
+    if box is None:
+        return
+    with box:
+        sal, _ = digits.saliency(model, pre.centred, k)
+        contrib = digits.linear_contributions(model, pre.tensor, k)
+        maps = [
+            (figs.ink_tile(pre.centred), "The input (28x28)"),
+            (
+                figs.signed_tile(sal, pre.centred),
+                f"Saliency: how the score of {k} changes per pixel of ink",
+            ),
+        ]
+        if contrib is not None:
+            maps.append(
+                (
+                    figs.signed_tile(contrib, pre.centred),
+                    f"w*x: each pixel's share of the score of {k}",
+                )
+            )
+        cols = st.columns(4)
+        for col, (img, caption) in zip(cols, maps, strict=False):
+            col.image(img, caption=caption, width="stretch")
+        cols[len(maps)].markdown(
+            f":orange[**Orange**]: more ink here would raise the score of {k}; :blue[**blue**]: "
+            "lower it; white: no effect. "
+            + (
+                "In w*x even blank pixels vote: after normalisation they are -0.42, not 0."
+                if contrib is not None
+                else "Saliency is local (first-order): it says what *a little* "
+                "more ink would do, not what the model 'sees'."
+            )
+        )
+
+
+def all_models(models: dict, choice: str, pre: digits.Preprocessed, probs: np.ndarray) -> None:
+    """Every available model's probabilities for the same drawing, one row each."""
+    box = _section("All models on the same drawing", ":material/compare:", ALL_MODELS_KEY)
+    if box is None:
+        return
+    with box:
+        names, rows = [], []
+        for label, saved in models.items():
+            try:
+                same = label == choice  # read already: its probabilities are `probs`
+                rows.append(probs if same else digits.probabilities(saved.model, pre.tensor)[0])
+                names.append(label)
+            except digits.ModelMismatch as err:
+                st.warning(
+                    f"**{text(label)}** does not fit this page: {text(err)}.",
+                    icon=":material/block:",
+                )
+        if rows:
+            plotly(figs.comparison_figure(names, np.stack(rows)))
