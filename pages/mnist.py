@@ -120,30 +120,33 @@ def train_live(config: mt.TrainConfig) -> None:
     """Train with a progress bar, throttled live curves (and templates); Stop reruns the page."""
     bar = st.progress(0.0, text="Starting...")
     curves, pictures = st.empty(), st.empty()
-    trainer = mt.Trainer(
-        config, data.train_x, data.train_y, data.test_x, data.test_y, device=device
-    )
-    st.session_state["mn_live"] = trainer
     queue = scheduler.trainings()
 
     def waiting(position: int) -> None:
         bar.progress(0.0, text=training_slot.waiting_text(position, queue.snapshot()))
 
-    drawn, draws = time.monotonic(), 0  # a run shorter than a second shows its results only
     slot = queue.slot(owner="mnist lab", heavy=spec.heavy, on_wait=waiting)
-    with slot as ticket, one_thread(), closing(trainer.run()) as reports:
-        for p in reports:
-            queue.heartbeat(ticket)
-            bar.progress(
-                p.fraction,
-                text=f"Epoch {p.epoch}/{p.epochs} · step {p.step:,}/{p.total_steps:,} · "
-                f"loss {p.loss:.3f} · accuracy {p.accuracy:.1%} · {p.examples_per_s:,.0f} "
-                f"examples/s",
-            )
-            last = p.stopped or (p.epoch_end and p.epoch == p.epochs)  # results follow
-            if not last and (time.monotonic() - drawn > 1.0 or p.epoch_end):
-                drawn, draws = time.monotonic(), draws + 1
-                panels.live_figures(curves, pictures, trainer, draws)
+    with slot as ticket, one_thread():
+        # Made once the slot is ours: a trainer holds its copy of the training images
+        # (16 MB for 5,000), and a class waiting in line must not hold thirty of them.
+        trainer = mt.Trainer(
+            config, data.train_x, data.train_y, data.test_x, data.test_y, device=device
+        )
+        st.session_state["mn_live"] = trainer
+        drawn, draws = time.monotonic(), 0  # a run shorter than a second shows results only
+        with closing(trainer.run()) as reports:
+            for p in reports:
+                queue.heartbeat(ticket)
+                bar.progress(
+                    p.fraction,
+                    text=f"Epoch {p.epoch}/{p.epochs} · step {p.step:,}/{p.total_steps:,} · "
+                    f"loss {p.loss:.3f} · accuracy {p.accuracy:.1%} · "
+                    f"{p.examples_per_s:,.0f} examples/s",
+                )
+                last = p.stopped or (p.epoch_end and p.epoch == p.epochs)  # results follow
+                if not last and (time.monotonic() - drawn > 1.0 or p.epoch_end):
+                    drawn, draws = time.monotonic(), draws + 1
+                    panels.live_figures(curves, pictures, trainer, draws)
     for placeholder in (bar, curves, pictures):  # the results below show the finished versions
         placeholder.empty()
     st.session_state.pop("mn_live", None)

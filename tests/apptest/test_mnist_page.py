@@ -233,16 +233,28 @@ def _train_while_taken(app_test, query: dict, holders_heavy: bool, count) -> lis
         for holder in holders:
             queue.leave(holder)
 
+    from core.mnist import train as mt
+
+    built = []  # whether the page had waited its turn when it made its trainer
+    original = mt.Trainer.__init__
+
+    def init(self, *args, **kwargs):
+        built.append(bool(seen))  # `seen` fills when the others let go of their slots
+        original(self, *args, **kwargs)
+
     releaser = threading.Thread(target=release)
     releaser.start()
+    mt.Trainer.__init__ = init
     try:
         at.button(key="mn_train").click().run()
     finally:
+        mt.Trainer.__init__ = original
         releaser.join(70)
         for holder in holders:
             queue.leave(holder)
     assert not at.exception
     assert at.session_state["mn_run"] is not None
+    assert built == [True], "the trainer (a copy of the images) was made while still in line"
     return at, seen
 
 
