@@ -53,7 +53,9 @@ def class_color(k: int) -> str:
     return PALETTE[k % len(PALETTE)]
 
 
-def figure(data: Sequence[dict] = (), layout: dict | None = None) -> go.Figure:
+def figure(
+    data: Sequence[dict] = (), layout: dict | None = None, frames: Sequence[dict] = ()
+) -> go.Figure:
     """A figure from plain trace dicts (each with its "type") and a plain layout dict.
 
     Built without plotly's per-property validation (`_validate=False`, a keyword of
@@ -63,7 +65,10 @@ def figure(data: Sequence[dict] = (), layout: dict | None = None) -> go.Figure:
     (tests/unit/test_light_figures.py) run every builder's output through plotly's full
     validation instead: a misspelt property fails there, not in a student's browser.
     """
-    return go.Figure({"data": list(data), "layout": layout or {}}, _validate=False)
+    spec = {"data": list(data), "layout": layout or {}}
+    if frames:  # an animation the browser plays (see core.linreg.figures.replay_figure)
+        spec["frames"] = list(frames)
+    return go.Figure(spec, _validate=False)
 
 
 def _tree_copy(value):
@@ -123,7 +128,8 @@ def style(fig: go.Figure, *, large: bool = False) -> go.Figure:
         for trace in data:
             if trace.get("type") == "scatter":
                 trace["line"] = {**(trace.get("line") or {}), "width": 4}
-    return figure(data, layout)
+    frames = [frame.to_plotly_json() for frame in fig.frames]
+    return figure(data, layout, frames)
 
 
 def panel_title(text: str, x: float, y: float) -> dict:

@@ -16,6 +16,7 @@ from core.linreg import export as linreg_export
 from core.linreg import figures
 from core.runtime import configure_torch
 from ui import clicks, csv_upload, explain, playback
+from ui.linreg_replay import replay_section
 
 RUN, SIGNATURE = "lin_run", "lin_signature"
 TICK_S = 0.4  # seconds between chart updates while playing: at most 2.5 per second
@@ -176,6 +177,7 @@ def live_view():
 
 
 PLAYER.show(live_view, interval)
+replay_section(run, PLAYER.playing)
 
 st.subheader("The code of each trainer")
 st.caption("What runs above, step for step. Both read the same settings and the same batches:")

@@ -9,11 +9,14 @@ times a second.
 
 from __future__ import annotations
 
+import base64
+import io
 from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 import torch
+from PIL import Image
 
 from core import linreg, theme
 from core.linreg import LabRun, Landscape
@@ -401,3 +404,249 @@ def lab_figures(run: LabRun, log_y: bool = False) -> dict[str, go.Figure]:
             run.landscape, paths, (float(w_star[0]), b_star), w_name, "b"
         ),
     }
+
+
+# ---- a run replayed in the browser -----------------------------------------------------
+
+REPLAY_FPS = 30  # frames a second when playing; "Slow motion" plays at a fifth of it
+
+
+def _replay_buttons() -> dict:
+    """Play, slow motion and pause: plotly.js runs them, not the server.
+
+    Every frame is a full redraw (`redraw=False`): with plotly.js's lighter transition the
+    landscape's contour vanishes at the first frame (seen in Chromium).
+    """
+
+    def play(duration_ms: float, from_current: bool = True) -> dict:
+        return dict(
+            frame=dict(duration=duration_ms, redraw=False),
+            transition=dict(duration=0),
+            fromcurrent=from_current,
+            mode="immediate",
+        )
+
+    still = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0))
+    return dict(
+        type="buttons",
+        direction="left",
+        showactive=False,
+        x=0,
+        xanchor="left",
+        y=-0.13,
+        yanchor="top",
+        pad=dict(t=0, r=10),
+        font=dict(size=15),
+        buttons=[
+            dict(label="▶ Play", method="animate", args=[None, play(1000 / REPLAY_FPS)]),
+            dict(label="Slow motion", method="animate", args=[None, play(5000 / REPLAY_FPS)]),
+            dict(label="❚❚ Pause", method="animate", args=[[None], dict(still, mode="immediate")]),
+        ],
+    )
+
+
+def _landscape_image(z: np.ndarray, land: Landscape) -> dict:
+    """The loss landscape (log scale `z`, rows are b) as a picture under the axes x2/y2."""
+    stops = np.array([float(p) for p, _ in theme.SEQUENTIAL_SCALE])
+    rgb = np.array([[int(c[k : k + 2], 16) for k in (1, 3, 5)] for _, c in theme.SEQUENTIAL_SCALE])
+    t = (z - z.min()) / (float(np.ptp(z)) or 1.0)  # (Gb, Gw) in [0, 1]
+    pixels = np.stack([np.interp(t, stops, rgb[:, c]) for c in range(3)], -1)
+    picture = Image.fromarray(pixels[::-1].round().astype(np.uint8)).resize(
+        (4 * z.shape[1], 4 * z.shape[0]), Image.BILINEAR
+    )  # rows flipped: an image's first row is its top, the largest b
+    buf = io.BytesIO()
+    picture.save(buf, format="PNG")
+    return dict(
+        source="data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(),
+        xref="x2",
+        yref="y2",
+        x=float(land.w[0]),
+        y=float(land.b[-1]),
+        sizex=float(land.w[-1] - land.w[0]),
+        sizey=float(land.b[-1] - land.b[0]),
+        sizing="stretch",
+        layer="below",
+    )
+
+
+def replay_figure(run: LabRun, replay) -> go.Figure:
+    """The fit, the landscape and the loss of a recorded run, as one figure with frames.
+
+    The browser plays the frames (at `REPLAY_FPS`) and the slider scrubs to any of them, with
+    no message to the server. Static traces come first; each frame moves the two fitted
+    curves, and a marker per trainer on the landscape and on the loss curve.
+    """
+    p, data = run.problem, run.problem.data
+    w_star, b_star = run.solution
+    styles = {  # colour, dash, width per trainer
+        run.hand.name: (HAND_COLOR, "solid", 7),
+        run.torch.name: (TORCH_COLOR, "dash", 3),
+    }
+    traces = [
+        _points(data.x_train.numpy(), data.y_train.numpy(), "training data", theme.TRAIN_COLOR)
+    ]
+    if data.has_test:
+        traces.append(
+            _points(
+                data.x_test.numpy(), data.y_test.numpy(), "test data", theme.TEST_COLOR, "diamond"
+            )
+        )
+    exact = linreg.predict(p, w_star, b_star, torch.as_tensor(replay.grid))
+    traces.append(_line(Line("least squares (lstsq)", replay.grid, exact, EXACT_COLOR, "dot", 3)))
+    first = 0  # the frame shown before Play: the start
+    moving: list[int] = []  # indices of the traces the frames move, in frame order
+    for t in replay.traces:
+        color, dash, width = styles[t.name]
+        moving.append(len(traces))
+        traces.append(
+            dict(
+                _line(Line(t.name, replay.grid, t.fit[first], color, dash, width)),
+                x=_small(replay.grid),
+            )
+        )
+    land = run.landscape
+    excess = np.maximum(land.loss - land.minimum, 0)
+    z = np.log10(excess + max(1e-4 * float(excess.max()), 1e-12)).astype(np.float32)
+    background = _landscape_image(z, land)
+    curves = []
+    for trace in (run.hand, run.torch):
+        color, dash, width = styles[trace.name]
+        path = trace.param_matrix()
+        keep = thin(len(path), MAX_PATH_POINTS)
+        traces.append(
+            dict(
+                _line(
+                    Line(trace.name, path[keep, 0], path[keep, -1], color, dash, max(2, width - 4))
+                ),
+                showlegend=False,
+                hoverinfo="skip",
+                xaxis="x2",
+                yaxis="y2",
+            )
+        )
+        curves.append(
+            dict(
+                _line(
+                    Line(
+                        trace.name,
+                        np.arange(trace.steps + 1),
+                        trace.series("train_loss"),
+                        color,
+                        dash,
+                        max(2, width - 4),
+                    )
+                ),
+                showlegend=False,
+                xaxis="x3",
+                yaxis="y3",
+            )
+        )
+    traces.append(
+        dict(
+            type="scatter",
+            x=[float(w_star[0])],
+            y=[b_star],
+            mode="markers",
+            name="least squares",
+            showlegend=False,
+            marker=dict(
+                symbol="star", size=18, color=EXACT_COLOR, line=dict(color="white", width=1.5)
+            ),
+            xaxis="x2",
+            yaxis="y2",
+        )
+    )
+    traces += curves
+
+    def markers(t, k: int) -> list[dict]:
+        """The trainer's place at frame k: on the landscape, then on the loss curve."""
+        w, b = float(t.params[k, 0]), float(t.params[k, -1])
+        return [
+            dict(x=[w], y=[b]),
+            dict(x=[int(replay.steps[k])], y=[float(t.train_loss[k])]),
+        ]
+
+    for t in replay.traces:
+        color, _, _ = styles[t.name]
+        for axes, (x, y) in zip(
+            (("x2", "y2"), ("x3", "y3")), [(m["x"], m["y"]) for m in markers(t, first)], strict=True
+        ):
+            moving.append(len(traces))
+            traces.append(
+                dict(
+                    type="scatter",
+                    x=x,
+                    y=y,
+                    mode="markers",
+                    showlegend=False,
+                    hovertemplate=f"{t.name}<extra></extra>",
+                    marker=dict(color=color, size=14, line=dict(color="white", width=2)),
+                    xaxis=axes[0],
+                    yaxis=axes[1],
+                )
+            )
+    frames = []
+    for k, step in enumerate(replay.steps):
+        moved = [dict(y=_small(t.fit[k])) for t in replay.traces]
+        for t in replay.traces:
+            moved += markers(t, k)
+        frames.append(dict(name=str(int(step)), data=moved, traces=moving))
+    slider = dict(
+        active=first,
+        x=0,
+        len=1.0,
+        y=-0.2,
+        yanchor="top",
+        pad=dict(t=30),
+        # Up to 200 steps: their tick labels would overlap, so only the current one is shown.
+        font=dict(color="rgba(0,0,0,0)"),
+        ticklen=0,
+        currentvalue=dict(prefix="step ", font=dict(size=18, color="#333333")),
+        transition=dict(duration=0),
+        steps=[
+            dict(
+                method="animate",
+                label=f["name"],
+                args=[
+                    [f["name"]],
+                    dict(
+                        mode="immediate",
+                        frame=dict(duration=0, redraw=False),
+                        transition=dict(duration=0),
+                    ),
+                ],
+            )
+            for f in frames
+        ],
+    )
+    y_all = np.concatenate([data.y_train.numpy(), data.y_test.numpy()]).astype(np.float64)
+    lo, hi = float(y_all.min()), float(y_all.max())
+    pad = 0.15 * (hi - lo or 1.0)
+    losses = np.concatenate([run.hand.series("train_loss"), run.torch.series("train_loss")])
+    finite_losses = losses[np.isfinite(losses)]
+    top = float(finite_losses.max()) if finite_losses.size else 1.0
+    layout = dict(
+        height=620,
+        xaxis=dict(domain=[0.0, 0.5], title=dict(text=plot_text(data.x_name))),
+        yaxis=dict(
+            domain=[0.0, 1.0], title=dict(text=plot_text(data.y_name)), range=[lo - pad, hi + pad]
+        ),
+        xaxis2=dict(
+            domain=[0.6, 1.0], anchor="y2", title=dict(text="w"), range=[land.w[0], land.w[-1]]
+        ),
+        yaxis2=dict(
+            domain=[0.5, 1.0], anchor="x2", title=dict(text="b"), range=[land.b[0], land.b[-1]]
+        ),
+        xaxis3=dict(
+            domain=[0.6, 1.0], anchor="y3", title=dict(text="step"), range=[0, max(1, run.step)]
+        ),
+        yaxis3=dict(
+            domain=[0.0, 0.32], anchor="x3", title=dict(text="training loss"), range=[0, 1.05 * top]
+        ),
+        legend=dict(orientation="h", x=0, y=1.12, yanchor="bottom"),
+        margin=dict(b=190),
+        images=[background],
+        updatemenus=[_replay_buttons()],
+        sliders=[slider],
+    )
+    return theme.figure(traces, layout, frames)

@@ -279,3 +279,27 @@ def test_lab_training_waits_for_a_free_slot_like_every_training(app_test, action
     assert seen == [(Snapshot(queue.limit, 0, 1), 0)], "the chunk did not wait in line"
     assert at.session_state["lin_run"].step >= (10 if action == "step" else 1)
     assert queue.snapshot() == Snapshot(0, 0, 0)
+
+
+def test_the_replay_is_built_only_when_opened_and_carries_every_frame(app_test):
+    import json
+
+    at = app_test(PAGE)
+    charts = len(at.get("plotly_chart"))
+    replay = [e for e in at.expander if e.label.startswith("Replay the run")]
+    assert len(replay) == 1 and charts == 4  # closed: nothing built
+    at.session_state["lin_replay"] = True
+    at.run()
+    assert any("Train a few steps first" in i.value for i in at.info)  # step 0: nothing to play
+    at.button(key="lin_step10").click().run()
+    assert not at.exception
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    (fig,) = [s for s in specs if s.get("frames")]
+    assert len(fig["frames"]) == 11  # steps 0..10, all of them
+    assert [s["label"] for s in fig["layout"]["sliders"][0]["steps"]][-1] == "10"
+    assert any("11 frames of the run's 10 steps" in c.value for c in at.caption)
+    at.button(key="lin_step100").click().run()  # the run moves on: the replay follows
+    (fig,) = [
+        json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"frames"' in c.proto.spec
+    ]
+    assert fig["layout"]["sliders"][0]["steps"][-1]["label"] == "100"  # the run's last step

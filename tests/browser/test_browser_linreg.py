@@ -111,3 +111,62 @@ def test_divergence_shows_its_explanation(streamlit_server, page):
     assert page.get_by_text("Training stopped at step").count() == 1
     assert browser.exceptions(page) == []
     browser.screenshot(page, "linreg-diverged")
+
+
+REPLAY = ".st-key-lin_replay_chart .js-plotly-plot"
+# Frames plotly.js animates in the replay chart, counted in the page: (count, first, last) ms.
+COUNT_FRAMES_JS = (
+    "gd => { gd._frames_seen = []; "
+    "gd.on('plotly_animatingframe', () => gd._frames_seen.push(performance.now())); }"
+)
+
+
+def replay_step(page) -> int:
+    text = page.locator(f"{REPLAY} .slider-group > .slider-label").text_content()  # "step N"
+    return int(text.split()[-1])
+
+
+def test_the_replay_plays_and_scrubs_in_the_browser_without_the_server(streamlit_server, page):
+    sent = []  # every websocket message from the page to the server
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    open_lab(page, streamlit_server, "lin_epochs=60")
+    page.get_by_role("button", name="+100").click()  # trains to the end: 60 steps
+    browser.wait_until(lambda: page.locator(STEP_METRIC).inner_text() == "60", 60, "60 steps")
+    page.get_by_text("Replay the run in your browser").click()
+    page.locator(REPLAY).wait_for(timeout=60_000)
+    browser.wait_idle(page, 60)
+    assert replay_step(page) == 0
+    page.locator(REPLAY).evaluate(COUNT_FRAMES_JS)
+    before = len(sent)
+
+    page.locator(f"{REPLAY} .updatemenu-button", has_text="Play").first.click()
+    browser.wait_until(lambda: replay_step(page) == 60, 30, "the replay to reach step 60")
+    frames = page.locator(REPLAY).evaluate("gd => gd._frames_seen.length")
+    assert frames >= 60  # every frame after the start was drawn
+    times = page.locator(REPLAY).evaluate("gd => gd._frames_seen")
+    print(
+        f"replay: {len(times)} frames at {1000 * (len(times) - 1) / (times[-1] - times[0]):.1f} fps"
+    )
+    browser.screenshot(page, "linreg-replay-played")
+
+    rail = page.locator(f"{REPLAY} .slider-rail-rect")
+    rail.scroll_into_view_if_needed()
+    box = rail.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] - 2, y)  # the grip, at the last step
+    page.mouse.down()
+    for f in (0.8, 0.6, 0.4, 0.25):  # dragged back to a quarter of the run
+        page.mouse.move(box["x"] + f * box["width"], y, steps=3)
+    page.mouse.up()
+    browser.wait_until(lambda: replay_step(page) != 60, 10, "the scrubber to move")
+    assert 5 <= replay_step(page) <= 25, replay_step(page)
+    fits = page.locator(REPLAY).evaluate(
+        "gd => gd._fullData.filter(t => t.name === 'PyTorch' && t.xaxis === 'x')"
+        ".map(t => Array.from(t.y))"
+    )
+    assert len(fits) == 1 and len(fits[0]) == 100
+    browser.screenshot(page, "linreg-replay-scrubbed")
+    time.sleep(0.5)
+    assert len(sent) == before, "playing or scrubbing the replay sent messages to the server"
+    assert browser.exceptions(page) == []

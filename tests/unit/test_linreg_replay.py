@@ -1,0 +1,112 @@
+"""core.linreg.replay: a recorded run as frames for the browser, equal to the trainers' states."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+import torch
+
+from core import linreg, theme
+from core.linreg import HandConfig, TorchConfig, figures
+from core.linreg.data import SyntheticConfig, synthetic
+from core.linreg.replay import GRID_POINTS, MAX_FRAMES, build_replay, frame_steps
+from core.runtime import configure_torch
+
+configure_torch()
+
+
+def lab_run(
+    steps: int, lr: float = 0.1, optimizer: str = "adam", preset="curve", degree=2, n=120
+) -> linreg.LabRun:
+    data = synthetic(SyntheticConfig(preset=preset, n=n, seed=2))
+    problem = linreg.make_problem(data, degree, True)
+    run = linreg.LabRun(
+        problem,
+        HandConfig(lr, steps, None, 0, 0.5, -1.0),
+        TorchConfig(lr, steps, None, 0, 0.5, -1.0, optimizer),
+    )
+    run.advance(steps)
+    return run
+
+
+@pytest.mark.parametrize(
+    ("last", "most", "expected"),
+    [(0, 200, [0]), (3, 200, [0, 1, 2, 3]), (1000, 5, [0, 250, 500, 750, 1000])],
+)
+def test_frame_steps_keep_both_ends_and_spread_evenly(last, most, expected):
+    assert frame_steps(last, most).tolist() == expected
+
+
+def test_frame_steps_are_bounded_increasing_and_refuse_a_negative_run():
+    steps = frame_steps(12_345)
+    assert len(steps) == MAX_FRAMES and steps[0] == 0 and steps[-1] == 12_345
+    assert (np.diff(steps) > 0).all()
+    with pytest.raises(ValueError):
+        frame_steps(-1)
+
+
+@pytest.mark.parametrize("steps", [7, 500])
+def test_every_frame_is_the_trainers_own_state_at_its_step(steps):
+    run = lab_run(steps)
+    replay = build_replay(run)
+    assert replay.steps[-1] == run.step and len(replay.steps) == min(steps + 1, MAX_FRAMES)
+    grid = torch.as_tensor(replay.grid)
+    for trace, seen in zip((run.hand, run.torch), replay.traces, strict=True):
+        assert seen.name == trace.name
+        recorded, losses = trace.param_matrix(), trace.series("train_loss")
+        for k, step in enumerate(replay.steps):
+            w, b = recorded[step, :-1], recorded[step, -1]
+            np.testing.assert_array_equal(seen.params[k], recorded[step])
+            np.testing.assert_allclose(
+                seen.fit[k], linreg.predict(run.problem, w, b, grid), rtol=1e-12
+            )
+            assert seen.train_loss[k] == losses[step]
+    assert replay.grid.shape == (GRID_POINTS,)
+
+
+def test_a_trainer_that_diverged_stays_where_it_stopped():
+    run = lab_run(300, lr=50.0, optimizer="sgd", preset="line", degree=1)
+    assert run.hand.diverged and run.hand.steps < 300
+    replay = build_replay(run)
+    hand = replay.traces[0]
+    last = run.hand.param_matrix()[-1]
+    after = replay.steps >= run.hand.steps
+    assert after.any()
+    np.testing.assert_array_equal(hand.params[after], np.tile(last, (after.sum(), 1)))
+
+
+def test_the_replay_figure_is_valid_plotly_and_its_frames_carry_the_replay():
+    run = lab_run(400)
+    replay = build_replay(run)
+    for large in (False, True):
+        fig = theme.style(figures.replay_figure(run, replay), large=large)
+        checked = go.Figure(fig.to_dict())  # plotly's full validation, frames included
+        assert json.loads(pio.to_json(checked)) == json.loads(pio.to_json(fig))
+    assert len(fig.frames) == len(replay.steps)
+    (slider,) = fig.layout.sliders
+    assert [s.label for s in slider.steps] == [str(s) for s in replay.steps]
+    labels = [b.label for b in fig.layout.updatemenus[0].buttons]
+    assert labels == ["▶ Play", "Slow motion", "❚❚ Pause"]
+    k = len(replay.steps) // 2
+    frame = fig.frames[k]
+    hand_fit, torch_fit = frame.data[0], frame.data[1]
+    np.testing.assert_allclose(hand_fit.y, replay.traces[0].fit[k], rtol=1e-6)
+    np.testing.assert_allclose(torch_fit.y, replay.traces[1].fit[k], rtol=1e-6)
+    on_landscape = frame.data[2]
+    assert on_landscape.x == (replay.traces[0].params[k, 0],)
+    assert on_landscape.y == (replay.traces[0].params[k, -1],)
+    moved = [fig.data[i] for i in frame.traces]
+    assert [t.name for t in moved[:2]] == [run.hand.name, run.torch.name]
+    assert all(t.xaxis == "x2" for t in moved[2::2]) and all(t.xaxis == "x3" for t in moved[3::2])
+
+
+def test_a_long_run_on_big_data_replays_in_under_a_megabyte():
+    run = lab_run(3000, n=2000, preset="line", degree=1)
+    replay = build_replay(run)
+    assert len(replay.steps) == MAX_FRAMES
+    sent = pio.to_json(theme.style(figures.replay_figure(run, replay)), validate=False)
+    assert len(sent) < 1_000_000
