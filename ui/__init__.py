@@ -9,8 +9,8 @@ A page reads widgets (`ui.slider`, `ui.selectbox`, ... whose values live in the 
 - `shared`: MNIST and the shipped models (once per process), the session's own models;
 - `text`: user text made safe for Markdown;
 - `registry`: the navigation as data; `shell`: the app around every page;
-- `clicks`, `csv_upload`, `mnist_panels`, `draw_panels`: widgets and sections larger than one
-  call;
+- `clicks`, `csv_upload`, `mnist_panels`, `draw_panels`, `linreg_replay`: widgets and sections
+  larger than one call;
 - `playback`, `training_slot`: the labs' player, and every training through `core.scheduler`.
 
 Importing `ui` loads no torch: the home page must appear fast.
