@@ -1,10 +1,11 @@
-"""Draw a digit's two deeper sections, built only while their expander is open.
+"""Draw a digit's deeper sections, each built only while its expander is open.
 
 A stroke reruns the page's fragment for every student drawing, so what a stroke builds is
-the server's largest recurring cost in a class (issue 18 budgets it at 40 ms of CPU).
-These two sections (a gradient, two more model passes, three images and a figure) cost
-about a quarter of a stroke; closed, they cost nothing, and once a student opens one it
-stays open for the rest of their session.
+the server's largest recurring cost in a class (issue 18 budgets it at 40 ms of CPU). Why
+the model decided (a gradient and two images), all models compared (two more model passes
+and a figure) and every layer's output (an image a layer) cost about a quarter of a stroke
+or more; closed, they cost nothing, and once a student opens one it stays open for the rest
+of their session.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import streamlit as st
 
 from core import digits
 from core.digits import figures as figs
+from core.digits.activations import layer_activations
 from ui.presenter_mode import plotly
 from ui.text import text
 
-WHY_KEY, ALL_MODELS_KEY = "draw_why", "draw_all_models"
+WHY_KEY, ALL_MODELS_KEY, INSIDE_KEY = "draw_why", "draw_all_models", "draw_inside"
 OPENED = "opened_"  # + a section's key: whether the student left it open
 
 
@@ -103,3 +105,41 @@ def all_models(models: dict, choice: str, pre: digits.Preprocessed, probs: np.nd
                 )
         if rows:
             plotly(figs.comparison_figure(names, np.stack(rows)))
+
+
+def _shape(values: np.ndarray) -> str:
+    if values.ndim == 3:
+        c, h, w = values.shape
+        return f"{c} maps of {h}x{w}"
+    return f"{len(values)} units"
+
+
+def inside_the_model(model, pre: digits.Preprocessed) -> None:
+    """Every layer's output for this drawing, in the order the input meets them."""
+    box = _section("Inside the model: every layer's output", ":material/layers:", INSIDE_KEY)
+    if box is None:
+        return
+    with box:
+        try:
+            layers = layer_activations(model, pre.tensor)
+        except digits.ModelMismatch as err:
+            st.warning(
+                f"This model's layers cannot be shown: {text(err)}.", icon=":material/block:"
+            )
+            return
+        st.markdown(
+            ":orange[**Orange**]: positive, :blue[**blue**]: negative, white: zero. Each map is "
+            "scaled to its own largest value, so you see its pattern, not its size; dense "
+            "layers show one square per unit, 16 to a row."
+            + (
+                " A linear model has no hidden layer: its ten w*x maps (digits 0 to 9, left "
+                "to right) sum, with the biases, to its ten scores."
+                if len(layers) == 2 and layers[0].name.startswith("w * x")
+                else ""
+            )
+        )
+        for layer in layers:
+            st.image(
+                figs.activation_tile(layer.values),
+                caption=f"{text(layer.name)}: {_shape(layer.values)}",
+            )

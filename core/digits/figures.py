@@ -157,3 +157,36 @@ def comparison_figure(names: Sequence[str], probs: np.ndarray) -> go.Figure:
         yaxis=dict(autorange="reversed"),
     )
     return theme.figure([heat], layout)
+
+
+def _signed_rgb(v: np.ndarray) -> np.ndarray:
+    """Signed values scaled to [-1, 1] -> blue / white / orange (h, w, 3) floats."""
+    strength = np.clip(np.abs(v), 0, 1)[..., None]
+    colour = np.where(v[..., None] >= 0, _rgb(POSITIVE), _rgb(NEGATIVE))
+    return 1 - strength + colour * strength
+
+
+def activation_tile(values: np.ndarray, width: int = 4 * TILE, gap: int = 1) -> np.ndarray:
+    """One layer's output as a picture: (C, H, W) maps side by side in rows, each scaled to
+    its own largest |value| (its own pattern, not its size); (units,) as a grid of squares
+    scaled to the layer's largest. Grey lines between maps. Returns uint8 (h, w, 3)."""
+    v = np.asarray(values, np.float32)
+    v = np.nan_to_num(v, nan=0.0, posinf=0.0, neginf=0.0)
+    if v.ndim == 1:  # dense units: a grid of squares, 16 to a row
+        cols = min(16, len(v))
+        rows = -(-len(v) // cols)
+        grid = np.zeros(rows * cols, np.float32)
+        grid[: len(v)] = v / (float(np.abs(v).max()) or 1.0)
+        v = grid.reshape(rows * cols, 1, 1)
+    else:
+        v = v / np.maximum(np.abs(v).reshape(len(v), -1).max(1), 1e-12)[:, None, None]
+    c, h, w = v.shape
+    cols = min(c, 16 if v.shape[1] == 1 else 8)
+    rows = -(-c // cols)
+    canvas = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap, 3), 0.75, np.float32)
+    for i in range(c):
+        r, k = divmod(i, cols)
+        canvas[r * (h + gap) : r * (h + gap) + h, k * (w + gap) : k * (w + gap) + w] = _signed_rgb(
+            v[i]
+        )
+    return _upscale(canvas, min(width, max(canvas.shape[:2]) * 24))

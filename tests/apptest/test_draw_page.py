@@ -182,6 +182,25 @@ def test_the_deeper_sections_are_built_only_once_opened_and_stay_open(app_test):
     assert prediction(at) == "1" and len(at.image) == 7 and len(at.get("plotly_chart")) == 2
 
 
+@pytest.mark.parametrize(
+    ("choice", "layers"),
+    [("Shipped CNN", 6), ("Shipped MLP", 3), ("Shipped linear (softmax regression)", 2)],
+)
+def test_inside_the_model_shows_every_layer_once_opened(app_test, choice, layers):
+    at = app_test(PAGE, query={"draw_model": choice}, timeout=180)
+    draw(at, one())
+    before = len(at.image)
+    assert not [e for e in at.expander if e.label.startswith("Inside the model") and e.children]
+    at.session_state[draw_panels.INSIDE_KEY] = True
+    at.session_state[draw_panels.OPENED + draw_panels.INSIDE_KEY] = True
+    at.run()
+    assert not at.exception
+    assert len(at.image) == before + layers  # one picture a layer
+    text = " ".join(m.value for m in at.markdown)
+    assert "scaled to its own largest value" in text
+    assert ("ten w*x maps" in text) == (layers == 2)
+
+
 def test_presenter_mode_hides_the_colour_switch(app_test):
     at = app_test(PAGE, {"presenter": "1"}, timeout=180)
     assert not at.exception

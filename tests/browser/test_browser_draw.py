@@ -40,11 +40,15 @@ def test_mouse_drawn_digits_are_read_correctly(streamlit_server, tall_page):
             browser.wait_idle(page)
             assert images.count() == 5 and charts.count() == 1
             browser.screenshot(page, "draw-closed")
-            for label in ("Why the model decided", "All models on the same drawing"):
+            for label in (
+                "Why the model decided",
+                "All models on the same drawing",
+                "Inside the model",
+            ):
                 page.get_by_text(label).click()  # opened once, open for every drawing after
                 browser.wait_idle(page)
-        # + the input and its saliency; + every model's probabilities
-        browser.wait_until(lambda: images.count() >= 7, 30, "the saliency maps")
+        # + the input and its saliency, + the CNN's six layers; + every model's probabilities
+        browser.wait_until(lambda: images.count() >= 13, 30, "the saliency maps and layers")
         browser.wait_until(lambda: charts.count() == 2, 30, "the models compared")
         browser.wait_idle(page)
         browser.screenshot(page, f"draw-{digit}")

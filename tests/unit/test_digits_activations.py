@@ -1,0 +1,96 @@
+"""core.digits.activations: every layer's output for a drawing, equal to computing it by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from core.digits import ModelMismatch
+from core.digits.activations import layer_activations
+from core.digits.figures import activation_tile
+from core.mnist.models import ModelSpec, build_model
+
+
+@pytest.fixture
+def x() -> torch.Tensor:
+    return torch.randn(1, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+
+
+def model(kind: str, **kw) -> nn.Module:
+    torch.manual_seed(1)
+    return build_model(ModelSpec(kind, **kw)).eval()
+
+
+def test_the_cnns_layers_are_its_convolutions_and_poolings_in_order(x):
+    cnn = model("cnn")
+    layers = layer_activations(cnn, x)
+    names = [layer.name for layer in layers]
+    assert names == [
+        "conv1 (Conv2d)",
+        "pool (MaxPool2d)",
+        "conv2 (Conv2d)",
+        "pool (MaxPool2d), 2nd call",
+        "fc1 (Linear)",
+        "fc2 (Linear)",
+    ]
+    with torch.no_grad():  # the same arithmetic, written out
+        c1 = cnn.conv1(x)
+        p1 = cnn.pool(torch.relu(c1))
+        c2 = cnn.conv2(p1)
+        p2 = cnn.pool(torch.relu(c2))
+        f1 = cnn.fc1(p2.flatten(1))
+        out = cnn(x)
+    for layer, expected in zip(layers, (c1, p1, c2, p2, f1, out), strict=True):
+        np.testing.assert_allclose(layer.values, expected[0].numpy(), rtol=1e-5, atol=1e-6)
+    assert layers[0].is_maps and layers[0].values.shape[1:] == (28, 28)
+    assert layers[3].values.shape[1:] == (7, 7) and not layers[4].is_maps
+
+
+def test_the_mlps_hidden_units_after_each_relu(x):
+    mlp = model("mlp", hidden=(32, 16))
+    layers = layer_activations(mlp, x)
+    assert [layer.name for layer in layers] == [
+        "net.0 (Linear)",
+        "net.1 (ReLU)",
+        "net.2 (Linear)",
+        "net.3 (ReLU)",
+        "net.4 (Linear)",
+    ]
+    with torch.no_grad():
+        h1 = torch.relu(mlp.net[0](x.flatten(1)))
+        h2 = torch.relu(mlp.net[2](h1))
+    np.testing.assert_allclose(layers[1].values, h1[0].numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(layers[3].values, h2[0].numpy(), rtol=1e-5, atol=1e-6)
+    assert (layers[3].values >= 0).all()
+
+
+def test_the_linear_model_shows_its_ten_w_times_x_maps_which_sum_to_its_scores(x):
+    linear = model("linear")
+    maps, scores = layer_activations(linear, x)
+    assert maps.values.shape == (10, 28, 28)
+    with torch.no_grad():
+        logits = linear(x)[0].numpy()
+    np.testing.assert_allclose(scores.values, logits, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        maps.values.sum((1, 2)) + linear.linear.bias.detach().numpy(), logits, rtol=1e-4, atol=1e-5
+    )
+
+
+def test_one_drawing_at_a_time_and_a_misfit_model_gets_a_message(x):
+    with pytest.raises(ValueError):
+        layer_activations(model("cnn"), torch.cat([x, x]))
+    with pytest.raises(ModelMismatch):
+        layer_activations(nn.Sequential(nn.Flatten(), nn.Linear(100, 10)), x)
+
+
+def test_activation_tiles_are_pictures_of_every_map_and_unit(x):
+    for layer in layer_activations(model("cnn"), x):
+        tile = activation_tile(layer.values)
+        assert tile.dtype == np.uint8 and tile.ndim == 3 and tile.shape[2] == 3
+        assert 0 < max(tile.shape[:2]) <= 4 * 168
+    blank = activation_tile(np.zeros((4, 5, 5)))  # all zero: white maps, no division by zero
+    assert blank.max() == 255
+    wild = activation_tile(np.array([np.nan, np.inf, -1.0, 2.0]))
+    assert wild.dtype == np.uint8
