@@ -134,7 +134,7 @@ def inside_the_model(model, pre: digits.Preprocessed) -> None:
             + (
                 " A linear model has no hidden layer: its ten w*x maps (digits 0 to 9, left "
                 "to right) sum, with the biases, to its ten scores."
-                if len(layers) == 2 and layers[0].name.startswith("w * x")
+                if digits.linear_weights(model) is not None
                 else ""
             )
         )

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.digits.pipeline import SIDE, ModelMismatch, linear_weights
+from core.digits.pipeline import ModelMismatch, class_contributions, linear_weights
 
 # The layers worth a picture: what the chapter's models are made of.
 SHOWN = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.Linear, nn.ReLU, nn.Tanh, nn.Sigmoid)
@@ -44,11 +44,9 @@ def layer_activations(model: nn.Module, x: torch.Tensor) -> list[Layer]:
     """
     if x.shape[0] != 1:
         raise ValueError(f"one drawing at a time, got a batch of {x.shape[0]}")
-    wb = linear_weights(model)
-    if wb is not None:
-        w, b = wb
-        maps = (w * x.reshape(1, -1)).reshape(10, SIDE, SIDE)  # (10, 28, 28)
-        scores = maps.sum((1, 2)) + b
+    maps = class_contributions(model, x)  # (10, 28, 28) for a single linear layer
+    if maps is not None:
+        scores = maps.sum((1, 2)) + linear_weights(model)[1]
         return [
             Layer("w * x per class", maps.numpy().astype(np.float32)),
             Layer("scores (logits)", scores.numpy().astype(np.float32)),

@@ -98,12 +98,10 @@ def signed_tile(values: np.ndarray, base: np.ndarray | None = None, size: int = 
     """
     v = np.asarray(values, np.float32)
     scale = float(np.percentile(np.abs(v), 99)) or float(np.abs(v).max()) or 1.0
-    strength = np.clip(np.abs(v) / scale, 0, 1)[..., None]  # (28, 28, 1)
     paper = np.ones(v.shape + (3,), np.float32)
     if base is not None:  # the digit in light grey, so the map can be read against it
         paper = paper - 0.3 * np.asarray(base, np.float32)[..., None]
-    colour = np.where(v[..., None] >= 0, _rgb(POSITIVE), _rgb(NEGATIVE))
-    return _upscale(paper * (1 - strength) + colour * strength, size)
+    return _upscale(_signed_rgb(v / scale, paper), size)
 
 
 def probability_figure(
@@ -159,11 +157,11 @@ def comparison_figure(names: Sequence[str], probs: np.ndarray) -> go.Figure:
     return theme.figure([heat], layout)
 
 
-def _signed_rgb(v: np.ndarray) -> np.ndarray:
-    """Signed values scaled to [-1, 1] -> blue / white / orange (h, w, 3) floats."""
+def _signed_rgb(v: np.ndarray, paper=1.0) -> np.ndarray:
+    """Signed values scaled to [-1, 1] -> blue / paper / orange (h, w, 3) floats."""
     strength = np.clip(np.abs(v), 0, 1)[..., None]
     colour = np.where(v[..., None] >= 0, _rgb(POSITIVE), _rgb(NEGATIVE))
-    return 1 - strength + colour * strength
+    return paper * (1 - strength) + colour * strength
 
 
 def activation_tile(values: np.ndarray, width: int = 4 * TILE, gap: int = 1) -> np.ndarray:

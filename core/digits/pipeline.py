@@ -347,8 +347,14 @@ def linear_contributions(model: nn.Module, x: torch.Tensor, k: int) -> np.ndarra
     zero after normalisation (-0.42), so the background votes too. None for
     models that are not a single linear layer.
     """
+    every = class_contributions(model, x)
+    return None if every is None else every[k].numpy()
+
+
+def class_contributions(model: nn.Module, x: torch.Tensor) -> torch.Tensor | None:
+    """For a linear model: w_k * x for all ten classes, (10, 28, 28); None for other models."""
     wb = linear_weights(model)
     if wb is None:
         return None
     w, _ = wb
-    return (w[k] * x.reshape(-1)).reshape(SIDE, SIDE).numpy()
+    return (w * x.reshape(1, -1)).reshape(10, SIDE, SIDE)

@@ -209,6 +209,17 @@ def residual_figure(
     )
 
 
+def log_excess(land: Landscape) -> np.ndarray:
+    """log10 of the loss above its minimum, (Gb, Gw) float32 (half the bytes sent).
+
+    Four decades of colour below the window's highest loss: enough rings to read the
+    valley's shape, without spending the whole colour scale on the tiny pit at the minimum.
+    """
+    excess = land.loss - land.minimum
+    floor = max(1e-4 * float(excess.max()), 1e-12)
+    return np.log10(np.maximum(excess, 0) + floor).astype(np.float32)
+
+
 def landscape_figure(
     land: Landscape,
     paths: list[Line],
@@ -222,11 +233,7 @@ def landscape_figure(
     loss show as nested ellipses, round when the features are standardised and
     long and thin when they are not.
     """
-    excess = land.loss - land.minimum
-    # Four decades of colour below the window's highest loss: enough rings to read the
-    # valley's shape, without spending the whole colour scale on the tiny pit at the minimum.
-    floor = max(1e-4 * float(excess.max()), 1e-12)
-    z = np.log10(np.maximum(excess, 0) + floor).astype(np.float32)  # float32: half the bytes sent
+    z = log_excess(land)
     lo, hi = int(np.floor(z.min())), int(np.ceil(z.max()))
     ticks = list(range(lo, hi + 1, max(1, (hi - lo) // 6)))
     traces = [
@@ -411,22 +418,24 @@ def lab_figures(run: LabRun, log_y: bool = False) -> dict[str, go.Figure]:
 REPLAY_FPS = 60  # the frame rate asked of plotly.js (it draws about 45 a second on this machine)
 
 
+def _animate(frame_ms: float) -> dict:
+    """plotly.js animation options: `frame_ms` a frame, scatter traces moved in place."""
+    return dict(
+        frame=dict(duration=frame_ms, redraw=False),
+        transition=dict(duration=0),
+        mode="immediate",
+    )
+
+
 def _replay_buttons() -> dict:
     """Play, slow motion and pause: plotly.js runs them, not the server.
 
-    Every frame is a full redraw (`redraw=False`): with plotly.js's lighter transition the
-    landscape's contour vanishes at the first frame (seen in Chromium).
+    Frames move scatter traces only (`redraw=False`, plotly.js's fast path): the landscape
+    behind them is a picture (`_landscape_image`), because plotly.js drops a contour trace
+    from the subplot at the first such frame, and a full redraw per frame drew 16 frames a
+    second here instead of about 45.
     """
-
-    def play(duration_ms: float, from_current: bool = True) -> dict:
-        return dict(
-            frame=dict(duration=duration_ms, redraw=False),
-            transition=dict(duration=0),
-            fromcurrent=from_current,
-            mode="immediate",
-        )
-
-    still = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0))
+    play, slow = (dict(_animate(ms / REPLAY_FPS), fromcurrent=True) for ms in (1000, 5000))
     return dict(
         type="buttons",
         direction="left",
@@ -438,9 +447,9 @@ def _replay_buttons() -> dict:
         pad=dict(t=0, r=10),
         font=dict(size=15),
         buttons=[
-            dict(label="▶ Play", method="animate", args=[None, play(1000 / REPLAY_FPS)]),
-            dict(label="Slow motion", method="animate", args=[None, play(5000 / REPLAY_FPS)]),
-            dict(label="❚❚ Pause", method="animate", args=[[None], dict(still, mode="immediate")]),
+            dict(label="▶ Play", method="animate", args=[None, play]),
+            dict(label="Slow motion", method="animate", args=[None, slow]),
+            dict(label="❚❚ Pause", method="animate", args=[[None], _animate(0)]),
         ],
     )
 
@@ -505,9 +514,7 @@ def replay_figure(run: LabRun, replay) -> go.Figure:
             )
         )
     land = run.landscape
-    excess = np.maximum(land.loss - land.minimum, 0)
-    z = np.log10(excess + max(1e-4 * float(excess.max()), 1e-12)).astype(np.float32)
-    background = _landscape_image(z, land)
+    background = _landscape_image(log_excess(land), land)
     curves = []
     for trace in (run.hand, run.torch):
         color, dash, width = styles[trace.name]
@@ -568,15 +575,12 @@ def replay_figure(run: LabRun, replay) -> go.Figure:
 
     for t in replay.traces:
         color, _, _ = styles[t.name]
-        for axes, (x, y) in zip(
-            (("x2", "y2"), ("x3", "y3")), [(m["x"], m["y"]) for m in markers(t, first)], strict=True
-        ):
+        for axes, at in zip((("x2", "y2"), ("x3", "y3")), markers(t, first), strict=True):
             moving.append(len(traces))
             traces.append(
                 dict(
+                    at,
                     type="scatter",
-                    x=x,
-                    y=y,
                     mode="markers",
                     showlegend=False,
                     hovertemplate=f"{t.name}<extra></extra>",
@@ -607,14 +611,7 @@ def replay_figure(run: LabRun, replay) -> go.Figure:
             dict(
                 method="animate",
                 label=f["name"],
-                args=[
-                    [f["name"]],
-                    dict(
-                        mode="immediate",
-                        frame=dict(duration=0, redraw=False),
-                        transition=dict(duration=0),
-                    ),
-                ],
+                args=[[f["name"]], _animate(0)],
             )
             for f in frames
         ],
