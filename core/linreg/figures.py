@@ -81,8 +81,15 @@ def _points(x, y, name: str, color: str, symbol: str = "circle") -> dict:
 
 
 def _small(values: np.ndarray) -> np.ndarray:
-    """float32 for the browser: half the bytes of float64, and finer than any screen pixel."""
-    return np.asarray(values, dtype=np.float32)
+    """float32 for the browser: half the bytes of float64, and finer than any screen pixel.
+
+    What float32 cannot hold (a diverging fit beyond 3e38) becomes NaN, a gap, like inf.
+    """
+    with np.errstate(over="ignore"):
+        v = np.asarray(values, dtype=np.float32)
+    if not np.isfinite(v).all():
+        v = np.where(np.isfinite(v), v, np.float32(np.nan))
+    return v
 
 
 def _line(line: Line, limit: int = MAX_CURVE_POINTS, **kw) -> dict:
@@ -567,10 +574,10 @@ def replay_figure(run: LabRun, replay) -> go.Figure:
 
     def markers(t, k: int) -> list[dict]:
         """The trainer's place at frame k: on the landscape, then on the loss curve."""
-        w, b = float(t.params[k, 0]), float(t.params[k, -1])
+        w, b = _small(t.params[k, [0, -1]]).tolist()  # NaN (no marker) once beyond float32
         return [
             dict(x=[w], y=[b]),
-            dict(x=[int(replay.steps[k])], y=[float(t.train_loss[k])]),
+            dict(x=[int(replay.steps[k])], y=_small(t.train_loss[k : k + 1]).tolist()),
         ]
 
     for t in replay.traces:

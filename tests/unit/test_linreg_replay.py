@@ -110,3 +110,12 @@ def test_a_long_run_on_big_data_replays_in_under_a_megabyte():
     assert len(replay.steps) == MAX_FRAMES
     sent = pio.to_json(theme.style(figures.replay_figure(run, replay)), validate=False)
     assert len(sent) < 1_000_000
+
+
+def test_a_run_blown_past_float32_is_sent_as_gaps_not_infinities():
+    run = lab_run(300, lr=1e30, optimizer="sgd", preset="line", degree=1)
+    assert run.hand.diverged
+    fig = figures.replay_figure(run, build_replay(run))
+    for frame in fig.frames:
+        for moved in frame.data:
+            assert not np.isinf(np.asarray(moved.y, dtype=np.float64)).any()
