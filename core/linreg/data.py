@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -235,3 +236,103 @@ def dataset_from_csv(data: bytes, x_name: str | None = None, y_name: str | None 
     columns = read_csv_columns(data)
     names = list(columns)
     return dataset_from_columns(columns, x_name or names[0], y_name or names[1], data)
+
+
+# ---- points moved, added or erased by hand --------------------------------------------
+
+MAX_EDITED_POINTS = 300  # clicks beyond this are refused: the lab stays quick for a class
+MIN_POINTS_TO_FIT = 2
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The plot's window (x_lo, x_hi, y_lo, y_hi): edited points are kept inside it."""
+
+    x_lo: float
+    x_hi: float
+    y_lo: float
+    y_hi: float
+
+
+def plot_bounds(data: Dataset, margin: float = 0.15) -> Bounds:
+    """A window around all of `data`'s points, `margin` of each span on every side."""
+    x = torch.cat([data.x_train, data.x_test]).numpy()
+    y = torch.cat([data.y_train, data.y_test]).numpy()
+    if x.size == 0:
+        return Bounds(0.0, 10.0, -10.0, 30.0)
+    x_pad = margin * (float(np.ptp(x)) or 1.0)
+    y_pad = margin * (float(np.ptp(y)) or 1.0)
+    return Bounds(
+        float(x.min()) - x_pad,
+        float(x.max()) + x_pad,
+        float(y.min()) - y_pad,
+        float(y.max()) + y_pad,
+    )
+
+
+@dataclass(frozen=True)
+class EditedPoints:
+    """Training points after a student's edits, and what had to be changed to accept them.
+
+    `codes`: "truncated" (more than MAX_EDITED_POINTS), "dropped" (a value that is not a finite
+    number), "clamped" (a point outside the plot's window, moved onto its edge).
+    """
+
+    x: np.ndarray  # (N,) float64
+    y: np.ndarray  # (N,)
+    codes: tuple[str, ...]
+
+
+def clean_points(raw, bounds: Bounds, limit: int = MAX_EDITED_POINTS) -> EditedPoints:
+    """Whatever the browser sent as [[x, y], ...] -> finite points inside `bounds`.
+
+    The browser is not trusted: anything that is not a pair of finite numbers is dropped,
+    positions outside the window are clamped onto it, and at most `limit` points are kept.
+    """
+    codes: list[str] = []
+    rows = raw if isinstance(raw, list | tuple) else []
+    if len(rows) > limit:
+        rows, codes = rows[:limit], ["truncated"]
+    pairs = []
+    for row in rows:
+        try:
+            x, y = (float(v) for v in row)
+        except (TypeError, ValueError):
+            x = y = math.nan
+        if not (math.isfinite(x) and math.isfinite(y)):
+            codes.append("dropped")
+            continue
+        cx = min(max(x, bounds.x_lo), bounds.x_hi)
+        cy = min(max(y, bounds.y_lo), bounds.y_hi)
+        if (cx, cy) != (x, y):
+            codes.append("clamped")
+        pairs.append((cx, cy))
+    xy = np.array(pairs, dtype=np.float64).reshape(-1, 2)
+    return EditedPoints(xy[:, 0].copy(), xy[:, 1].copy(), tuple(dict.fromkeys(codes)))
+
+
+def edited(base: Dataset, points: EditedPoints) -> Dataset:
+    """`base` with its training points replaced by `points` (its test points kept).
+
+    Refuses (LinRegDataError) fewer than two points or points that all share one x.
+    """
+    if points.x.size < MIN_POINTS_TO_FIT:
+        raise LinRegDataError(
+            f"{points.x.size} point{'s' if points.x.size != 1 else ''} left: a line needs at "
+            f"least {MIN_POINTS_TO_FIT}. Add points by clicking on the plot."
+        )
+    if np.ptp(points.x) == 0:
+        raise LinRegDataError(
+            "Every point has the same x: no line can tell its slope from that. Move one sideways."
+        )
+    digest = hashlib.sha1(np.stack([points.x, points.y]).tobytes()).hexdigest()[:12]
+    return Dataset(
+        torch.from_numpy(points.x.copy()),
+        torch.from_numpy(points.y.copy()),
+        base.x_test,
+        base.y_test,
+        x_name=base.x_name,
+        y_name=base.y_name,
+        source=f"{base.source}, points edited by hand ({points.x.size} points)",
+        key=f"edited:{base.key}:{digest}",
+    )

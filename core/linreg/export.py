@@ -26,8 +26,9 @@ HAND_CODE = '''\
 def train_by_hand(steps):
     """Gradient descent; we write the update."""
     # one weight per feature, and a bias
-    w = torch.full((d,), W0, requires_grad=True)
-    b = torch.tensor(B0, requires_grad=True)
+    w0, b0 = START["by_hand"]
+    w = torch.tensor(w0, requires_grad=True)
+    b = torch.tensor(b0, requires_grad=True)
     for idx in batches(steps):  # rows of a step
         pred = X[idx] @ w + b  # (B,)
         loss = ((pred - y[idx]) ** 2).mean()
@@ -46,10 +47,10 @@ PYTORCH_CODE = '''\
 def train_pytorch(steps):
     """nn.Linear, nn.MSELoss and torch.optim."""
     model = nn.Linear(d, 1)  # weight (1, d)
-    # the same start as by hand
+    w0, b0 = START["pytorch"]
     with torch.no_grad():
-        model.weight.fill_(W0)
-        model.bias.fill_(B0)
+        model.weight.copy_(torch.tensor([w0]))
+        model.bias.fill_(b0)
     loss_fn = nn.MSELoss()
     optimizer = {optimizer}
     for idx in batches(steps):
@@ -80,6 +81,26 @@ def pytorch_code(cfg: TorchConfig) -> str:
     return PYTORCH_CODE.format(optimizer=optimizer, update=UPDATE_COMMENT[cfg.optimizer])
 
 
+def _start_code(run: LabRun) -> str:
+    """START: where each trainer's current stretch began ((w1..wd), b), as exact floats."""
+    starts = {
+        key: trace.start_of_segment()
+        for key, trace in (("by_hand", run.hand), ("pytorch", run.torch))
+    }
+    lines = [
+        f'    "{key}": ({list(start[:-1])!r}, {start[-1]!r}),' for key, start in starts.items()
+    ]
+    if len(run.segments) > 1:
+        step = run.segments[-1][0]
+        head = (
+            f"# The settings changed at step {step}: each trainer goes on from where it stood\n"
+            f"# then (fresh optimizer state), for the steps it took since.\n"
+        )
+    else:
+        head = "# Where each trainer starts: (one weight per feature, bias)\n"
+    return head + "START = {\n" + "\n".join(lines) + "\n}\n"
+
+
 def settings_code(run: LabRun) -> str:
     """The constants both trainers read (learning rate, batch size, start...)."""
     cfg = run.torch_cfg
@@ -87,8 +108,8 @@ def settings_code(run: LabRun) -> str:
         f"LR = {cfg.lr!r}  # learning rate\n"
         f"BATCH_SIZE = {cfg.batch_size!r}  # None: full batch\n"
         f"SEED = {cfg.seed!r}  # order of the mini-batches\n"
-        f"W0, B0 = {cfg.init_w!r}, {cfg.init_b!r}  # where both trainers start\n"
-        f"# {run.torch_cfg.epochs} epochs x "
+        + _start_code(run)
+        + f"# {run.torch_cfg.epochs} epochs x "
         f"{cfg.batches_per_epoch(run.problem.n)} step(s) per epoch "
         f"on {run.problem.n} rows, {run.problem.d} feature(s)\n"
     )
@@ -139,8 +160,8 @@ def reproduction_script(run: LabRun) -> str:
         "    return itertools.islice(batch_indices(N, BATCH_SIZE, SEED), steps)\n",
         hand_code(),
         pytorch_code(run.torch_cfg),
-        f"w_hand, b_hand = train_by_hand({run.hand.steps})\n"
-        f"w_torch, b_torch = train_pytorch({run.torch.steps})\n"
+        f"w_hand, b_hand = train_by_hand({run.hand.steps - run.hand.segment_start})\n"
+        f"w_torch, b_torch = train_pytorch({run.torch.steps - run.torch.segment_start})\n"
         "print(json.dumps({\n"
         '    "by_hand": {"weights": w_hand.tolist(), "bias": b_hand.item()},\n'
         '    "pytorch": {"weights": w_torch.tolist(), "bias": b_torch.item()},\n'
@@ -200,7 +221,14 @@ def parameters_json(run: LabRun) -> str:
             "learning_rate": cfg.lr,
             "batch_size": cfg.batch_size,
             "seed": cfg.seed,
-            "start": {"w": cfg.init_w, "b": cfg.init_b},
+            "start": {
+                name: {"weights": list(start[:-1]), "bias": start[-1]}
+                for name, start in (
+                    ("by_hand", run.hand.start_of_segment()),
+                    ("pytorch", run.torch.start_of_segment()),
+                )
+            },
+            "continued_at_step": run.segments[-1][0],
             "pytorch_optimizer": cfg.optimizer,
             "epochs_done": run.step / cfg.batches_per_epoch(p.n),
         },

@@ -20,6 +20,7 @@ from PIL import Image
 
 from core import linreg, theme
 from core.linreg import LabRun, Landscape
+from core.linreg.compare import PinnedRun
 from core.untrusted import plot_text
 
 MAX_CURVE_POINTS = 1500
@@ -28,6 +29,7 @@ MAX_PATH_POINTS = 500  # per optimizer path on the landscape (drawn twice: halo 
 HAND_COLOR = theme.PALETTE[2]  # bluish green: the by-hand trainer everywhere
 TORCH_COLOR = theme.FIT_COLOR  # vermillion: the PyTorch trainer everywhere
 EXACT_COLOR = theme.REFERENCE_COLOR  # black: the closed-form least-squares answer
+PINNED_COLOR = theme.PALETTE[3]  # reddish purple: a pinned run, drawn beside the new one
 
 
 @dataclass(frozen=True)
@@ -326,12 +328,59 @@ def landscape_figure(
 # ---- all figures of a lab run -------------------------------------------------------
 
 
-def lab_figures(run: LabRun, log_y: bool = False) -> dict[str, go.Figure]:
+@dataclass(frozen=True)
+class Pinned:
+    """A pinned run to draw beside the current one, its legend name, and how comparable
+    it is (`core.linreg.compare.comparison`)."""
+
+    run: PinnedRun
+    name: str
+    comparison: str
+
+
+def _pinned_lines(pinned: Pinned | None) -> dict[str, list[Line]]:
+    """The pinned run's fit, loss and path, each only where it shares the figure's axes."""
+    if pinned is None or pinned.comparison == "other data":
+        return {"fit": [], "loss": [], "path": []}
+    r, name = pinned.run, pinned.name
+    lines = {
+        "fit": [Line(name, r.fit_x, r.fit_y, PINNED_COLOR, "dot", 4)],
+        "loss": [Line(f"{name}, train", r.steps, r.train_loss, PINNED_COLOR, "dot", 3)],
+        "path": [],
+    }
+    if pinned.comparison == "same":
+        lines["path"] = [Line(name, r.path[:, 0], r.path[:, 1], PINNED_COLOR, "dot", 3)]
+    return lines
+
+
+def _segment_marks(run: LabRun) -> list[dict]:
+    """A dashed vertical line on the loss chart where the learning rate or optimizer changed."""
+    return [
+        dict(
+            type="line",
+            xref="x",
+            yref="paper",
+            x0=step,
+            x1=step,
+            y0=0,
+            y1=1,
+            line=dict(color="#777777", dash="dash", width=1.5),
+        )
+        for step, _, _ in run.segments[1:]
+    ]
+
+
+def lab_figures(
+    run: LabRun, log_y: bool = False, pinned: Pinned | None = None
+) -> dict[str, go.Figure]:
     """The page's four figures for `run` as it stands: fit, loss, residuals, landscape.
 
     By hand is a wide solid green line, PyTorch a dashed red one on top: where the two
-    trainers agree (plain SGD) both stay visible, at any line width.
+    trainers agree (plain SGD) both stay visible, at any line width. A pinned run is drawn
+    dotted in purple where it shares the axes; dashed lines on the loss chart mark where
+    the learning rate or optimizer changed.
     """
+    extra = _pinned_lines(pinned)
     p, data = run.problem, run.problem.data
     w_star, b_star = run.solution
     hand, pt = run.hand.last, run.torch.last
@@ -353,6 +402,7 @@ def lab_figures(run: LabRun, log_y: bool = False) -> dict[str, go.Figure]:
         Line(
             run.torch.name, gx, linreg.predict(p, pt.weights, pt.bias, grid), TORCH_COLOR, "dash", 3
         ),
+        *extra["fit"],
     ]
     steps = {t: np.arange(t.steps + 1) for t in (run.hand, run.torch)}
     losses = [
@@ -380,6 +430,7 @@ def lab_figures(run: LabRun, log_y: bool = False) -> dict[str, go.Figure]:
                 2.5,
             ),
         ]
+    losses += extra["loss"]
     styles = ((run.hand, HAND_COLOR, "solid", 6), (run.torch, TORCH_COLOR, "dash", 2.5))
     distances = [
         Line(t.name, steps[t], run.distance_to_closed_form(t), c, d, wd) for t, c, d, wd in styles
@@ -387,13 +438,15 @@ def lab_figures(run: LabRun, log_y: bool = False) -> dict[str, go.Figure]:
     matrices = {t: t.param_matrix() for t, *_ in styles}  # (T, d + 1): w1..wd, b
     paths = [
         Line(t.name, matrices[t][:, 0], matrices[t][:, -1], c, d, wd) for t, c, d, wd in styles
-    ]
+    ] + extra["path"]
     res_train = data.y_train.numpy() - linreg.predict(p, pt.weights, pt.bias, data.x_train)
     res_test = data.y_test.numpy() - linreg.predict(p, pt.weights, pt.bias, data.x_test)
     w_name = "w" if p.degree == 1 else "w₁ (weight of x)"
     if p.standardise:
         w_name += ", on standardised x"
     x_title = "step" if run.torch_cfg.batches_per_epoch(p.n) == 1 else "step (mini-batch updates)"
+    loss = loss_figure(losses, distances, log_y=log_y, x_title=x_title)
+    loss.layout.shapes = _segment_marks(run)
     return {
         "fit": fit_figure(
             data.x_train.numpy(),
@@ -404,7 +457,7 @@ def lab_figures(run: LabRun, log_y: bool = False) -> dict[str, go.Figure]:
             data.x_name,
             data.y_name,
         ),
-        "loss": loss_figure(losses, distances, log_y=log_y, x_title=x_title),
+        "loss": loss,
         "residuals": residual_figure(
             data.x_train.numpy(),
             res_train,

@@ -146,3 +146,16 @@ def raw_coefficients(problem: Problem, weights, bias: float) -> list[float]:
     """The fit as y = c0 + c1 x + ... + cd x^d in the data's own units (undoing standardisation)."""
     w = np.asarray(weights, dtype=np.float64) / problem.std.numpy()
     return [float(bias - (w * problem.mean.numpy()).sum()), *map(float, w)]
+
+
+def from_raw_coefficients(problem: Problem, coefficients) -> tuple[tuple[float, ...], float]:
+    """The inverse of `raw_coefficients`: y = c0 + c1 x + ... in the data's units -> (w, b).
+
+    How a line placed by hand (or a run's fit carried over to edited data) becomes the
+    model's parameters on this problem's (maybe standardised) features.
+    """
+    c = np.asarray(coefficients, dtype=np.float64)
+    if c.size != problem.d + 1:
+        raise ValueError(f"{c.size} coefficients for a polynomial of degree {problem.degree}")
+    w = c[1:] * problem.std.numpy()
+    return tuple(map(float, w)), float(c[0] + (c[1:] * problem.mean.numpy()).sum())

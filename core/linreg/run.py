@@ -28,6 +28,7 @@ class Trace:
 
     def __init__(self, name: str, states: Iterator[StepState], d: int):
         self.name, self.d, self._states = name, d, states
+        self.segment_start = 0  # the step this trainer's current generator started at
         self.params = array("d")  # (T * (d + 1),): w1..wd, b per step
         self.train_loss, self.test_loss, self.batch_loss = array("d"), array("d"), array("d")
         self.last: StepState | None = None
@@ -49,6 +50,20 @@ class Trace:
         self.batch_loss.append(s.batch_loss)
         self.last = s
         return True
+
+    def continue_with(self, states: Iterator[StepState]) -> None:
+        """Go on with a new generator that starts at this trace's last parameters.
+
+        Its first state is the start (step 0), which this trace already holds: skipped.
+        """
+        self._states, self.completed, self.segment_start = states, False, self.steps
+        next(self._states)
+        if self.last is not None:  # a run that had blown up (finite) may recover now
+            self.last = replace(self.last, diverged=None)
+
+    def start_of_segment(self) -> tuple[float, ...]:
+        """(w1..wd, b) where the current generator started."""
+        return tuple(self.param_matrix()[self.segment_start].tolist())
 
     @property
     def stopped(self) -> bool:
@@ -79,19 +94,40 @@ class LabRun:
 
     def __init__(self, problem: Problem, hand: HandConfig, torch_cfg: TorchConfig):
         self.problem, self.hand_cfg, self.torch_cfg = problem, hand, torch_cfg
-        # Generators run "forever"; the run itself stops at `target_steps`, so
-        # raising the epochs later continues the same run instead of restarting it.
-        endless = 10**9
-        self.hand = Trace(
-            "By hand", train_by_hand(problem, replace(hand, epochs=endless)), problem.d
-        )
-        self.torch = Trace(
-            "PyTorch", train_pytorch(problem, replace(torch_cfg, epochs=endless)), problem.d
-        )
+        self.hand = Trace("By hand", train_by_hand(problem, _endless(hand)), problem.d)
+        self.torch = Trace("PyTorch", train_pytorch(problem, _endless(torch_cfg)), problem.d)
+        # (step, learning rate, optimizer) where each stretch of the run began
+        self.segments: list[tuple[int, float, str]] = [(0, torch_cfg.lr, torch_cfg.optimizer)]
         self.target_steps = 0
         self.set_epochs(torch_cfg.epochs)
         self.solution = closed_form(problem)
         self._landscape: Landscape | None = None
+
+    def can_continue(self) -> bool:
+        """Whether both trainers stand on finite parameters (a blown-up run cannot go on)."""
+        return all(
+            t.last is not None and np.isfinite((*t.last.weights, t.last.bias)).all()
+            for t in (self.hand, self.torch)
+        )
+
+    def continue_with(self, hand: HandConfig, torch_cfg: TorchConfig) -> None:
+        """New learning rate, optimizer or batch size, from where each trainer stands now.
+
+        The history stays; each trainer goes on from its own current parameters with fresh
+        optimizer state (Adam's moving averages, momentum) and mini-batch order, exactly as
+        a run started from those parameters would (`TrainConfig.start`).
+        """
+        if not self.can_continue():
+            raise ValueError("a run that blew up cannot continue: start it again")
+        for trace, cfg, train in (
+            (self.hand, hand, train_by_hand),
+            (self.torch, torch_cfg, train_pytorch),
+        ):
+            start = (*trace.last.weights, trace.last.bias)
+            trace.continue_with(train(self.problem, _endless(replace(cfg, start=start))))
+        self.hand_cfg, self.torch_cfg = hand, torch_cfg
+        self.segments.append((self.step, torch_cfg.lr, torch_cfg.optimizer))
+        self.set_epochs(torch_cfg.epochs)
 
     def set_epochs(self, epochs: int) -> None:
         self.target_steps = min(
@@ -122,15 +158,20 @@ class LabRun:
     @property
     def landscape(self) -> Landscape:
         if self._landscape is None:
-            self._landscape = landscape_around(
-                self.problem, (self.hand_cfg.init_w, self.hand_cfg.init_b)
-            )
+            first = self.torch.param_matrix()[0]  # (d + 1,): where the run started
+            self._landscape = landscape_around(self.problem, (float(first[0]), float(first[-1])))
         return self._landscape
 
     def distance_to_closed_form(self, trace: Trace) -> np.ndarray:
         """Euclidean distance of (w, b) from the least-squares solution, per step: (T,)."""
         w_star, b_star = self.solution
         return np.linalg.norm(trace.param_matrix() - np.append(w_star, b_star), axis=1)
+
+
+def _endless(cfg):
+    """The generators run "forever"; the run itself stops at `LabRun.target_steps`, so
+    raising the epochs later continues the same run instead of restarting it."""
+    return replace(cfg, epochs=10**9)
 
 
 def summary(run: LabRun) -> dict:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -41,6 +41,9 @@ class TrainConfig:
     seed: int = 0  # order of mini-batches
     init_w: float = 0.0  # every weight starts here
     init_b: float = 0.0
+    # (w1..wd, b): where a run continues (after a change of learning rate or optimizer) or a
+    # line fitted by hand; overrides init_w and init_b when set.
+    start: tuple[float, ...] | None = field(default=None, kw_only=True)
 
     def batches_per_epoch(self, n: int) -> int:
         return (
@@ -49,6 +52,16 @@ class TrainConfig:
 
     def total_steps(self, n: int) -> int:
         return self.epochs * self.batches_per_epoch(n)
+
+    def start_tensors(self, d: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The starting weights (d,) and bias () as float32 tensors."""
+        if self.start is None:
+            return torch.full((d,), float(self.init_w)), torch.tensor(float(self.init_b))
+        if len(self.start) != d + 1:
+            raise ValueError(f"start holds {len(self.start)} values; this model has {d + 1}")
+        return torch.tensor(self.start[:-1], dtype=torch.float32), torch.tensor(
+            float(self.start[-1])
+        )
 
 
 @dataclass(frozen=True)
@@ -153,8 +166,9 @@ class _Recorder:
 def train_by_hand(problem: Problem, cfg: HandConfig) -> Iterator[StepState]:
     """Gradient descent with autograd: backward(), update under no_grad(), zero the grads."""
     X, y = problem.X_train, problem.y_train  # (N, d), (N,)
-    w = torch.full((problem.d,), cfg.init_w, requires_grad=True)  # (d,)
-    b = torch.tensor(cfg.init_b, requires_grad=True)  # ()
+    w0, b0 = cfg.start_tensors(problem.d)
+    w = w0.requires_grad_()  # (d,)
+    b = b0.requires_grad_()  # ()
     rec = _Recorder(problem, cfg)
     for _, idx in rec.schedule():
         pred = X[idx] @ w + b  # (B,)
@@ -176,8 +190,9 @@ def train_pytorch(problem: Problem, cfg: TorchConfig) -> Iterator[StepState]:
     X, y = problem.X_train, problem.y_train  # (N, d), (N,)
     model = nn.Linear(problem.d, 1)  # weight (1, d), bias (1,)
     with torch.no_grad():  # the same start as the by-hand trainer
-        model.weight.fill_(cfg.init_w)
-        model.bias.fill_(cfg.init_b)
+        w0, b0 = cfg.start_tensors(problem.d)
+        model.weight.copy_(w0.unsqueeze(0))
+        model.bias.fill_(b0.item())
     loss_fn = nn.MSELoss()
     optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
     rec = _Recorder(problem, cfg)

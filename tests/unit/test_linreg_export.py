@@ -10,9 +10,16 @@ import json
 import numpy as np
 import pytest
 
-from core.linreg import TorchConfig
+from core.linreg import HandConfig, TorchConfig
 from core.linreg import export as linreg_export
-from core.linreg.data import SyntheticConfig, dataset_from_csv, synthetic
+from core.linreg.data import (
+    SyntheticConfig,
+    clean_points,
+    dataset_from_csv,
+    edited,
+    plot_bounds,
+    synthetic,
+)
 from core.runtime import configure_torch
 from tests.support.runs import lab_run, run_scripts
 
@@ -47,7 +54,18 @@ RUNS = {
     "csv-momentum": lambda: make_run(
         dataset_from_csv(CSV), 1, False, 25, lr=0.01, epochs=25, optimizer="momentum"
     ),
+    # continued mid-run with another learning rate and optimizer, on points edited by hand
+    "edited-continued": lambda: continued_run(),
 }
+
+
+def continued_run():
+    base = synthetic(SyntheticConfig(n=30, seed=5))
+    points = clean_points([[1.0, 2.0], [2.0, 5.5], [4.0, 8.0], [7.5, 15.0]], plot_bounds(base))
+    run = make_run(edited(base, points), 2, True, 12, lr=0.05, epochs=50, batch_size=3)
+    run.continue_with(HandConfig(0.01, 50, 3), TorchConfig(0.01, 50, 3, optimizer="adam"))
+    run.advance(9)
+    return run
 
 
 @pytest.mark.slow
