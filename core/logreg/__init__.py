@@ -5,8 +5,8 @@ The chapter's models, with the playground's extras:
     two classes:  p(y=1 | x) = sigmoid(w . phi(x) + b)     nn.Linear(F, 1) + BCEWithLogitsLoss
     K classes:    p(y=k | x) = softmax(W phi(x) + b)_k     nn.Linear(F, K) + CrossEntropyLoss
 
-where phi(x) = (x1, x2, chosen extra features such as x1*x2). An optional
-hidden layer (width, activation) sits between phi and the output layer. The
+where phi(x) = (x1, x2, chosen extra features such as x1*x2). Up to four hidden
+layers (widths, one activation) sit between phi and the output layer. The
 loss adds an L2 penalty lambda * sum(w^2) over weight matrices (not biases).
 
 `train_steps` is a generator: each `next()` is one full-batch gradient step and
@@ -17,7 +17,9 @@ whole grid in one vectorised call for the heat map.
 
 One idea a module: `data` (the point sets and CSV uploads), `model` (features, the network,
 `LogRegConfig`), `train` (the step generator and `Run`), `surface` (looking at a model),
-`equation`, `figures`, `export`. This package re-exports the lab's API: `from core import logreg`.
+`network` (every unit over the plane, a weight set by hand), `equation`, `figures`, `diagram`
+(the network drawn as TensorFlow Playground draws it), `export`. This package re-exports the
+lab's API: `from core import logreg`.
 """
 
 from core.logreg.equation import TERMS_PER_LINE, equation_latex
@@ -29,14 +31,32 @@ from core.logreg.model import (
     FEATURE_LABELS,
     FEATURE_LATEX,
     MAX_HIDDEN,
+    MAX_LAYERS,
+    MAX_UNITS,
     OPTIMIZERS,
     LogRegConfig,
     PlaygroundNet,
     build_model,
     feature_matrix,
     feature_names,
+    hidden_widths,
     init_weights,
     l2_penalty,
+)
+from core.logreg.network import (
+    MAX_WEIGHT,
+    Grid,
+    NetworkMaps,
+    ParamRef,
+    WeightRefused,
+    bias_refs,
+    network_maps,
+    parameter_value,
+    parse_weight,
+    plane_grid,
+    set_parameter,
+    unit_maps,
+    weight_refs,
 )
 from core.logreg.surface import Surface, boundary_line, linear_boundary, logits, probability_surface
 from core.logreg.train import (
@@ -48,6 +68,7 @@ from core.logreg.train import (
     Divergence,
     Run,
     StepMetrics,
+    WeightEdit,
     learning_rate_extreme,
     train_steps,
 )
@@ -63,6 +84,9 @@ __all__ = [
     "ACTIVATIONS",
     "OPTIMIZERS",
     "MAX_HIDDEN",
+    "MAX_LAYERS",
+    "MAX_UNITS",
+    "hidden_widths",
     "LogRegConfig",
     "PlaygroundNet",
     "init_weights",
@@ -77,6 +101,20 @@ __all__ = [
     "train_steps",
     "HISTORY_KEYS",
     "Run",
+    "WeightEdit",
+    "MAX_WEIGHT",
+    "Grid",
+    "NetworkMaps",
+    "ParamRef",
+    "WeightRefused",
+    "bias_refs",
+    "network_maps",
+    "parameter_value",
+    "parse_weight",
+    "plane_grid",
+    "set_parameter",
+    "unit_maps",
+    "weight_refs",
     "learning_rate_extreme",
     "linear_boundary",
     "boundary_line",

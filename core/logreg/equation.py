@@ -27,24 +27,48 @@ def _linear_combination(lead: str, weights, names: list[str], bias: float) -> st
     return rf"\begin{{aligned}} {lead} &= {rows[0]}{rest} \end{{aligned}}"
 
 
+ACTIVATION_LATEX = {
+    "tanh": r"\tanh",
+    "relu": r"\operatorname{relu}",
+    "sigmoid": r"\sigma",
+    "linear": "",  # no activation: the layer is its linear map alone
+}
+
+
+def _h(layer: int, n_layers: int) -> str:
+    """The name of hidden layer `layer` (from 1): plain h in a one-layer net, h^(l) deeper."""
+    return "h" if n_layers == 1 else f"h^{{({layer})}}"
+
+
+def _hidden_lines(model: PlaygroundNet, names: list[str]) -> tuple[list[str], list[str]]:
+    """One line per hidden layer, h = act(W h_prev + b) with W's shape; the last layer's unit
+    names. One layer keeps the plain names h, h_j; deeper nets number them h^(l)."""
+    layers = model.hidden_layers
+    act = ACTIVATION_LATEX[model.activation]
+    lines = [rf"\varphi = [{', '.join(names)}]"]
+    previous = r"\varphi"
+    for i, layer in enumerate(layers, start=1):
+        h = _h(i, len(layers))
+        n, m = layer.weight.shape
+        inner = f"W_{i} {previous} + b_{i}"
+        value = rf"{act}({inner})" if act else inner
+        lines.append(rf"{h} = {value},\quad W_{i} \in \mathbb{{R}}^{{{n}\times{m}}}")
+        previous = h
+    units = [f"{previous}_{{{j + 1}}}" for j in range(layers[-1].out_features)]
+    return lines, units
+
+
 def equation_latex(model: PlaygroundNet, class_names: tuple[str, ...] = ()) -> list[str]:
     """The model with its current weights, as LaTeX lines (the last line gives p)."""
     names = [FEATURE_LATEX[f] for f in feature_names(model.features)]
     out = model.output
-    hidden = model.hidden_layer
     lines = []
-    if hidden is not None:
-        act = type(model.net[1]).__name__.lower()
-        h, f = hidden.weight.shape
-        lines.append(rf"\varphi = [{', '.join(names)}]")
-        lines.append(
-            rf"h = \operatorname{{{act}}}(W_1 \varphi + b_1),\quad "
-            rf"W_1 \in \mathbb{{R}}^{{{h}\times{f}}}"
-        )
-        names = [f"h_{{{j + 1}}}" for j in range(h)]
+    depth = len(model.hidden_layers)
+    if depth:
+        lines, names = _hidden_lines(model, names)
     w, b = out.weight.detach(), out.bias.detach()
     if len(names) > 8:  # too many terms to read: show the structure and the size
-        lines.append(rf"z = v^\top h + c,\quad \lVert v \rVert = {w.norm():.2f}")
+        lines.append(rf"z = v^\top {_h(depth, depth)} + c,\quad \lVert v \rVert = {w.norm():.2f}")
     elif model.binary:
         lines.append(_linear_combination("z", w[0], names, float(b[0])))
     else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import textwrap
+from collections.abc import Sequence
 
 import torch
 
@@ -20,7 +21,12 @@ from core.logreg.data import GENERATORS, TITLES, Dataset, stratified_split
 from core.optim import optimizer_code
 from core.untrusted import py_comment
 
-ACTIVATION_CODE = {"tanh": "nn.Tanh()", "relu": "nn.ReLU()", "sigmoid": "nn.Sigmoid()"}
+ACTIVATION_CODE = {
+    "tanh": "nn.Tanh()",
+    "relu": "nn.ReLU()",
+    "sigmoid": "nn.Sigmoid()",
+    "linear": "nn.Identity()",
+}
 
 
 def _floats(t: torch.Tensor) -> str:
@@ -58,12 +64,54 @@ def _data_section(data: Dataset) -> str:
 
 
 def _model_code(n_in: int, n_out: int, config: LogRegConfig) -> str:
-    if config.hidden:
-        return (
-            f"nn.Sequential(nn.Linear({n_in}, {config.hidden}), "
-            f"{ACTIVATION_CODE[config.activation]}, nn.Linear({config.hidden}, {n_out}))"
-        )
-    return f"nn.Sequential(nn.Linear({n_in}, {n_out}))"
+    """nn.Sequential(Linear, activation, ..., Linear), one layer a line when there are several."""
+    widths = (n_in, *config.hidden)
+    layers = []
+    for a, b in zip(widths, widths[1:], strict=False):
+        layers += [f"nn.Linear({a}, {b})", ACTIVATION_CODE[config.activation]]
+    layers.append(f"nn.Linear({widths[-1]}, {n_out})")
+    if len(layers) <= 3:
+        return f"nn.Sequential({', '.join(layers)})"
+    rows = "".join(f"\n    {layer}," for layer in layers)
+    return f"nn.Sequential({rows}\n)"
+
+
+def _hidden_words(config: LogRegConfig) -> str:
+    """' with a hidden layer of 5 relu units' / ' with hidden layers of 5, 3 tanh units'."""
+    if not config.hidden:
+        return ""
+    if len(config.hidden) == 1:
+        return f" with a hidden layer of {config.hidden[0]} {config.activation} units"
+    widths = ", ".join(map(str, config.hidden))
+    return f" with {len(config.hidden)} hidden layers of {widths} {config.activation} units"
+
+
+def _edits_code(edits: Sequence) -> tuple[str, str, str]:
+    """The hand-set weights as code: a table of them, the loop's line and the final line."""
+    if not edits:
+        return "", "", ""
+    table: dict[int, list] = {}
+    for e in edits:
+        table.setdefault(e.step, []).append((e.ref.layer, e.ref.unit, e.ref.source, e.value))
+    rows = "".join(f"\n    {step}: {changes!r}," for step, changes in sorted(table.items()))
+    section = f"""
+# Weights set by hand in the app: after STEP updates, (layer, unit, input, value) where
+# layer counts the nn.Linear layers from 0 and input None means the unit's bias.
+HAND_SET = {{{rows}
+}}
+linears = [m for m in model if isinstance(m, nn.Linear)]
+
+
+def set_by_hand(step):
+    with torch.no_grad():
+        for layer, unit, source, value in HAND_SET.get(step, ()):
+            if source is None:
+                linears[layer].bias[unit] = value
+            else:
+                linears[layer].weight[unit, source] = value
+
+"""
+    return section, "set_by_hand(step)\n    ", "set_by_hand(STEPS)\n"
 
 
 def _describe(data: Dataset, config: LogRegConfig) -> str:
@@ -80,8 +128,7 @@ def _describe(data: Dataset, config: LogRegConfig) -> str:
         if data.n_classes == 2
         else f"softmax regression ({data.n_classes} classes)"
     )
-    if config.hidden:
-        model += f" with a hidden layer of {config.hidden} {config.activation} units"
+    model += _hidden_words(config)
     return (
         f"Data: {what}\nModel: {model} on features {', '.join(feature_names(config.features))}\n"
         f"Training: {optim.OPTIMIZERS[config.optimizer]}, learning rate {config.lr:g}, "
@@ -89,8 +136,11 @@ def _describe(data: Dataset, config: LogRegConfig) -> str:
     )
 
 
-def export_script(data: Dataset, config: LogRegConfig, steps: int) -> str:
-    """A runnable script that repeats `steps` updates of this run and prints the results."""
+def export_script(data: Dataset, config: LogRegConfig, steps: int, edits: Sequence = ()) -> str:
+    """A runnable script that repeats `steps` updates of this run and prints the results.
+
+    `edits` are the run's hand-set weights (`Run.edits`): the script sets each at its step.
+    """
     names = feature_names(config.features)
     binary = data.n_classes == 2
     n_out = 1 if binary else data.n_classes
@@ -116,6 +166,7 @@ def export_script(data: Dataset, config: LogRegConfig, steps: int) -> str:
         else "# (no L2 penalty)"
     )
     header = "\n".join("# " + py_comment(line) for line in _describe(data, config).split("\n"))
+    hand_set, in_loop, after_loop = _edits_code(edits)
     return f'''"""Logistic-regression run exported from the PyTorch Linear Models Explorer.
 
 Run it with `python this_file.py` (needs torch and numpy). It repeats the
@@ -156,21 +207,21 @@ with torch.no_grad():
             nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
 {loss_lines}
-
+{hand_set}
 optimizer = {optimizer_code(config.optimizer, "model.parameters()", repr(config.lr))}
 phi_train, phi_test = features(x_train), features(x_test)  # fixed: compute once
 
 # ---- training: full-batch gradient descent -----------------------------------------
 
 for step in range(STEPS):
-    loss = data_loss(logits_of(phi_train), y_train)
+    {in_loop}loss = data_loss(logits_of(phi_train), y_train)
     if step % max(1, STEPS // 10) == 0:
         print(f"step {{step:5d}}  train loss {{loss.item():.4f}}")
     {penalty}
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
-
+{after_loop}
 with torch.no_grad():
     train_logits = logits_of(phi_train)
     print(f"final train loss {{data_loss(train_logits, y_train).item():.6f}} "

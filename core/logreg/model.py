@@ -1,9 +1,11 @@
-"""The playground's network: input features phi(x), an optional hidden layer, the output.
+"""The playground's network: input features phi(x), up to four hidden layers, the output.
 
-    two classes:  p(y=1 | x) = sigmoid(w . phi(x) + b)     nn.Linear(F, 1) + BCEWithLogitsLoss
-    K classes:    p(y=k | x) = softmax(W phi(x) + b)_k     nn.Linear(F, K) + CrossEntropyLoss
+    two classes:  p(y=1 | x) = sigmoid(w . h(x) + b)     ... nn.Linear(n, 1) + BCEWithLogitsLoss
+    K classes:    p(y=k | x) = softmax(W h(x) + b)_k     ... nn.Linear(n, K) + CrossEntropyLoss
 
-where phi(x) = (x1, x2, chosen extra features such as x1*x2).
+where phi(x) = (x1, x2, chosen extra features such as x1*x2) and h(x) is phi(x) passed
+through the hidden layers, each `nn.Linear` then the network's one activation (h = phi
+when there are none: plain logistic regression).
 
 `LogRegConfig` holds everything that decides a run besides the data.
 """
@@ -78,13 +80,29 @@ def feature_matrix(x: torch.Tensor, extra: tuple[str, ...]) -> torch.Tensor:
     return torch.stack([_FEATURE_FUNCS[f](x1, x2) for f in feature_names(extra)], dim=1)  # (N, F)
 
 
-ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
+# "linear" is no activation at all: stacked linear layers are still one linear map.
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "linear": nn.Identity}
 
 
 OPTIMIZERS = ("sgd", "momentum", "adam")  # ids in core.optim
 
 
-MAX_HIDDEN = 64
+MAX_LAYERS = 4  # hidden layers
+
+
+MAX_UNITS = 8  # units a hidden layer may have on the page: each is drawn in the network diagram
+
+
+MAX_HIDDEN = 64  # the widest layer a config accepts (scripts and benchmarks train wider ones)
+
+
+def hidden_widths(hidden) -> tuple[int, ...]:
+    """A config's hidden layers as widths: an int n is one layer of n units (0: none)."""
+    if isinstance(hidden, bool):
+        raise ValueError("hidden layers are given as widths")
+    if isinstance(hidden, int):
+        return (hidden,) if hidden else ()
+    return tuple(int(w) for w in hidden)
 
 
 @dataclass(frozen=True)
@@ -92,7 +110,9 @@ class LogRegConfig:
     """Everything that decides a training run besides the data."""
 
     features: tuple[str, ...] = ()  # extras beyond x1, x2 (see EXTRA_FEATURES)
-    hidden: int = 0  # width of the optional hidden layer; 0 = none (plain logistic regression)
+    # widths of the hidden layers, input side first; () = none (plain logistic regression).
+    # An int n is read as (n,): one layer, as links and scripts from before deep nets wrote it.
+    hidden: tuple[int, ...] = ()
     activation: str = "tanh"
     l2: float = 0.0  # lambda of the penalty lambda * sum(w^2)
     optimizer: str = "sgd"
@@ -103,8 +123,11 @@ class LogRegConfig:
         object.__setattr__(self, "features", tuple(f for f in EXTRA_FEATURES if f in self.features))
         object.__setattr__(self, "lr", float(self.lr))  # a URL's "10" and 10.0 are one setting
         object.__setattr__(self, "l2", float(self.l2))
-        if not 0 <= self.hidden <= MAX_HIDDEN:
-            raise ValueError(f"the hidden layer has 0 to {MAX_HIDDEN} units")
+        object.__setattr__(self, "hidden", hidden_widths(self.hidden))
+        if len(self.hidden) > MAX_LAYERS:
+            raise ValueError(f"at most {MAX_LAYERS} hidden layers")
+        if not all(1 <= w <= MAX_HIDDEN for w in self.hidden):
+            raise ValueError(f"a hidden layer has 1 to {MAX_HIDDEN} units")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}")
         if self.optimizer not in OPTIMIZERS:
@@ -116,26 +139,28 @@ class LogRegConfig:
 
 
 class PlaygroundNet(nn.Module):
-    """phi(x) -> [Linear -> activation] -> Linear -> logits (N,) for 2 classes, (N, K) for K."""
+    """phi(x) -> [Linear -> activation] x layers -> Linear -> logits (N,) for 2 classes, (N, K)
+    for K. `self.net` is that nn.Sequential: Linear, activation, ..., Linear."""
 
     def __init__(
         self,
         n_classes: int,
         features: tuple[str, ...] = (),
-        hidden: int = 0,
+        hidden: tuple[int, ...] | int = (),
         activation: str = "tanh",
         seed: int = 0,
     ):
         super().__init__()
         self.n_classes = n_classes
         self.features = tuple(features)
-        n_in = len(feature_names(self.features))
+        self.activation = activation
+        widths = (len(feature_names(self.features)), *hidden_widths(hidden))
         n_out = 1 if n_classes == 2 else n_classes
         # skip_init: build without drawing from the global RNG; init_weights seeds them below.
         layers: list[nn.Module] = []
-        if hidden:
-            layers += [nn.utils.skip_init(nn.Linear, n_in, hidden), ACTIVATIONS[activation]()]
-        layers.append(nn.utils.skip_init(nn.Linear, hidden or n_in, n_out))
+        for n_in, n_units in zip(widths, widths[1:], strict=False):
+            layers += [nn.utils.skip_init(nn.Linear, n_in, n_units), ACTIVATIONS[activation]()]
+        layers.append(nn.utils.skip_init(nn.Linear, widths[-1], n_out))
         self.net = nn.Sequential(*layers)
         init_weights(self, seed)
 
@@ -148,8 +173,13 @@ class PlaygroundNet(nn.Module):
         return self.net[-1]
 
     @property
-    def hidden_layer(self) -> nn.Linear | None:
-        return self.net[0] if len(self.net) > 1 else None
+    def linears(self) -> list[nn.Linear]:
+        """Every nn.Linear, input side first: the hidden layers, then the output layer."""
+        return [m for m in self.net if isinstance(m, nn.Linear)]
+
+    @property
+    def hidden_layers(self) -> list[nn.Linear]:
+        return self.linears[:-1]
 
     def featurize(self, x: torch.Tensor) -> torch.Tensor:
         return feature_matrix(x, self.features)  # (N, 2) -> (N, F)

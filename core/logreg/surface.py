@@ -13,7 +13,7 @@ from core.runtime import one_thread
 
 def linear_boundary(model: PlaygroundNet) -> tuple[float, float, float] | None:
     """(w1, w2, b) of a two-class model on plain x1, x2 with no hidden layer, else None."""
-    if not model.binary or model.features or model.hidden_layer is not None:
+    if not model.binary or model.features or model.hidden_layers:
         return None
     w = model.output.weight.detach()[0]  # (2,)
     return float(w[0]), float(w[1]), float(model.output.bias.detach()[0])

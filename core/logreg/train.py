@@ -16,6 +16,7 @@ from torch import nn
 
 from core.logreg.data import Dataset
 from core.logreg.model import LogRegConfig, PlaygroundNet, build_model, l2_penalty
+from core.logreg.network import ParamRef, parameter_value, set_parameter
 from core.optim import make_optimizer
 from core.runtime import one_thread
 
@@ -88,10 +89,12 @@ def train_steps(
     data: Dataset,
     config: LogRegConfig,
     optimizer: torch.optim.Optimizer | None = None,
+    start: int = 0,
 ) -> Iterator[StepMetrics]:
-    """Full-batch gradient descent as a generator: yields metrics for step 0 (the initial
-    model), then one `StepMetrics` per update. Stops after yielding a `diverged` metric
-    (after a NaN the model is put back to its last finite weights) or at `MAX_STEPS`.
+    """Full-batch gradient descent as a generator: yields metrics for step `start` (the model
+    as it is now: the initial one, or one `start` updates in), then one `StepMetrics` per
+    update. Stops after yielding a `diverged` metric (after a NaN the model is put back to its
+    last finite weights) or at `MAX_STEPS`.
     """
     optimizer = optimizer or make_optimizer(config.optimizer, model.parameters(), config.lr)
     loss_fn = _loss_fn(model.binary)
@@ -101,7 +104,7 @@ def train_steps(
     params = list(model.parameters())
     last_good = [p.detach().clone() for p in params]
     base, high_streak = None, 0
-    for step in range(MAX_STEPS + 1):
+    for step in range(start, MAX_STEPS + 1):
         logits = model.logits_from_features(phi_train)  # (N,) or (N, K)
         data_loss = loss_fn(logits, data.y_train)
         loss_value = data_loss.item()
@@ -143,6 +146,16 @@ def train_steps(
 HISTORY_KEYS = ("step", "train_loss", "train_acc", "test_loss", "test_acc")
 
 
+@dataclass(frozen=True)
+class WeightEdit:
+    """A weight or bias the student set by hand after `step` updates (an exported script
+    makes the same edit at the same step)."""
+
+    step: int
+    ref: ParamRef
+    value: float
+
+
 @dataclass
 class Run:
     """One user's training run: data, config, model, optimizer, the step generator, history."""
@@ -160,6 +173,7 @@ class Run:
         )
         self._steps = train_steps(self.model, self.data, self.config, self.optimizer)
         self.history = {k: [] for k in HISTORY_KEYS}
+        self.edits: list[WeightEdit] = []
         self.completed = False
         self.advance(0)
 
@@ -182,6 +196,28 @@ class Run:
         """
         with one_thread():
             return self._advance(steps, budget_s)
+
+    def set_parameter(self, ref: ParamRef, value: float) -> float:
+        """Set one weight or bias by hand; training goes on from the edited model.
+
+        The step generator is paused after computing the loss of the old weights, and that
+        loss's graph holds them: a fresh generator starts from the edited model at this
+        step, and the step's recorded metrics become the edited model's. Returns the old value.
+        """
+        with one_thread():
+            old = parameter_value(self.model, ref)
+            set_parameter(self.model, ref, value)
+            self.edits.append(WeightEdit(self.step, ref, float(value)))
+            self._steps = train_steps(
+                self.model, self.data, self.config, self.optimizer, start=self.step
+            )
+            metrics = next(self._steps)
+            if not math.isnan(metrics.train_loss):
+                for k in HISTORY_KEYS:
+                    self.history[k][-1] = float(getattr(metrics, k))
+            if metrics.diverged:
+                self.diverged = metrics.diverged
+            return old
 
     def _advance(self, steps: int, budget_s: float | None) -> int:
         started, done = time.perf_counter(), 0
