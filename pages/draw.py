@@ -197,7 +197,7 @@ def canvas_and_results(choice: str, pen: int, chalk: bool) -> None:
     )
 
     draw_panels.why_the_model_decided(model, pre, k)
-    draw_panels.inside_the_model(model, pre)
+    draw_panels.inside_the_model(model, pre, SHIPPED.get(choice))
     draw_panels.all_models(models, choice, pre, probs)
 
 

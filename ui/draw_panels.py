@@ -15,34 +15,15 @@ import streamlit as st
 
 from core import digits
 from core.digits import figures as figs
-from core.digits.activations import layer_activations
+from ui import inside_views
+from ui.inside_views import OPENED
+from ui.inside_views import lazy_section as _section
 from ui.presenter_mode import plotly
 from ui.text import text
 
+__all__ = ["OPENED", "all_models", "inside_the_model", "why_the_model_decided"]
+
 WHY_KEY, ALL_MODELS_KEY, INSIDE_KEY = "draw_why", "draw_all_models", "draw_inside"
-OPENED = "opened_"  # + a section's key: whether the student left it open
-
-
-def _remember(key: str) -> None:
-    st.session_state[OPENED + key] = bool(st.session_state.get(key))
-
-
-def _section(label: str, icon: str, key: str):
-    """An expander that reruns when opened or closed; `None` while it is closed.
-
-    Its open state is kept beside the widget's: a cleared canvas shows no sections, and
-    Streamlit forgets the state of a widget that a run did not draw, so without it every
-    Clear would close them again.
-    """
-    box = st.expander(
-        label,
-        icon=icon,
-        key=key,
-        expanded=st.session_state.get(OPENED + key, False),
-        on_change=_remember,
-        args=(key,),
-    )
-    return box if box.open else None
 
 
 def why_the_model_decided(model, pre: digits.Preprocessed, k: int) -> None:
@@ -107,39 +88,14 @@ def all_models(models: dict, choice: str, pre: digits.Preprocessed, probs: np.nd
             plotly(figs.comparison_figure(names, np.stack(rows)))
 
 
-def _shape(values: np.ndarray) -> str:
-    if values.ndim == 3:
-        c, h, w = values.shape
-        return f"{c} maps of {h}x{w}"
-    return f"{len(values)} units"
-
-
-def inside_the_model(model, pre: digits.Preprocessed) -> None:
-    """Every layer's output for this drawing, in the order the input meets them."""
+def inside_the_model(model, pre: digits.Preprocessed, shipped: str | None = None) -> None:
+    """Every layer's output for this drawing, in the order the input meets them; then, for a
+    unit the student picks, what it responds to. `shipped` names a shipped model (its test
+    images are read once per process), None for the session's own."""
     box = _section("Inside the model: every layer's output", ":material/layers:", INSIDE_KEY)
     if box is None:
         return
     with box:
-        try:
-            layers = layer_activations(model, pre.tensor)
-        except digits.ModelMismatch as err:
-            st.warning(
-                f"This model's layers cannot be shown: {text(err)}.", icon=":material/block:"
-            )
-            return
-        st.markdown(
-            ":orange[**Orange**]: positive, :blue[**blue**]: negative, white: zero. Each map is "
-            "scaled to its own largest value, so you see its pattern, not its size; dense "
-            "layers show one square per unit, 16 to a row."
-            + (
-                " A linear model has no hidden layer: its ten w*x maps (digits 0 to 9, left "
-                "to right) sum, with the biases, to its ten scores."
-                if digits.linear_weights(model) is not None
-                else ""
-            )
-        )
-        for layer in layers:
-            st.image(
-                figs.activation_tile(layer.values),
-                caption=f"{text(layer.name)}: {_shape(layer.values)}",
-            )
+        layers = inside_views.layer_pictures(model, pre.tensor)
+        if layers is not None:
+            inside_views.responds_to(model, layers, "draw", shipped, this="your drawing")

@@ -97,8 +97,12 @@ def class_counts(train_counts: Sequence[int], test_counts: Sequence[int]) -> go.
     )
 
 
-def example_grid(images, per_class: int) -> go.Figure:
-    """Rows of examples per digit: `images` uint8 (10 * per_class, 28, 28), digit-major order."""
+def example_grid(images, per_class: int, indices=None, width_px: int = 560) -> go.Figure:
+    """Rows of examples per digit: `images` uint8 (10 * per_class, 28, 28), digit-major order.
+
+    With `indices` (one per image: its position in its data set) each tile can be clicked
+    (see `picked_image`).
+    """
     tiles = _np(images).astype(np.uint8)  # grey levels as they are: 1 byte a pixel to send
     gap = 2
     z = mosaic(tiles, per_class, gap)
@@ -124,11 +128,47 @@ def example_grid(images, per_class: int) -> go.Figure:
     ]
     layout = _image_layout(
         40 * 10 + 60,
-        f"{per_class} random examples of each digit",
+        f"{per_class} random examples of each digit"
+        + (" (click one)" if indices is not None else ""),
         xaxis=dict(range=[-12, z.shape[1]]),
         annotations=labels,
     )
-    return theme.figure([heat], layout)
+    traces = [heat]
+    if indices is not None:
+        centres = [_tile_centre(i, per_class, 28, 28, gap) for i in range(len(tiles))]
+        tile_px = 28 * width_px / (z.shape[1] + 12)
+        traces.append(_click_points(centres, _np(indices), tile_px))
+        layout |= dict(clickmode="event+select", dragmode=False)
+    return theme.figure(traces, layout)
+
+
+def _click_points(centres, indices: np.ndarray, tile_px: float) -> dict:
+    """Invisible squares over image tiles (plotly heatmaps cannot be clicked): a click selects
+    one, and its `point_index` is the tile's place in `indices`."""
+    return dict(
+        type="scatter",
+        x=[c[0] for c in centres],
+        y=[c[1] for c in centres],
+        mode="markers",
+        marker=dict(symbol="square", size=max(8, round(0.9 * tile_px)), color="rgba(0,0,0,0.01)"),
+        selected=dict(marker=dict(color="rgba(213,94,0,0.35)")),  # plotly marks the clicked one
+        unselected=dict(marker=dict(opacity=0.01)),
+        customdata=indices.astype(np.int64),
+        showlegend=False,
+        hovertemplate="test image #%{customdata}: click to look inside<extra></extra>",
+    )
+
+
+def picked_image(points: Sequence[dict], indices: Sequence[int]) -> int | None:
+    """The image (an entry of `indices`) under the first clicked point of a clickable grid."""
+    for point in points or ():
+        try:
+            at = int(point.get("point_index", point.get("point_number")))
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if point.get("curve_number", 1) == 1 and 0 <= at < len(indices):
+            return int(indices[at])
+    return None
 
 
 # ---- training -------------------------------------------------------------------
@@ -369,46 +409,36 @@ def conv_filters(filters, width_px: int = 620) -> go.Figure:
     )
 
 
-def predictions(
-    images,
-    labels,
-    top_probs,
-    top_classes,
-    cols: int = 8,
-    title: str = "Sample test predictions (top 3)",
-    width_px: int = 1000,
+def _captioned_grid(
+    imgs: np.ndarray,
+    captions: Sequence[tuple[str, str]],
+    cols: int,
+    title: str,
+    width_px: int,
+    lines: int = 3,
+    font_size: int = 12,
+    indices=None,
 ) -> go.Figure:
-    """Test images with their top-3 predicted digits: uint8 (n, 28, 28), labels (n,), (n, 3) each.
-
-    Captions are blue when the top guess is right and orange when it is wrong.
-    `width_px` is the expected rendered width, used to pick a height that fits.
-    """
-    imgs = _np(images).astype(np.uint8)  # grey levels: 1 byte a pixel to send
-    labels, probs, classes = _np(labels), _np(top_probs), _np(top_classes)
+    """Images (n, 28, 28) uint8 in a grid, each with a (text, colour) caption under it."""
     n = len(imgs)
     cols = max(1, min(cols, n))
-    gap_x, gap_y = 16, 34  # room for the three caption lines under each tile
+    gap_x, gap_y = 16, 4 + 10 * lines  # room for the caption lines under each tile
     rows = max(1, -(-n // cols))
     z = np.zeros((rows * (28 + gap_y), cols * (28 + gap_x)), dtype=np.uint8)  # 0: paper
-    captions = []
-    for i in range(n):
+    notes, centres = [], []
+    for i, (text, colour) in enumerate(captions):
         r, c = divmod(i, cols)
         y0, x0 = r * (28 + gap_y), c * (28 + gap_x)
         z[y0 : y0 + 28, x0 : x0 + 28] = imgs[i]
-        ok = int(classes[i, 0]) == int(labels[i])
-        (p1, p2, p3), (k1, k2, k3) = probs[i], classes[i]
-        text = (
-            f"true {int(labels[i])}<br><b>{int(k1)}: {p1:.0%}</b><br>"
-            f"{int(k2)}: {p2:.0%} · {int(k3)}: {p3:.0%}"
-        )
-        captions.append(
+        centres.append((x0 + 13.5, y0 + 13.5))
+        notes.append(
             dict(
                 x=x0 + 13.5,
                 y=y0 + 29,
                 text=text,
                 showarrow=False,
                 yanchor="top",
-                font=dict(size=12, color=CORRECT_COLOR if ok else WRONG_COLOR),
+                font=dict(size=font_size, color=colour),
             )
         )
     heat = dict(
@@ -422,6 +452,117 @@ def predictions(
     )
     px_per_unit = width_px / z.shape[1]
     layout = _image_layout(int(70 + z.shape[0] * px_per_unit), title)
-    if captions:
-        layout["annotations"] = captions
-    return theme.figure([heat], layout)
+    if notes:
+        layout["annotations"] = notes
+    traces = [heat]
+    if indices is not None and n:
+        traces.append(_click_points(centres, _np(indices), 28 * px_per_unit))
+        layout |= dict(clickmode="event+select", dragmode=False)
+    return theme.figure(traces, layout)
+
+
+def predictions(
+    images,
+    labels,
+    top_probs,
+    top_classes,
+    cols: int = 8,
+    title: str = "Sample test predictions (top 3)",
+    width_px: int = 1000,
+    indices=None,
+) -> go.Figure:
+    """Test images with their top-3 predicted digits: uint8 (n, 28, 28), labels (n,), (n, 3) each.
+
+    Captions are blue when the top guess is right and orange when it is wrong.
+    `width_px` is the expected rendered width, used to pick a height that fits. With
+    `indices` (each image's test-set position) each image can be clicked (`picked_image`).
+    """
+    imgs = _np(images).astype(np.uint8)  # grey levels: 1 byte a pixel to send
+    labels, probs, classes = _np(labels), _np(top_probs), _np(top_classes)
+    captions = []
+    for i in range(len(imgs)):
+        ok = int(classes[i, 0]) == int(labels[i])
+        (p1, p2, p3), (k1, k2, k3) = probs[i], classes[i]
+        text = (
+            f"true {int(labels[i])}<br><b>{int(k1)}: {p1:.0%}</b><br>"
+            f"{int(k2)}: {p2:.0%} · {int(k3)}: {p3:.0%}"
+        )
+        captions.append((text, CORRECT_COLOR if ok else WRONG_COLOR))
+    return _captioned_grid(imgs, captions, cols, title, width_px, indices=indices)
+
+
+# ---- what one unit responds to ------------------------------------------------------
+
+
+def unit_weights_figure(values, kind: str, title: str, width_px: int = 460) -> go.Figure:
+    """One unit's incoming weights (`core.digits.units.Weights`): maps as pictures, a strip as bars.
+
+    `values` is (28, 28) or (C, h, w) for maps ("pixels", "filters", "maps"), all on one
+    colour scale (the largest |weight| of the unit), so their sizes compare; (n,) for a
+    "vector", drawn as bars over the previous layer's units.
+    """
+    v = _np(values).astype(np.float32)
+    if kind == "vector":
+        return _weight_bars(v, title)
+    tiles = v[None] if v.ndim == 2 else v
+    cols = min(8, len(tiles))
+    gap = 1
+    z = mosaic(tiles, cols, gap)
+    top = float(np.abs(v).max()) or 1.0
+    heat = dict(
+        type="heatmap",
+        z=z,
+        colorscale=_scale(theme.DIVERGING),
+        zmid=0,
+        zmin=-top,
+        zmax=top,
+        colorbar=dict(title=dict(text="weight"), len=0.8, thickness=14),
+        hovertemplate="weight %{z:.3f}<extra></extra>",
+    )
+    h, w = tiles.shape[1:]
+    units_wide, units_high = cols * (w + gap), -(-len(tiles) // cols) * (h + gap)
+    height = int(90 + units_high * (width_px - 110) / units_wide)
+    return theme.figure([heat], _image_layout(min(height, 900), title))
+
+
+def _weight_bars(v: np.ndarray, title: str) -> go.Figure:
+    colours = [theme.DIVERGING[-1][1] if w >= 0 else theme.DIVERGING[0][1] for w in v]
+    bars = dict(
+        type="bar",
+        x=np.arange(len(v)),
+        y=v,
+        marker=dict(color=colours, line=dict(width=0)),
+        hovertemplate="from unit %{x}: weight %{y:.3f}<extra></extra>",
+    )
+    layout = dict(
+        title=dict(text=title),
+        height=300,
+        showlegend=False,
+        bargap=0.1,
+        xaxis=dict(title=dict(text="unit of the layer before")),
+        yaxis=dict(title=dict(text="weight")),
+    )
+    return theme.figure([bars], layout)
+
+
+def strongest_figure(
+    images,
+    labels,
+    values,
+    indices,
+    title: str,
+    cols: int = 8,
+    width_px: int = 940,
+    large: bool = False,
+) -> go.Figure:
+    """The images a unit responds to most, best first: uint8 (k, 28, 28), each captioned with
+    its test-set number, its true digit and the unit's value for it."""
+    imgs = _np(images).astype(np.uint8)
+    labels, values, indices = _np(labels), _np(values), _np(indices)
+    captions = [
+        (f"#{int(i)}: a {int(y)}<br><b>{float(a):.2f}</b>", theme.PALETTE[7])
+        for i, y, a in zip(indices, labels, values, strict=True)
+    ]
+    return _captioned_grid(
+        imgs, captions, cols, title, width_px, lines=2, font_size=18 if large else 13
+    )

@@ -205,3 +205,72 @@ def test_presenter_mode_hides_the_colour_switch(app_test):
     at = app_test(PAGE, {"presenter": "1"}, timeout=180)
     assert not at.exception
     assert not [t for t in at.toggle if t.key == "draw_chalk"]
+
+
+def open_inside(at):
+    at.session_state[draw_panels.INSIDE_KEY] = True
+    at.session_state[draw_panels.OPENED + draw_panels.INSIDE_KEY] = True
+    return at.run()
+
+
+def chart_specs(at) -> list[str]:
+    return [str(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_a_cnn_feature_map_shows_its_filters_and_the_test_images_it_responds_to(
+    app_test, monkeypatch
+):
+    """Nothing is read until a unit is picked; then the shipped CNN reads the test images
+    once for the whole process, however many drawings and units follow."""
+    from core.digits import units
+    from ui import inside_views
+
+    inside_views._shipped_strongest.clear()
+    passes = []
+
+    def counted(model, x, *args, **kwargs):
+        passes.append(len(x))
+        return units.strongest_images(model, x, *args, **kwargs)
+
+    monkeypatch.setattr(inside_views, "strongest_images", counted)
+    at = app_test(PAGE, timeout=180)
+    draw(at, one())
+    open_inside(at)
+    assert not at.exception
+    assert at.selectbox(key="draw_unit_layer").value == inside_views.NO_LAYER
+    assert passes == [] and len(at.get("plotly_chart")) == 1  # only the probabilities
+    at.selectbox(key="draw_unit_layer").set_value("conv2 (Conv2d)").run()
+    at.selectbox(key="draw_unit").set_value(5).run()
+    assert not at.exception
+    specs = chart_specs(at)
+    assert any("The weights of feature map 5 in conv2" in s for s in specs)
+    assert any("test images that raise feature map 5 most" in s for s in specs)
+    assert passes == [units.PROBE_IMAGES]
+    captions = [img.caption for i in at.image for img in i.proto.imgs]
+    assert any("Feature map 5 for your drawing: mean" in c for c in captions)
+    assert any("Your drawing gives" in c.value for c in at.caption)
+    draw(at, zero(), objects=2)  # another drawing, another map: no second pass
+    at.selectbox(key="draw_unit").set_value(9).run()
+    assert not at.exception and passes == [units.PROBE_IMAGES]
+    assert any("raise feature map 9 most" in s for s in chart_specs(at))
+    assert at.query_params["draw_unit_layer"] == "conv2 (Conv2d)"  # a link shows it again
+
+
+@pytest.mark.parametrize(
+    ("choice", "layer", "unit", "weights"),
+    [
+        ("Shipped MLP", "net.1 (ReLU)", 3, "The weights of unit 3 in net.0"),
+        ("Shipped linear (softmax regression)", "scores (logits)", 7, "The weights of class 7"),
+    ],
+)
+def test_a_unit_or_a_class_shows_what_it_responds_to(app_test, choice, layer, unit, weights):
+    at = app_test(PAGE, query={"draw_model": choice}, timeout=180)
+    draw(at, one())
+    open_inside(at)
+    at.selectbox(key="draw_unit_layer").set_value(layer).run()
+    at.selectbox(key="draw_unit").set_value(unit).run()
+    assert not at.exception
+    specs = chart_specs(at)
+    assert any(weights in s for s in specs)
+    assert any(f"raise {'class' if 'linear' in choice else 'unit'} {unit} most" in s for s in specs)
+    assert any("784 input pixels" in c.value for c in at.caption)

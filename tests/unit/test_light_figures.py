@@ -61,6 +61,19 @@ def _builders() -> dict[str, go.Figure]:
         "predictions": mnist_figs.predictions(
             images[:6], torch.arange(6), top_probs, top_classes, cols=3
         ),
+        "example_grid_clickable": mnist_figs.example_grid(images, 3, indices=torch.arange(30)),
+        "predictions_clickable": mnist_figs.predictions(
+            images[:6], torch.arange(6), top_probs, top_classes, cols=3, indices=torch.arange(6)
+        ),
+        "unit_weights_pixels": mnist_figs.unit_weights_figure(np.ones((28, 28)), "pixels", "w"),
+        "unit_weights_filters": mnist_figs.unit_weights_figure(np.ones((4, 3, 3)), "filters", "w"),
+        "unit_weights_vector": mnist_figs.unit_weights_figure(np.arange(-3.0, 5), "vector", "w"),
+        "strongest": mnist_figs.strongest_figure(
+            images[:8], torch.arange(8), np.linspace(3, 1, 8), torch.arange(100, 108), "top 8"
+        ),
+        "strongest_presenter": mnist_figs.strongest_figure(
+            images[:3], torch.arange(3), np.ones(3), torch.arange(3), "top 3", large=True
+        ),
         "probability": digit_figs.probability_figure(probs[0].tolist(), "p of each digit"),
         "comparison": digit_figs.comparison_figure(["linear", "MLP", "CNN"], probs[:3].numpy()),
     }

@@ -124,3 +124,53 @@ def test_per_class_accuracy_bars():
     assert list(fig.data[0].x) == pytest.approx(acc.tolist())
     assert fig.data[0].marker.color[4] == theme.class_color(4)
     assert fig.layout.xaxis.range[0] == pytest.approx(0.7)
+
+
+def test_clickable_galleries_have_one_point_per_image_and_read_back_the_image():
+    images = torch.zeros(5, 28, 28, dtype=torch.uint8)
+    probs, classes = torch.full((5, 3), 0.3), torch.zeros(5, 3, dtype=torch.long)
+    shown = torch.tensor([40, 7, 9999, 3, 12])
+    fig = figs.predictions(images, torch.zeros(5), probs, classes, cols=2, indices=shown)
+    heat, points = fig.data
+    assert list(points.customdata) == shown.tolist() and fig.layout.clickmode == "event+select"
+    assert (points.x[3], points.y[3]) == (44 + 13.5, 62 + 13.5)  # the middle of the 4th tile
+    assert len(figs.predictions(images, torch.zeros(5), probs, classes).data) == 1  # not asked
+    grid = figs.example_grid(torch.zeros(20, 28, 28, dtype=torch.uint8), 2, indices=range(20))
+    assert len(grid.data[1].x) == 20 and "click one" in grid.layout.title.text
+    assert figs.picked_image([{"curve_number": 1, "point_index": 2}], shown.tolist()) == 9999
+    assert figs.picked_image([{"curve_number": 0, "point_index": 2}], shown.tolist()) is None
+    assert figs.picked_image([{"curve_number": 1, "point_index": 5}], shown.tolist()) is None
+    assert figs.picked_image([{"point_index": "x"}, None], shown.tolist()) is None
+    assert figs.picked_image(None, shown.tolist()) is None
+
+
+def test_unit_weights_share_one_colour_scale_and_a_strip_is_bars():
+    filters = np.zeros((16, 3, 3), np.float32)
+    filters[2, 1, 1], filters[9, 0, 0] = 0.5, -2.0
+    fig = figs.unit_weights_figure(filters, "filters", "conv2 map 3")
+    z = np.asarray(fig.data[0].z, dtype=float)
+    assert z.shape == (2 * 4 - 1, 8 * 4 - 1)
+    assert np.nanmax(z) == 0.5 and np.nanmin(z) == -2.0  # real weights, not rescaled per tile
+    assert (fig.data[0].zmin, fig.data[0].zmax) == (-2.0, 2.0)
+    one = figs.unit_weights_figure(np.ones((28, 28)), "pixels", "class 7")
+    assert np.asarray(one.data[0].z).shape == (28, 28)
+    bars = figs.unit_weights_figure(np.array([0.5, -1.0, 2.0]), "vector", "unit 4").data[0]
+    assert bars.type == "bar" and list(bars.y) == [0.5, -1.0, 2.0]
+    assert (
+        bars.marker.color[1] == theme.DIVERGING[0][1]
+        and bars.marker.color[2] != bars.marker.color[1]
+    )
+
+
+def test_the_strongest_images_are_captioned_with_number_digit_and_value():
+    images = torch.full((3, 28, 28), 200, dtype=torch.uint8)
+    fig = figs.strongest_figure(images, [7, 1, 7], [3.5, 2.25, 1.0], [12, 4000, 9], "top 3")
+    texts = [a.text for a in fig.layout.annotations]
+    assert texts == [
+        "#12: a 7<br><b>3.50</b>",
+        "#4000: a 1<br><b>2.25</b>",
+        "#9: a 7<br><b>1.00</b>",
+    ]
+    assert np.asarray(fig.data[0].z).shape == (28 + 24, 3 * 44)
+    big = figs.strongest_figure(images, [7, 1, 7], [3, 2, 1], [1, 2, 3], "top 3", large=True)
+    assert big.layout.annotations[0].font.size > fig.layout.annotations[0].font.size

@@ -1,0 +1,277 @@
+"""Inside a digit model for one image: every layer's output, and what a unit responds to.
+
+Shared by Draw a digit (the drawing) and the MNIST lab (a test image the student picks):
+both pages' models are `core.mnist.models` classes, read by `core.digits.activations` and
+`core.digits.units`. Each view is built only while its section is open (`lazy_section`).
+
+What a unit responds to needs every unit's strongest test images: one pass of the model
+over `PROBE_IMAGES` fixed test images (the shipped CNN: about half a second on one core),
+run only once the student picks a unit, then kept: for a shipped model once per process
+(shared read-only by every session), for a session's own model in that session.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from core.digits import ModelMismatch, linear_weights
+from core.digits import figures as digit_figs
+from core.digits.activations import Layer, layer_activations
+from core.digits.units import (
+    PROBE_IMAGES,
+    STRONGEST,
+    Group,
+    Strongest,
+    probe_indices,
+    strongest_images,
+    unit_groups,
+    unit_weights,
+)
+from core.mnist import figures as mnist_figs
+from core.runtime import one_thread
+from ui.presenter_mode import plotly, presenter
+from ui.text import text
+from ui.url_state import selectbox
+
+OPENED = "opened_"  # + a section's key: whether the student left it open
+NO_LAYER = "(pick a layer)"
+KEPT = "inside_strongest"  # session state: [(model, strongest)] for this session's models
+MAX_KEPT = 3
+WEIGHT_WORDS = {
+    "pixels": "its weight on each of the 784 input pixels",
+    "filters": "its 3x3 filter on each map of the layer before (one colour scale for all)",
+    "maps": "its weights on each pooled feature map it reads",
+    "vector": "its weight on each unit of the layer before",
+}
+
+
+def _remember(key: str) -> None:
+    st.session_state[OPENED + key] = bool(st.session_state.get(key))
+
+
+def lazy_section(label: str, icon: str, key: str):
+    """An expander that reruns when opened or closed; `None` while it is closed.
+
+    Its open state is kept beside the widget's: Streamlit forgets the state of a widget
+    that a run did not draw (a cleared canvas shows no sections), and without it every
+    such run would close it again. `open_section` opens one from a callback.
+    """
+    box = st.expander(
+        label,
+        icon=icon,
+        key=key,
+        expanded=st.session_state.get(OPENED + key, False),
+        on_change=_remember,
+        args=(key,),
+    )
+    return box if box.open else None
+
+
+def open_section(key: str) -> None:
+    """Open section `key` on the next run (call from a widget's callback)."""
+    st.session_state[key] = st.session_state[OPENED + key] = True
+
+
+def _shape(values: np.ndarray) -> str:
+    if values.ndim == 3:
+        c, h, w = values.shape
+        return f"{c} maps of {h}x{w}"
+    return f"{len(values)} units"
+
+
+def layer_pictures(model, x: torch.Tensor) -> list[Layer] | None:
+    """One picture per layer for the image `x` (1, 1, 28, 28); the layers, or None (a message)."""
+    try:
+        layers = layer_activations(model, x)
+    except ModelMismatch as err:
+        st.warning(f"This model's layers cannot be shown: {text(err)}.", icon=":material/block:")
+        return None
+    st.markdown(
+        ":orange[**Orange**]: positive, :blue[**blue**]: negative, white: zero. Each map is "
+        "scaled to its own largest value, so you see its pattern, not its size; dense "
+        "layers show one square per unit, 16 to a row."
+        + (
+            " A linear model has no hidden layer: its ten w*x maps (digits 0 to 9, left "
+            "to right) sum, with the biases, to its ten scores."
+            if linear_weights(model) is not None
+            else ""
+        )
+    )
+    for layer in layers:
+        st.image(
+            digit_figs.activation_tile(layer.values),
+            caption=f"{text(layer.name)}: {_shape(layer.values)}",
+        )
+    return layers
+
+
+# ---- the strongest test images, once per model ---------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _probe():
+    """The fixed test images every unit is ranked on: (test-set indices (n,), (n, 1, 28, 28))."""
+    from ui.shared import _mnist_cached
+
+    data = _mnist_cached()
+    at = probe_indices(len(data.test_y))
+    return at, data.test_x[at]
+
+
+def _read(model) -> dict[str, Strongest]:
+    at, x = _probe()
+    with one_thread():  # a 2-core server shared by a class: one core, not both
+        return strongest_images(model, x)
+
+
+@st.cache_resource(show_spinner=False)
+def _shipped_strongest(name: str, _model) -> dict[str, Strongest]:
+    """A shipped model's strongest images, once per process (`name` keys it: one per model)."""
+    return _read(_model)
+
+
+def _session_strongest(model) -> dict[str, Strongest]:
+    """This session's model's strongest images, kept for its few newest models."""
+    kept = st.session_state.setdefault(KEPT, [])
+    for held, found in kept:
+        if held is model:  # the model itself is kept: an id could be reused
+            return found
+    found = _read(model)
+    kept.append((model, found))
+    del kept[:-MAX_KEPT]
+    return found
+
+
+def _strongest(model, shipped: str | None) -> dict[str, Strongest] | None:
+    from core.mnist.data import missing_mnist_files
+
+    if missing_mnist_files():
+        st.info(
+            "The MNIST test images are not on this server yet, so the images a unit responds "
+            "to cannot be shown: open the MNIST lab once to download them.",
+            icon=":material/cloud_off:",
+        )
+        return None
+    with st.spinner(f"Reading {PROBE_IMAGES:,} test images through the model (once)..."):
+        return _shipped_strongest(shipped, model) if shipped else _session_strongest(model)
+
+
+# ---- what one unit responds to ------------------------------------------------------
+
+
+def _pick_unit(model, prefix: str) -> tuple[Group, int] | None:
+    """The layer and unit the student picked (their choice lives in the URL), or None."""
+    groups = {g.name: g for g in unit_groups(model)}
+    left, right = st.columns(2)
+    with left:
+        name = selectbox(
+            "Layer",
+            f"{prefix}_unit_layer",
+            [NO_LAYER, *groups],
+            NO_LAYER,
+            format_func=lambda n: (
+                n if n == NO_LAYER else f"{n}: {groups[n].units} {groups[n].word}s"
+            ),
+            help="The layers shown above, from the input to the scores.",
+        )
+    if name == NO_LAYER:
+        return None
+    group = groups[name]
+    with right:
+        unit = selectbox(
+            group.word.capitalize(),
+            f"{prefix}_unit",
+            list(range(group.units)),
+            0,
+            format_func=lambda u: f"{group.word} {u}",
+        )
+    return group, unit
+
+
+def responds_to(
+    model, layers: list[Layer], prefix: str, shipped: str | None = None, this: str = "this image"
+) -> None:
+    """For a unit the student picks: its weights as a picture, its value for `this` image, and
+    the test images it responds to most. `prefix` names the widgets (one set per page)."""
+    st.markdown(
+        f"**What a unit responds to.** Pick a layer and one of its units: you see its weights "
+        f"and the {STRONGEST} test images (of {PROBE_IMAGES:,} fixed ones) that give it its "
+        "largest value: a map's mean, a unit's activation, a class's score."
+    )
+    try:
+        picked = _pick_unit(model, prefix)
+        if picked is None:
+            return
+        group, unit = picked
+        weights = unit_weights(model, group.name, unit)
+    except ModelMismatch as err:
+        st.warning(f"This model's units cannot be shown: {text(err)}.", icon=":material/block:")
+        return
+    mine = next((layer for layer in layers if layer.name == group.name), None)
+    left, right = st.columns([3, 2])
+    with left:
+        if weights is None:
+            st.info("This layer has no weights before it.", icon=":material/info:")
+        else:
+            what = f" in {weights.source}" if weights.source else ""
+            plotly(
+                mnist_figs.unit_weights_figure(
+                    weights.values,
+                    weights.kind,
+                    f"The weights of {group.word} {unit}{what} (bias {weights.bias:+.3f})",
+                )
+            )
+            st.caption(
+                f"{WEIGHT_WORDS[weights.kind].capitalize()}: :orange[**orange**] raises it, "
+                ":blue[**blue**] lowers it."
+            )
+    with right:
+        if mine is not None:
+            value = mine.unit_mean(unit)
+            if mine.is_maps:
+                st.image(
+                    digit_figs.activation_tile(mine.values[unit : unit + 1], width=336),
+                    caption=f"{group.word.capitalize()} {unit} for {this}: mean {value:.2f}",
+                )
+            else:
+                st.metric(f"{group.word.capitalize()} {unit} for {this}", f"{value:.2f}")
+    found = _strongest(model, shipped)
+    if found is None:
+        return
+    _strongest_images(found[group.name], group, unit, mine, this)
+
+
+def _strongest_images(
+    best: Strongest, group: Group, unit: int, mine: Layer | None, this: str
+) -> None:
+    from ui.shared import _mnist_cached
+
+    data = _mnist_cached()
+    at, _ = _probe()
+    test = at[torch.from_numpy(best.indices[unit])]  # positions in the probe -> test-set indices
+    values = best.values[unit]
+    plotly(
+        mnist_figs.strongest_figure(
+            data.test_images[test],
+            data.test_y[test],
+            values,
+            test,
+            f"The {len(test)} test images that raise {group.word} {unit} most "
+            f"(of {PROBE_IMAGES:,})",
+            large=presenter(),
+        )
+    )
+    note = "Under each: its number in the test set, its true digit and the value it gives."
+    if float(values[0]) == float(values[-1]):
+        note += (
+            f" Every one gives the same value ({float(values[0]):.2f}): this {group.word} "
+            "barely varies over these images (a silent unit)."
+        )
+    if mine is not None:
+        note += (
+            f" {this.capitalize()} gives {mine.unit_mean(unit):.2f}; the strongest, "
+            f"{float(values[0]):.2f}."
+        )
+    st.caption(note)
