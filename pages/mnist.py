@@ -10,8 +10,8 @@ from core import scheduler
 from core.mnist import train as mt
 from core.mnist.models import ModelSpec
 from core.runtime import configure_torch, one_thread
+from ui import mnist_inside, training_slot
 from ui import mnist_panels as panels
-from ui import training_slot
 
 MODELS, OPTIMIZERS, SCHEDULES = panels.MODELS, panels.OPTIMIZERS, panels.SCHEDULES
 D = mt.TrainConfig()  # the defaults
@@ -160,4 +160,5 @@ if train:
 run = st.session_state.get("mn_run")
 if run is not None:
     panels.results(run, data)
+mnist_inside.test_image_section(run, data)
 panels.model_files(data, run)

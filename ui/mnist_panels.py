@@ -17,6 +17,7 @@ from core.mnist import evaluate as mev
 from core.mnist import figures as figs
 from core.mnist import train as mt
 from core.mnist.models import ModelFileError, SavedModel, load_model, save_model
+from ui import mnist_inside
 
 MODELS = {
     "Softmax regression 784 -> 10 (the chapter's)": "linear",
@@ -87,7 +88,11 @@ def data_browser(data) -> None:
         left, right = st.columns([3, 2])
         with left:
             idx = mev.examples_per_class(labels, 12, seed=shuffle)
-            ui.plotly(figs.example_grid(images[idx], 12))
+            if split == "test set":  # a click picks a test image to look inside the model
+                grid = figs.example_grid(images[idx], 12, indices=idx)
+                ui.plotly(grid, **mnist_inside.pick_on_click("mn_pick_browse", idx))
+            else:
+                ui.plotly(figs.example_grid(images[idx], 12))
             if st.button("Show other examples", icon=":material/shuffle:", key="mn_shuffle_btn"):
                 st.session_state["mn_shuffle"] = shuffle + 1
                 st.rerun()
@@ -125,8 +130,9 @@ def keep_model(run: mt.TrainedRun) -> None:
         models.pop(kept.pop(0), None)
 
 
-def _predictions(run: mt.TrainedRun, data, idx, title: str, width_px: int, **kw) -> None:
-    """Test images `idx` with their labels and the model's top-3 probabilities."""
+def _predictions(run: mt.TrainedRun, data, idx, title: str, width_px: int, key: str, **kw) -> None:
+    """Test images `idx` with their labels and the model's top-3 probabilities; a click on
+    one picks it for the look inside the model (`ui.mnist_inside`)."""
     probs, classes = run.evaluation.top3(idx)
     ui.plotly(
         figs.predictions(
@@ -136,8 +142,10 @@ def _predictions(run: mt.TrainedRun, data, idx, title: str, width_px: int, **kw)
             classes,
             title=title,
             width_px=width_px,
+            indices=idx,
             **kw,
-        )
+        ),
+        **mnist_inside.pick_on_click(key, idx),
     )
 
 
@@ -156,9 +164,8 @@ def _drilldown(run: mt.TrainedRun, data, cell: tuple[int, int] | None) -> None:
         st.info("No test image falls in this cell.", icon=":material/info:")
         return
     shown = f"the {len(idx)} most confident" if total > len(idx) else "all"
-    _predictions(
-        run, data, idx, f"{shown.capitalize()} of them, with the top-3 probabilities", 460, cols=5
-    )
+    title = f"{shown.capitalize()} of them, with the top-3 probabilities (click one)"
+    _predictions(run, data, idx, title, 460, "mn_pick_cell", cols=5)
 
 
 def results(run: mt.TrainedRun, data) -> None:
@@ -221,8 +228,11 @@ def results(run: mt.TrainedRun, data) -> None:
     if len(pool):
         g = torch.Generator().manual_seed(st.session_state.get("mn_shuffle", 0))
         idx = pool[torch.randperm(len(pool), generator=g)[:16]]
-        title = "Sample test predictions with the top-3 probabilities (blue: right, orange: wrong)"
-        _predictions(run, data, idx, title, 940)
+        title = (
+            "Sample test predictions with the top-3 probabilities (blue: right, orange: wrong); "
+            "click one to look inside the model"
+        )
+        _predictions(run, data, idx, title, 940, "mn_pick_sample")
 
 
 def model_files(data, run: mt.TrainedRun | None) -> None:

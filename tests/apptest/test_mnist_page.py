@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -297,3 +298,64 @@ def test_the_data_browser_is_built_only_when_open(app_test):
     at = app_test(PAGE, query={"mn_split": "test set"})
     assert at.radio(key="mn_split").value == "test set"
     assert any('"heatmap"' in c.proto.spec for c in at.get("plotly_chart"))
+
+
+def open_inside(at):
+    """Open the look inside the model, as a student's click does (AppTest sets the
+    expander's state and the on_change callback's record of it)."""
+    from ui import inside_views, mnist_inside
+
+    at.session_state[mnist_inside.INSIDE_KEY] = True
+    at.session_state[inside_views.OPENED + mnist_inside.INSIDE_KEY] = True
+    return at.run()
+
+
+def test_inside_the_trained_model_for_a_picked_test_image(app_test, monkeypatch):
+    """Before training the section says so; after a short CNN training: a picked test image's
+    every layer, then a feature map's filter and its strongest test images, read once per
+    trained model."""
+    from core.digits import units
+    from ui import inside_views
+
+    passes = []
+
+    def counted(model, x, *args, **kwargs):
+        passes.append(model)
+        return units.strongest_images(model, x, *args, **kwargs)
+
+    monkeypatch.setattr(inside_views, "strongest_images", counted)
+    query = {"mn_model": "Small CNN (two conv layers)", "mn_n": "1000", "mn_epochs": "1"}
+    at = open_inside(app_test(PAGE, query=query))
+    assert not at.exception
+    assert "No model yet" in texts(at) and not at.image
+    at.button(key="mn_train").click().run()
+    assert not at.exception
+    run = at.session_state["mn_run"]
+    at.number_input(key="mn_pick").set_value(1234).run()
+    assert not at.exception
+    captions = [img.caption for i in at.image for img in i.proto.imgs]
+    assert captions[0] == "#1,234" and len(captions) == 1 + 6  # the image, then six layers
+    truth = int(mnist().test_y[1234])
+    assert f"Test image #1,234 is a **{truth}**" in texts(at)
+    assert at.query_params["mn_pick"] == "1234"
+    assert passes == []  # no unit picked yet: no test images read
+    at.selectbox(key="mn_unit_layer").set_value("conv1 (Conv2d)").run()
+    at.selectbox(key="mn_unit").set_value(2).run()
+    assert not at.exception
+    specs = [str(c.proto.spec) for c in at.get("plotly_chart")]
+    assert any("The weights of feature map 2 in conv1" in s for s in specs)
+    top = next(
+        json.loads(c.proto.spec)
+        for c in at.get("plotly_chart")
+        if "raise feature map 2 most" in c.proto.spec
+    )
+    # the images shown are the brute-force strongest of the fixed 2,000 for this model
+    probe = units.probe_indices(10_000)
+    with torch.no_grad():
+        means = run.model.conv1(mnist().test_x[probe]).mean((2, 3))[:, 2]
+    best = probe[means.argsort(descending=True, stable=True)[:8]].tolist()
+    shown = [a["text"].split("<br>")[0] for a in top["layout"]["annotations"]]
+    assert shown == [f"#{i}: a {int(mnist().test_y[i])}" for i in best]
+    assert passes == [run.model]
+    at.selectbox(key="mn_unit").set_value(5).run()  # another map of the same model: no new pass
+    assert not at.exception and passes == [run.model]
