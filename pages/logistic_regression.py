@@ -12,16 +12,14 @@ from core import csvio, logreg, optim
 from core.csvio import CsvError
 from core.logreg import data as ld
 from core.logreg import figures as lf
-from core.logreg.export import export_script
 from core.metrics import confusion_matrix
 from core.runtime import configure_torch
-from ui import clicks, explain, logreg_panels, playback
+from ui import clicks, explain, logreg_network, logreg_panels, playback
 
 configure_torch()
 # Whole numbers as ints: the URL then reads lr_lr=10, not 10.0.
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
 L2_VALUES = (0, 0.0001, 0.001, 0.01, 0.1, 1)
-HIDDEN_WIDTHS = (0, 2, 3, 4, 6, 8, 16, 32)
 SPEEDS = (1, 2, 5, 10, 20, 50)  # gradient steps per tick
 TICK_S = 0.35  # a few updates a second: smooth enough, and cheap for a class on one server
 RUN, RUN_KEY = "lr_run", "lr_run_key"
@@ -121,12 +119,7 @@ def model_controls(n_classes: int) -> logreg.LogRegConfig:
         format_func=labels.get,
         placeholder="none: x1 and x2 only",
     )
-    hidden = ui.select_slider("Hidden layer units (0 = none)", "lr_hidden", HIDDEN_WIDTHS, 0)
-    activation = (
-        ui.selectbox("Activation", "lr_act", tuple(logreg.ACTIVATIONS), "tanh")
-        if hidden
-        else "tanh"
-    )
+    hidden, activation = logreg_network.hidden_controls()
     rate = ui.select_slider("Learning rate (log scale)", "lr_lr", LEARNING_RATES, 0.1)
     if advice := explain.learning_rate_advice(rate):
         getattr(st, advice[0])(advice[1], icon=":material/speed:")
@@ -142,8 +135,8 @@ def model_controls(n_classes: int) -> logreg.LogRegConfig:
         l2 = ui.select_slider("L2 penalty λ", "lr_l2", L2_VALUES, 0)
     kind = "logistic" if n_classes == 2 else f"softmax ({n_classes} classes)"
     inputs = ", ".join(labels[f] for f in logreg.feature_names(features))
-    layer = f", hidden layer of {hidden}" if hidden else ""
-    st.caption(f"{kind.capitalize()} regression on {inputs}{layer}. Any change restarts training.")
+    layers = logreg_network.describe_hidden(hidden, activation)
+    st.caption(f"{kind.capitalize()} regression on {inputs}{layers}. Any change restarts training.")
     return logreg.LogRegConfig(tuple(features), hidden, activation, l2, optimizer, rate, seed=0)
 
 
@@ -230,16 +223,8 @@ with view:
         )
     else:
         PLAYER.show(training_view, TICK_S, PLAYER.controls(run, reset=restart))
+        logreg_network.network_section(run, PLAYER.playing)
 logreg_panels.sigmoid_and_cross_entropy(run)
 if run is not None:
-    with st.expander("The code of this run: a standalone script", icon=":material/code:"):
-        st.download_button(
-            "Download as a Python script",
-            lambda: export_script(run.data, run.config, run.step),
-            "logistic_regression_run.py",
-            "text/x-python",
-            key="lr_download",
-            on_click="ignore",
-        )
-        st.code(export_script(run.data, run.config, run.step), language="python")
+    logreg_panels.code_section(run)
 clicks.page_complete()  # last: lets the next click act (see clicks.once)

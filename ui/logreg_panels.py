@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from core import logreg
 from core.logreg import figures as lf
+from core.logreg.export import export_script
 
 
 def sigmoid_and_cross_entropy(run: logreg.Run | None) -> None:
@@ -21,3 +22,17 @@ def sigmoid_and_cross_entropy(run: logreg.Run | None) -> None:
     with right:
         ui.plotly(lf.bce_figure(lf.sigmoid(z)))  # p = sigma(z) of the slider's logit
         st.caption("A confident wrong answer costs the most: the loss has no upper bound.")
+
+
+def code_section(run: logreg.Run) -> None:
+    """The run as a standalone script, hand-set weights included: shown and downloadable."""
+    with st.expander("The code of this run: a standalone script", icon=":material/code:"):
+        st.download_button(
+            "Download as a Python script",
+            lambda: export_script(run.data, run.config, run.step, run.edits),
+            "logistic_regression_run.py",
+            "text/x-python",
+            key="lr_download",
+            on_click="ignore",
+        )
+        st.code(export_script(run.data, run.config, run.step, run.edits), language="python")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from core import logreg
 from core.logreg import data as ld
@@ -100,7 +101,10 @@ def test_a_link_restores_the_experiment(app_test):
     heat = surface(at)
     assert heat["data"][0]["zsmooth"] is False  # discretised
     assert not any("(test)" in t["name"] for t in heat["data"])  # test points hidden
-    assert all(at.query_params[k] == v for k, v in query.items())  # and the URL keeps them
+    # the URL keeps them, the old hidden-width key rewritten as the layer keys it means
+    assert at.query_params["lr_layers"] == "1"  # of lr_units1 = 4 units, the default: not said
+    assert "lr_hidden" not in at.query_params
+    assert all(at.query_params[k] == v for k, v in query.items() if k != "lr_hidden")
 
 
 def test_hostile_links_fall_back_to_defaults(app_test):
@@ -109,7 +113,7 @@ def test_hostile_links_fall_back_to_defaults(app_test):
         "lr_n": "-3",
         "lr_data": "<script>alert(1)</script>",
         "lr_feat": "x1*x2,__import__('os')",
-        "lr_hidden": "7",
+        "lr_hidden": "2.5",
         "lr_seed": "abc",
         "lr_test": "0.9",
         "lr_noise": "nan",
@@ -193,3 +197,116 @@ def test_presenter_mode_hides_advanced_controls(app_test):
     ok(at)
     keys = {w.key for w in at.selectbox} | {w.key for w in at.select_slider}
     assert "lr_opt" not in keys and "lr_l2" not in keys and "lr_lr" in keys
+
+
+# ---- deep networks and the network diagram -----------------------------------------------
+
+
+def network_chart(at) -> dict | None:
+    """The diagram's figure (its unit maps are layout images), or None when not built."""
+    specs = [s for s in chart_specs(at) if s["layout"].get("images")]
+    assert len(specs) <= 1
+    return specs[0] if specs else None
+
+
+def open_network(at):
+    at.session_state["lr_network"] = True  # the expander, as a click opens it
+    at.run()
+    ok(at)
+    return network_chart(at)
+
+
+def test_three_hidden_layers_of_five_units_train_and_are_drawn(app_test):
+    at = app_test(PAGE, query={"lr_data": "xor"})
+    ok(at)
+    assert network_chart(at) is None  # closed: nothing built
+    at.slider(key="lr_layers").set_value(3).run()
+    for i in (1, 2, 3):
+        at.slider(key=f"lr_units{i}").set_value(5).run()
+    ok(at)
+    run = at.session_state["lr_run"]
+    assert run.config.hidden == (5, 5, 5) and at.query_params["lr_layers"] == "3"
+    assert [m.out_features for m in run.model.linears] == [5, 5, 5, 1]
+    assert any("3 hidden layers of 5, 5, 5 tanh units" in c.value for c in at.caption)
+    assert sum(r"\mathbb{R}^{5\times5}" in x.value for x in at.latex) == 2
+    assert any("nn.Linear(5, 5)," in c.value for c in at.code)  # the exported script
+    fig = open_network(at)
+    assert len(fig["layout"]["images"]) == 2 + 15 + 1  # inputs, hidden units, the output
+    hover = next(t for t in fig["data"] if t.get("name") == "links")
+    assert len(hover["text"]) == 2 * (2 * 5 + 5 * 5 + 5 * 5 + 5 * 1)  # two markers a link
+    at.button(key="lr_step").click().run()  # the diagram follows the run
+    assert network_chart(at)["layout"]["images"] != fig["layout"]["images"]
+
+
+def set_weight(at, text: str):
+    at.text_input(key="lr_weight").input(text)
+    at.button(key="lr_set_weight").click().run()
+    ok(at)
+
+
+def test_a_weight_set_by_hand_changes_the_model_and_the_surface(app_test):
+    at = app_test(PAGE, query={"lr_data": "xor", "lr_layers": "3", "lr_units1": "5"})
+    open_network(at)
+    ref = logreg.ParamRef(1, 2, 3)  # layer 1 unit 4 -> layer 2 unit 3
+    at.selectbox(key="lr_pick").set_value(ref).run()
+    before = surface(at)["data"][0]["z"]
+    loss_before = metrics(at)["Train loss"]
+    set_weight(at, "-7.5")
+    run = at.session_state["lr_run"]
+    assert run.model.linears[1].weight[2, 3].item() == -7.5
+    assert any("Set layer 1 unit 4 → layer 2 unit 3" in s.value for s in at.success)
+    assert next(m.value for m in at.metric if m.label == "Its value now") == "-7.500"
+    assert surface(at)["data"][0]["z"] != before  # the surface is the edited model's
+    assert metrics(at)["Train loss"] != loss_before and metrics(at)["Step"] == "0"
+    assert "HAND_SET" in next(c.value for c in at.code if "STEPS =" in c.value)
+    links = next(t for t in network_chart(at)["data"] if t.get("name") == "links")
+    assert any("weight = -7.500" in t for t in links["text"])
+    at.button(key="lr_step").click().run()  # training goes on from the edited model
+    ok(at)
+    assert at.session_state["lr_run"].step == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ("abc", "is not a number"),
+        ("", "was empty"),
+        ("nan", "not a number a weight can be"),
+        ("1e300", "outside -100 to 100"),
+        ("-inf", "not a number a weight can be"),
+        ("__import__('os')", "is not a number"),
+    ],
+)
+def test_a_bad_weight_is_refused_and_nothing_changes(app_test, typed, words):
+    at = app_test(PAGE, query={"lr_layers": "2"})
+    open_network(at)
+    run = at.session_state["lr_run"]
+    before = [p.detach().clone() for p in run.model.parameters()]
+    surface_before = surface(at)["data"][0]["z"]
+    set_weight(at, typed)
+    assert any(words in w.value and "Nothing changed" in w.value for w in at.warning)
+    assert at.session_state["lr_run"] is run and not run.edits
+    assert all(torch.equal(p, q) for p, q in zip(run.model.parameters(), before, strict=True))
+    assert surface(at)["data"][0]["z"] == surface_before
+
+
+def test_hostile_network_links_fall_back_to_defaults(app_test):
+    def toasts(at) -> str:
+        return " | ".join(t.value for t in at.toast)
+
+    at = app_test(PAGE, query={"lr_layers": "99", "lr_units1": "-3", "lr_act": "gelu"})
+    ok(at)
+    assert at.session_state["lr_run"].config.hidden == ()  # no layers: units, act not asked
+    assert "lr_layers" in toasts(at)
+    query = {"lr_layers": "2", "lr_units1": "-3", "lr_units2": "1e9", "lr_act": "x" * 500}
+    at = app_test(PAGE, query=query)
+    ok(at)
+    assert at.session_state["lr_run"].config == logreg.LogRegConfig(hidden=(4, 4))
+    assert all(k in toasts(at) for k in ("lr_units1", "lr_units2", "lr_act"))
+    at = app_test(PAGE, query={"lr_layers": "three", "lr_hidden": "6"})
+    ok(at)
+    assert at.session_state["lr_run"].config.hidden == ()  # the new key decides, and is bad
+    at = app_test(PAGE, query={"lr_hidden": "32"})  # an old link wider than a layer may be
+    ok(at)
+    assert at.session_state["lr_run"].config.hidden == (8,)
+    assert "had 32 units" in toasts(at)
