@@ -18,8 +18,10 @@ import plotly.io as pio
 import pytest
 import torch
 
-from core import theme
+from core import logreg, theme
 from core.digits import figures as digit_figs
+from core.logreg.data import DataSpec, make_dataset
+from core.logreg.diagram import network_figure
 from core.mnist import figures as mnist_figs
 from core.mnist.train import Progress
 
@@ -76,6 +78,25 @@ def _builders() -> dict[str, go.Figure]:
         ),
         "probability": digit_figs.probability_figure(probs[0].tolist(), "p of each digit"),
         "comparison": digit_figs.comparison_figure(["linear", "MLP", "CNN"], probs[:3].numpy()),
+        **_logreg_networks(),
+    }
+
+
+def _logreg_networks() -> dict[str, go.Figure]:
+    """The logistic regression lab's network diagram: two classes (a weight picked), and five
+    classes with every feature and four layers (a bias picked)."""
+    two = make_dataset(DataSpec("xor", n_points=40))
+    five = make_dataset(DataSpec("multiblobs", n_points=60, n_classes=5))
+    deep = logreg.LogRegConfig(features=logreg.EXTRA_FEATURES, hidden=(8, 3, 5, 2))
+    return {
+        "logreg_network": network_figure(
+            logreg.build_model(2, logreg.LogRegConfig(hidden=(3, 2))),
+            two,
+            selected=logreg.ParamRef(1, 1, 2),
+        ),
+        "logreg_network_deep": network_figure(
+            logreg.build_model(5, deep), five, selected=logreg.ParamRef(4, 3)
+        ),
     }
 
 

@@ -92,3 +92,48 @@ def test_script_is_plain_python_without_eval_or_app_imports():
     }
     assert not calls & {"eval", "exec", "compile", "__import__"}
     assert "STEPS = 10" in source and "def make_spiral" in source and "nn.Tanh()" in source
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("activation", "optimizer"), [("sigmoid", "adam"), ("linear", "sgd")])
+def test_a_deep_run_with_hand_set_weights_is_repeated_step_for_step(
+    tmp_path, activation, optimizer
+):
+    """Four hidden layers, weights and a bias set by hand along the way: the script makes the
+    same edits at the same steps and ends on the same model."""
+    spec = DataSpec("xor", n_points=160, noise=0.1, test_fraction=0.25, seed=3)
+    config = logreg.LogRegConfig(
+        features=("x1*x2",), hidden=(5, 4, 3, 2), activation=activation, optimizer=optimizer,
+        lr=0.05, seed=7,
+    )  # fmt: skip
+    run = logreg.Run(make_dataset(spec), config)
+    run.set_parameter(logreg.ParamRef(0, 4, 2), 1.75)  # before any step
+    run.advance(30)
+    run.set_parameter(logreg.ParamRef(2, 1, 3), -2.5)
+    run.set_parameter(logreg.ParamRef(3, 0), 0.5)  # a bias, at the same step
+    run.advance(25)
+    run.set_parameter(logreg.ParamRef(4, 0, 1), 3.0)  # at the last step: after the loop
+    source = export_script(run.data, config, run.step, run.edits)
+    assert "nn.Linear(3, 2)," in source and source.count("nn.Linear(") == 5
+    out = run_script(source, tmp_path)
+    m = run.latest()
+    for split in ("train", "test"):
+        assert final(out, split) == (
+            pytest.approx(m[f"{split}_loss"], abs=2e-6),
+            pytest.approx(m[f"{split}_acc"], abs=1e-4),
+        )
+    weights = re.search(r"output layer weights (\[\[.*?\]\]) bias (\[.*?\])", out)
+    assert ast.literal_eval(weights.group(1))[0] == pytest.approx(
+        run.model.output.weight[0].tolist(), abs=1e-6
+    )
+    assert ast.literal_eval(weights.group(1))[0][1] == 3.0  # the last edit, made after the loop
+    assert ast.literal_eval(weights.group(2)) == pytest.approx(
+        run.model.output.bias.tolist(), abs=1e-6
+    )
+
+
+def test_a_script_without_hand_set_weights_has_no_edit_table():
+    data = make_dataset(DataSpec("moons", n_points=40))
+    source = export_script(data, logreg.LogRegConfig(hidden=(3, 3)), 4)
+    assert "HAND_SET" not in source and "set_by_hand" not in source
+    assert "2 hidden layers of 3, 3 tanh units" in source
