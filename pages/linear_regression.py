@@ -5,8 +5,6 @@ their histories) is this user's, in session state; playing advances it a chunk p
 `run_every` fragment, so charts update a few times a second at most however fast training is.
 """
 
-from dataclasses import replace
-
 import streamlit as st
 
 import ui
@@ -15,10 +13,10 @@ from core.linreg import data as linreg_data
 from core.linreg import export as linreg_export
 from core.linreg import figures
 from core.runtime import configure_torch
-from ui import clicks, csv_upload, explain, playback
+from ui import clicks, csv_upload, explain, linreg_run, linreg_touch, playback
 from ui.linreg_replay import replay_section
 
-RUN, SIGNATURE = "lin_run", "lin_signature"
+RUN = linreg_run.RUN
 TICK_S = 0.4  # seconds between chart updates while playing: at most 2.5 per second
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
 PLAYER = playback.Player(
@@ -66,7 +64,7 @@ data_box, train_box = st.columns(2, border=True)
 with data_box:
     preset = linreg_data.PRESETS[ui.selectbox("Data", "lin_data", list(linreg_data.PRESETS))]
     if preset == "csv":
-        dataset = csv_upload.uploaded_dataset()
+        base = csv_upload.uploaded_dataset()
     else:
         left, right = st.columns(2)
         with left:
@@ -82,7 +80,7 @@ with data_box:
                 on_click=clicks.once(regenerate),
                 width="stretch",
             )
-        dataset = linreg_data.synthetic(
+        base = linreg_data.synthetic(
             linreg_data.SyntheticConfig(preset, slope, intercept, noise, n, seed)
         )
     degree = (
@@ -124,33 +122,38 @@ with train_box:
             init_w = ui.slider("Start w", "lin_w0", -10.0, 10.0, 0.0, 0.5)
             init_b = ui.slider("Start b", "lin_b0", -10.0, 10.0, 0.0, 0.5)
 
+
+def reset():
+    st.session_state.pop(RUN, None)
+    st.session_state.pop(linreg_touch.START, None)
+
+
+try:
+    dataset = linreg_touch.touched_dataset(base)
+except linreg_data.LinRegDataError as err:  # the edits left nothing to fit: say so, keep the editor
+    linreg_touch.touch_section(base, None, None, None, reset, error=str(err))
+    st.stop()
 problem = linreg.make_problem(dataset, degree, standardise)
+restart_key = (dataset.key, degree, standardise, init_w, init_b)
+start = linreg_touch.start_for(restart_key)
 train_box.caption(
     f"On this data, full-batch gradient descent is stable for learning rates below about "
     f"**{linreg.max_stable_lr(problem):.3g}**."
 )
-hand_cfg = linreg.HandConfig(lr, epochs, batch_size, 0, init_w, init_b)
-torch_cfg = linreg.TorchConfig(lr, epochs, batch_size, 0, init_w, init_b, optimizer)
-signature = (dataset.key, degree, standardise, replace(torch_cfg, epochs=0))
-
-
-def new_run():
-    st.session_state[RUN] = linreg.LabRun(problem, hand_cfg, torch_cfg)
-    st.session_state[SIGNATURE] = signature
-    PLAYER.stop_playing()
-
-
-if st.session_state.get(SIGNATURE) != signature or RUN not in st.session_state:
-    new_run()
-run: linreg.LabRun = st.session_state[RUN]
+hand_cfg = linreg.HandConfig(lr, epochs, batch_size, 0, init_w, init_b, start=start)
+torch_cfg = linreg.TorchConfig(lr, epochs, batch_size, 0, init_w, init_b, optimizer, start=start)
+run = linreg_run.current_run(problem, hand_cfg, torch_cfg, restart_key, PLAYER.stop_playing)
 run.set_epochs(epochs)
+linreg_touch.touch_section(base, dataset, run, restart_key, lambda: st.session_state.pop(RUN, None))
 
-
-speed = PLAYER.controls(run, reset=lambda: st.session_state.pop(RUN, None))
+speed = PLAYER.controls(run, reset=reset)
 interval = max(TICK_S, 1 / speed)
 if run.stopped and not (run.hand.diverged and run.torch.diverged):
     st.caption("Finished: raise the epochs to train on, or press Reset to start again.")
+linreg_run.run_note(run)
+linreg_run.pin_controls(run)
 log_y = ui.toggle("Log scale for the loss", "lin_logy", False)
+pinned = linreg_run.pinned_figure_arg(run)
 
 
 def live_view():
@@ -169,7 +172,7 @@ def live_view():
     for names, diagnosis in linreg.divergences(run):
         text = explain.linreg_divergence(diagnosis)
         st.error(f"**{' and '.join(names)}:** {text}", icon=":material/warning:")
-    figs = figures.lab_figures(run, log_y=log_y)
+    figs = figures.lab_figures(run, log_y=log_y, pinned=pinned)
     top, bottom = st.columns(2), st.columns(2)
     for col, name in zip((*top, *bottom), ("fit", "landscape", "loss", "residuals"), strict=True):
         with col:

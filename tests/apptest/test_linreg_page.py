@@ -102,14 +102,23 @@ def test_a_link_restores_the_whole_experiment(app_test):
         assert at.query_params[key] == [value] or at.query_params[key] == value
 
 
-def test_changing_a_setting_updates_the_link_and_restarts_the_run(app_test):
+def test_changing_the_learning_rate_continues_the_run_and_new_data_restarts_it(app_test):
     at = app_test(PAGE)
     at.button(key="lin_step10").click().run()
+    before = at.session_state["lin_run"]
     at.select_slider(key="lin_lr").set_value(0.01).run()
     ok(at)
     assert at.query_params["lin_lr"] in ("0.01", ["0.01"])
-    assert step_text(at) == "0 / 100"
-    assert at.session_state["lin_run"].torch_cfg.lr == 0.01
+    run = at.session_state["lin_run"]
+    assert run is before and step_text(at) == "10 / 100"  # continued, not restarted
+    assert run.torch_cfg.lr == 0.01 and run.segments[-1] == (10, 0.01, "sgd")
+    assert any("continues from the current parameters" in i.value for i in at.info)
+    at.selectbox(key="lin_opt").set_value("Adam").run()
+    assert at.session_state["lin_run"].segments[-1] == (10, 0.01, "adam")
+    at.button(key="lin_step10").click().run()
+    assert step_text(at) == "20 / 100"
+    at.slider(key="lin_noise").set_value(2.0).run()  # other data: a new run
+    assert step_text(at) == "0 / 100" and not any("continues" in i.value for i in at.info)
     at.slider(key="lin_epochs").set_value(300).run()  # more epochs: the same run, longer
     at.button(key="lin_step10").click().run()
     at.slider(key="lin_epochs").set_value(400).run()

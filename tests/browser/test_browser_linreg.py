@@ -170,3 +170,154 @@ def test_the_replay_plays_and_scrubs_in_the_browser_without_the_server(streamlit
     time.sleep(0.5)
     assert len(sent) == before, "playing or scrubbing the replay sent messages to the server"
     assert browser.exceptions(page) == []
+
+
+EDITOR = ".st-key-lin_touch"  # the points editor (a custom component, no iframe)
+EDITOR_STATE_JS = """root => ({
+  seqSent: +root.dataset.seqSent, seqAcked: +root.dataset.seqAcked, count: +root.dataset.count,
+  readout: root.querySelector('.pts-readout').textContent,
+  lsqW: +(root.querySelector('.lsq') || {dataset: {w: NaN}}).dataset.w,
+  points: Array.from(root.querySelectorAll('circle.pt')).map(c => [+c.getAttribute('cx'),
+    +c.getAttribute('cy')]),
+})"""
+
+
+def editor(page) -> dict:
+    return page.locator(f"{EDITOR} .pts-root").evaluate(EDITOR_STATE_JS)
+
+
+def svg_to_screen(page, cx: float, cy: float) -> tuple[float, float]:
+    """An SVG user-space point -> page coordinates (the SVG may be scaled)."""
+    return page.locator(f"{EDITOR} svg.pts-plot").evaluate(
+        "(svg, p) => { const m = svg.getScreenCTM(); const q = svg.createSVGPoint();"
+        " q.x = p[0]; q.y = p[1]; const r = q.matrixTransform(m); return [r.x, r.y]; }",
+        [cx, cy],
+    )
+
+
+def open_editor(page, base_url: str, query: str) -> None:
+    open_lab(page, base_url, query)
+    page.get_by_text("Touch the data: drag, add or erase points").click()
+    page.locator(f"{EDITOR} svg.pts-plot circle.pt").first.wait_for(timeout=60_000)
+    browser.wait_idle(page, 60)
+
+
+def acknowledged(page) -> bool:
+    state = editor(page)
+    return state["seqAcked"] == state["seqSent"]
+
+
+def test_drag_add_and_erase_points_and_the_least_squares_line_follows(streamlit_server, page):
+    page.set_viewport_size({"width": 1300, "height": 2200})
+    open_editor(page, streamlit_server, "lin_n=20&lin_noise=0.5")
+    state = editor(page)
+    assert state["count"] == 20 and len(state["points"]) == 20
+    slope_before = state["lsqW"]
+    # the right-most point, dragged far down: the least-squares line tilts at once
+    i = max(range(20), key=lambda k: state["points"][k][0])
+    x, y = svg_to_screen(page, *state["points"][i])
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y + 120, steps=6)
+    during = editor(page)["lsqW"]
+    assert during < slope_before  # refitted while dragging, before the server heard anything
+    page.mouse.up()
+    browser.wait_until(lambda: acknowledged(page), 30, "the server to take the edit in")
+    browser.wait_idle(page, 60)
+    fit = plots(page)[0]
+    training = next(t for t in fit if t["name"] == "training data")
+    moved = min(training["y"])
+    assert len(training["y"]) == 20 and moved < min(p for p in training["y"] if p != moved)
+    assert page.get_by_role("button", name="Undo my edits").count() == 1
+
+    page.locator(f"{EDITOR} button[data-mode=add]").click()
+    browser.wait_idle(page, 30)
+    box = page.locator(f"{EDITOR} svg.pts-plot").bounding_box()
+    for fx in (0.3, 0.5):  # two clicks on empty space: two new points
+        page.mouse.click(box["x"] + fx * box["width"], box["y"] + 0.12 * box["height"])
+        browser.wait_until(lambda: acknowledged(page), 30, "an added point")
+    assert editor(page)["count"] == 22
+    page.locator(f"{EDITOR} button[data-mode=erase]").click()
+    browser.wait_idle(page, 30)
+    first = editor(page)["points"][0]
+    page.mouse.click(*svg_to_screen(page, *first))
+    browser.wait_until(lambda: acknowledged(page), 30, "an erased point")
+    browser.wait_idle(page, 60)
+    assert editor(page)["count"] == 21
+    fit = plots(page)[0]
+    assert len(next(t for t in fit if t["name"] == "training data")["y"]) == 21
+    browser.screenshot(page, "linreg-touch-edited")
+
+    page.locator(f"{EDITOR} button", has_text="Clear all").click()
+    page.get_by_text("a line needs at least 2").wait_for(timeout=30_000)
+    browser.wait_idle(page, 30)
+    assert browser.exceptions(page) == []
+    page.get_by_role("button", name="Undo my edits").click()
+    browser.wait_until(lambda: editor(page)["count"] == 20, 30, "the generated points back")
+
+
+def test_fit_it_yourself_then_gradient_descent_continues_from_your_line(streamlit_server, page):
+    page.set_viewport_size({"width": 1300, "height": 2400})
+    open_editor(page, streamlit_server, "lin_n=30")
+    page.locator(f"{EDITOR} button[data-mode=fit]").click()
+    page.locator(f"{EDITOR} circle.handle").first.wait_for(timeout=30_000)
+    browser.wait_idle(page, 30)
+    flat = editor(page)["readout"]
+    assert flat.startswith("Your line: y = 0·x")
+    handle = page.locator(f"{EDITOR} circle.handle").nth(1)  # the right-hand handle
+    hx, hy = svg_to_screen(
+        page, float(handle.get_attribute("cx")), float(handle.get_attribute("cy"))
+    )
+    page.mouse.move(hx, hy)
+    page.mouse.down()
+    page.mouse.move(hx, hy - 150, steps=8)  # lift the right end: the line tilts up
+    page.mouse.up()
+    browser.wait_idle(page, 60)
+    readout = editor(page)["readout"]
+    assert readout != flat and "y = 0·x" not in readout
+    shown_loss = float(readout.split("loss (MSE) ")[1].split(" ")[0])
+    labels = [m.inner_text() for m in page.locator('[data-testid="stMetricLabel"]').all()]
+    values = [m.inner_text() for m in page.locator('[data-testid="stMetricValue"]').all()]
+    server_loss = float(values[labels.index("Loss (MSE)")])
+    assert server_loss == pytest.approx(shown_loss, rel=2e-3)  # autograd agrees with the browser
+    browser.screenshot(page, "linreg-fit-yourself")
+    page.get_by_role("button", name="Let gradient descent continue from your line").click()
+    browser.wait_idle(page, 60)
+    values = [m.inner_text() for m in page.locator('[data-testid="stMetricValue"]').all()]
+    labels = [m.inner_text() for m in page.locator('[data-testid="stMetricLabel"]').all()]
+    start_loss = float(values[labels.index("Loss, PyTorch")])
+    assert start_loss == pytest.approx(server_loss, rel=1e-3)  # step 0 is your line
+    page.get_by_role("button", name="+100").click()
+    step = page.locator(
+        '[data-testid="stMetric"]:has-text("Step of") [data-testid="stMetricValue"]'
+    )
+    browser.wait_until(lambda: step.inner_text() == "100", 60, "100 steps from your line")
+    values = [m.inner_text() for m in page.locator('[data-testid="stMetricValue"]').all()]
+    assert float(values[labels.index("Loss, PyTorch")]) < start_loss
+
+
+def test_pin_a_run_and_compare_it_with_the_next(streamlit_server, page):
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    open_lab(page, streamlit_server, "lin_epochs=50&lin_lr=0.01")
+    page.get_by_role("button", name="+100").click()
+    browser.wait_until(lambda: page.locator(STEP_METRIC).inner_text() == "50", 60, "50 steps")
+    page.get_by_role("button", name="Pin this run to compare").click()
+    browser.wait_idle(page, 60)
+    page.get_by_role("button", name="Reset", exact=True).click()
+    browser.wait_idle(page, 60)
+    page.get_by_role("button", name="+10", exact=True).click()
+    browser.wait_until(lambda: page.locator(STEP_METRIC).inner_text() == "10", 60, "10 steps")
+    browser.wait_idle(page, 60)
+    fit, landscape, loss, _ = plots(page)
+    name = "pinned: SGD, lr 0.01, standardised, full batch"
+    assert name in [t["name"] for t in fit]
+    pinned_loss = next(t for t in loss if t["name"] == f"{name}, train")
+    assert pinned_loss["x"][-1] == 50  # the pinned run's whole curve, beside 10 new steps
+    assert name in [t["name"] for t in landscape]
+    browser.screenshot(page, "linreg-pinned")
+    # other data: the pinned run is not drawn, and the page says why
+    page.get_by_role("button", name="New sample").click()
+    page.get_by_text("was trained on other data").wait_for(timeout=30_000)
+    browser.wait_idle(page, 60)
+    assert name not in [t["name"] for t in plots(page)[0]]
+    assert browser.exceptions(page) == []
