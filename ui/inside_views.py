@@ -198,7 +198,8 @@ def responds_to(
     st.markdown(
         f"**What a unit responds to.** Pick a layer and one of its units: you see its weights "
         f"and the {STRONGEST} test images (of {PROBE_IMAGES:,} fixed ones) that give it its "
-        "largest value: a map's mean, a unit's activation, a class's score."
+        "largest value: a unit's activation, a class's score, and for a feature map how much "
+        "it fires (the mean of its positive part, which the ReLU after it passes on)."
     )
     try:
         picked = _pick_unit(model, prefix)
@@ -229,14 +230,14 @@ def responds_to(
             )
     with right:
         if mine is not None:
-            value = mine.unit_mean(unit)
+            value = mine.unit_value(unit)
             if mine.is_maps:
                 st.image(
                     digit_figs.activation_tile(mine.values[unit : unit + 1], width=336),
-                    caption=f"{group.word.capitalize()} {unit} for {this}: mean {value:.2f}",
+                    caption=f"{group.word.capitalize()} {unit} for {this}: fires {value:.3f}",
                 )
             else:
-                st.metric(f"{group.word.capitalize()} {unit} for {this}", f"{value:.2f}")
+                st.metric(f"{group.word.capitalize()} {unit} for {this}", f"{value:.3f}")
     found = _strongest(model, shipped)
     if found is None:
         return
@@ -260,18 +261,19 @@ def _strongest_images(
             test,
             f"The {len(test)} test images that raise {group.word} {unit} most "
             f"(of {PROBE_IMAGES:,})",
+            cols=4 if presenter() else 8,
             large=presenter(),
         )
     )
     note = "Under each: its number in the test set, its true digit and the value it gives."
     if float(values[0]) == float(values[-1]):
         note += (
-            f" Every one gives the same value ({float(values[0]):.2f}): this {group.word} "
+            f" Every one gives the same value ({float(values[0]):.3f}): this {group.word} "
             "barely varies over these images (a silent unit)."
         )
     if mine is not None:
         note += (
-            f" {this.capitalize()} gives {mine.unit_mean(unit):.2f}; the strongest, "
-            f"{float(values[0]):.2f}."
+            f" {this.capitalize()} gives {mine.unit_value(unit):.3f}; the strongest, "
+            f"{float(values[0]):.3f}."
         )
     st.caption(note)

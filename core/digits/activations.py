@@ -38,9 +38,20 @@ class Layer:
     def is_maps(self) -> bool:
         return self.values.ndim == 3
 
-    def unit_mean(self, unit: int) -> float:
-        """One unit's value, or one map's mean: what `core.digits.units` ranks images by."""
-        return float(np.mean(self.values[unit]))
+    def unit_value(self, unit: int) -> float:
+        """What `core.digits.units` ranks images by: a dense unit's value, or how much a map
+        fires (`map_firing`)."""
+        v = self.values[unit]
+        return float(np.maximum(v, 0).mean()) if self.is_maps else float(v)
+
+
+def map_firing(maps: torch.Tensor) -> torch.Tensor:
+    """How much each map fires: the mean of its positive part, (N, C, H, W) -> (N, C).
+
+    The positive part is what the ReLU after a convolution passes on (a pooled map after a
+    ReLU is all positive already); a plain mean would mostly measure the blank background.
+    """
+    return maps.clamp(min=0).flatten(2).mean(2)
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ feature-visualisation essays show them:
   weighs the previous layer's units (a strip); a CNN feature map is one convolution's
   output channel, so its weights are that channel's filters, one per input channel. A
   pooling or activation layer has no weights: its unit c is the preceding layer's unit c.
-- `strongest_images`: which images give it its largest value (a map's mean over its
-  positions), found in one batched pass over the images for every unit of every layer at
-  once, keeping only the top k of each.
+- `strongest_images`: which images give it its largest value (for a map, how much it
+  fires: `core.digits.activations.map_firing`), found in one batched pass over the
+  images for every unit of every layer at once, keeping only the top k of each.
 
 A full pass of the shipped CNN over the 10,000 test images takes about 2.4 s on one core
 (measured here: 0.5 s for 2,000), so the pages read a fixed, seeded subset of
@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.digits.activations import LINEAR_SCORES, WEIGHTED, Call, traced_outputs
+from core.digits.activations import LINEAR_SCORES, WEIGHTED, Call, map_firing, traced_outputs
 from core.digits.pipeline import SIDE, ModelMismatch, linear_weights
 
 PROBE_IMAGES = 2000  # test images read to find each unit's strongest (see the module notes)
@@ -42,7 +42,7 @@ class Group:
     name: str
     units: int
     word: str  # what one unit is called: "class", "unit" or "feature map"
-    maps: bool  # whether its units are (H, W) maps (ranked by their mean)
+    maps: bool  # whether its units are (H, W) maps (ranked by how much they fire)
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Strongest:
     """
 
     indices: np.ndarray  # (units, k) int64
-    values: np.ndarray  # (units, k) float32: the unit's value, or its map's mean
+    values: np.ndarray  # (units, k) float32: the unit's value, or how much its map fires
 
 
 def probe_indices(total: int, n: int = PROBE_IMAGES, seed: int = 0) -> torch.Tensor:
@@ -158,8 +158,8 @@ def _unit_values(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     found: dict[str, torch.Tensor] = {}
 
     def keep(call: Call, out: torch.Tensor) -> None:
-        # (N, C, H, W) maps -> their means (N, C); dense (N, units) as they are
-        found[call.label] = (out.flatten(2).mean(2) if out.ndim == 4 else out).float()
+        # (N, C, H, W) maps -> how much each fires (N, C); dense (N, units) as they are
+        found[call.label] = (map_firing(out) if out.ndim == 4 else out).float()
 
     traced_outputs(model, x, keep)
     return found

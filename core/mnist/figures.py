@@ -560,7 +560,7 @@ def strongest_figure(
     imgs = _np(images).astype(np.uint8)
     labels, values, indices = _np(labels), _np(values), _np(indices)
     captions = [
-        (f"#{int(i)}: a {int(y)}<br><b>{float(a):.2f}</b>", theme.PALETTE[7])
+        (f"#{int(i)}: a {int(y)}<br><b>{float(a):.3f}</b>", theme.PALETTE[7])
         for i, y, a in zip(indices, labels, values, strict=True)
     ]
     return _captioned_grid(

@@ -247,7 +247,7 @@ def test_a_cnn_feature_map_shows_its_filters_and_the_test_images_it_responds_to(
     assert any("test images that raise feature map 5 most" in s for s in specs)
     assert passes == [units.PROBE_IMAGES]
     captions = [img.caption for i in at.image for img in i.proto.imgs]
-    assert any("Feature map 5 for your drawing: mean" in c for c in captions)
+    assert any("Feature map 5 for your drawing: fires" in c for c in captions)
     assert any("Your drawing gives" in c.value for c in at.caption)
     draw(at, zero(), objects=2)  # another drawing, another map: no second pass
     at.selectbox(key="draw_unit").set_value(9).run()

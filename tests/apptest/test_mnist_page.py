@@ -352,7 +352,7 @@ def test_inside_the_trained_model_for_a_picked_test_image(app_test, monkeypatch)
     # the images shown are the brute-force strongest of the fixed 2,000 for this model
     probe = units.probe_indices(10_000)
     with torch.no_grad():
-        means = run.model.conv1(mnist().test_x[probe]).mean((2, 3))[:, 2]
+        means = torch.relu(run.model.conv1(mnist().test_x[probe])).mean((2, 3))[:, 2]
     best = probe[means.argsort(descending=True, stable=True)[:8]].tolist()
     shown = [a["text"].split("<br>")[0] for a in top["layout"]["annotations"]]
     assert shown == [f"#{i}: a {int(mnist().test_y[i])}" for i in best]

@@ -69,3 +69,47 @@ def test_undo_removes_the_last_stroke(streamlit_server, page):
     page.locator(".st-key-draw_undo button").click()  # the first stroke goes too: an empty canvas
     page.get_by_text("Draw a digit (0 to 9)").wait_for(timeout=60_000)
     assert browser.exceptions(page) == []
+
+
+def choose(page, key: str, typed: str) -> None:
+    """Pick the option of selectbox `key` that typing `typed` leaves first, as a student does."""
+    box = page.locator(f".st-key-{key} input[role='combobox']")
+    box.click()
+    box.fill(typed)
+    page.get_by_role("option").filter(has_text=typed).first.click()
+    browser.wait_idle(page, timeout=120)
+
+
+@pytest.mark.parametrize("look", ["normal", "presenter"])
+def test_a_cnn_feature_map_shows_its_filter_and_the_test_images_it_responds_to(
+    streamlit_server, tall_page, look
+):
+    page = tall_page
+    open_draw_page(page, streamlit_server, "presenter=1" if look == "presenter" else "")
+    draw(page, DIGITS["7"])
+    assert read_prediction(page) == "7"
+    page.get_by_text("Inside the model").click()
+    browser.wait_idle(page)
+    choose(page, "draw_unit_layer", "conv1")
+    choose(page, "draw_unit", "feature map 5")
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    weights = charts.filter(has_text="The weights of feature map 5 in conv1")
+    strongest = charts.filter(has_text="test images that raise feature map 5 most")
+    weights.wait_for(timeout=60_000)
+    strongest.wait_for(timeout=60_000)
+    browser.wait_idle(page)
+    # the 3x3 filter and the eight images are drawn, each image captioned with its number
+    assert weights.locator(".heatmaplayer image, .hm image, image").count() >= 1
+    assert strongest.locator(".heatmaplayer image, .hm image, image").count() >= 1
+    captions = strongest.locator(".annotation-text").all_text_contents()
+    assert len(captions) == 8 and all(c.startswith("#") for c in captions)
+    box = strongest.bounding_box()
+    assert box and box["width"] > 600 and box["height"] > 150
+    page.get_by_text("Feature map 5 for your drawing: fires").wait_for(timeout=30_000)
+    assert page.get_by_text("Your drawing gives").count() == 1
+    # what a student sees: the picked map's filter, its map for the drawing, its top images
+    page.get_by_text("What a unit responds to.").evaluate("e => e.scrollIntoView({block: 'start'})")
+    browser.wait_idle(page)
+    page.screenshot(path=str(browser.SCREENSHOTS / f"draw-feature-map-{look}.png"))
+    assert browser.exceptions(page) == []
+    assert [e for e in page.console_errors if not any(s in e for s in IGNORED_CONSOLE)] == []

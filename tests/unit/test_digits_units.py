@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from core.digits.activations import LINEAR_SCORES, layer_activations
+from core.digits.activations import LINEAR_SCORES, Layer, layer_activations, map_firing
 from core.digits.units import (
     Strongest,
     probe_indices,
@@ -34,7 +34,7 @@ def model(kind: str, **kw) -> nn.Module:
 
 
 def brute_force_cnn(cnn, x) -> dict[str, torch.Tensor]:
-    """Every layer's value per image, written out: map means (N, C), dense units (N, units)."""
+    """Every layer's value per image, written out: maps' positive means (N, C), dense units."""
     with torch.no_grad():
         c1 = cnn.conv1(x)
         p1 = cnn.pool(torch.relu(c1))
@@ -42,7 +42,7 @@ def brute_force_cnn(cnn, x) -> dict[str, torch.Tensor]:
         p2 = cnn.pool(torch.relu(c2))
         f1 = cnn.fc1(p2.flatten(1))
         out = cnn.fc2(torch.relu(f1))
-    means = [m.mean((2, 3)) for m in (c1, p1, c2, p2)]
+    means = [m.clamp(min=0).mean((2, 3)) for m in (c1, p1, c2, p2)]  # how much each map fires
     names = [g.name for g in unit_groups(cnn)]
     return dict(zip(names, [*means, f1, out], strict=True))
 
@@ -106,7 +106,7 @@ def test_fewer_images_than_k_and_values_match_the_drawing_view(x):
     # a unit's value for one image is what the Inside view's layer shows for it
     best = found["conv2 (Conv2d)"]
     layers = {layer.name: layer for layer in layer_activations(cnn, x[best.indices[7, 0]][None])}
-    assert layers["conv2 (Conv2d)"].unit_mean(7) == pytest.approx(best.values[7, 0], rel=1e-5)
+    assert layers["conv2 (Conv2d)"].unit_value(7) == pytest.approx(best.values[7, 0], rel=1e-5)
 
 
 def test_groups_name_the_layers_the_inside_view_shows(x):
@@ -211,3 +211,13 @@ def test_a_lab_trained_model_reads_layer_by_layer_as_a_forward_hook_sees_it(x, k
     assert len(layers) == len(seen)
     for layer, out in zip(layers, seen, strict=True):
         np.testing.assert_array_equal(layer.values, out.numpy(), err_msg=layer.name)
+
+
+def test_a_map_fires_by_the_mean_of_its_positive_part():
+    maps = torch.tensor(
+        [[[[-3.0, 1.0], [2.0, -1.0]], [[-1.0, -2.0], [-0.5, -4.0]]]]
+    )  # (1, 2, 2, 2)
+    assert map_firing(maps).tolist() == [[0.75, 0.0]]  # a map all below zero does not fire
+    layer = Layer("conv", maps[0].numpy())
+    assert (layer.unit_value(0), layer.unit_value(1)) == (0.75, 0.0)
+    assert Layer("fc", np.array([-2.0, 3.0])).unit_value(0) == -2.0  # a dense unit: its value

@@ -167,9 +167,9 @@ def test_the_strongest_images_are_captioned_with_number_digit_and_value():
     fig = figs.strongest_figure(images, [7, 1, 7], [3.5, 2.25, 1.0], [12, 4000, 9], "top 3")
     texts = [a.text for a in fig.layout.annotations]
     assert texts == [
-        "#12: a 7<br><b>3.50</b>",
-        "#4000: a 1<br><b>2.25</b>",
-        "#9: a 7<br><b>1.00</b>",
+        "#12: a 7<br><b>3.500</b>",
+        "#4000: a 1<br><b>2.250</b>",
+        "#9: a 7<br><b>1.000</b>",
     ]
     assert np.asarray(fig.data[0].z).shape == (28 + 24, 3 * 44)
     big = figs.strongest_figure(images, [7, 1, 7], [3, 2, 1], [1, 2, 3], "top 3", large=True)
