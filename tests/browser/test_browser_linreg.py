@@ -321,3 +321,48 @@ def test_pin_a_run_and_compare_it_with_the_next(streamlit_server, page):
     browser.wait_idle(page, 60)
     assert name not in [t["name"] for t in plots(page)[0]]
     assert browser.exceptions(page) == []
+
+
+def touch_drag(page, start, end, steps: int = 8) -> None:
+    """A finger on the screen: touchstart, moves, touchend (Chromium makes pointer events)."""
+    cdp = page.context.new_cdp_session(page)
+    x0, y0 = start
+    x1, y1 = end
+    cdp.send(
+        "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]}
+    )
+    for k in range(1, steps + 1):
+        f = k / steps
+        point = {"x": x0 + f * (x1 - x0), "y": y0 + f * (y1 - y0)}
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_on_a_tablet_in_presenter_mode_a_finger_adds_and_drags_points(streamlit_server, chromium):
+    context = chromium.new_context(viewport={"width": 820, "height": 1180}, has_touch=True)
+    page = context.new_page()
+    try:
+        open_editor(page, streamlit_server, "lin_n=15&presenter=1")
+        page.locator(f"{EDITOR} button[data-mode=add]").tap()
+        browser.wait_idle(page, 30)
+        plot = page.locator(f"{EDITOR} svg.pts-plot")
+        plot.scroll_into_view_if_needed()
+        box = plot.bounding_box()
+        page.touchscreen.tap(box["x"] + 0.5 * box["width"], box["y"] + 0.1 * box["height"])
+        browser.wait_until(lambda: editor(page)["count"] == 16, 30, "a tapped point")
+        browser.wait_until(lambda: acknowledged(page), 30, "the server to take it in")
+        page.locator(f"{EDITOR} button[data-mode=move]").tap()
+        browser.wait_idle(page, 30)
+        state = editor(page)
+        i = max(range(16), key=lambda k: state["points"][k][1])  # the lowest point on screen
+        x, y = svg_to_screen(page, *state["points"][i])
+        touch_drag(page, (x, y), (x, y - 0.3 * box["height"]))
+        browser.wait_until(lambda: acknowledged(page), 30, "the dragged point")
+        moved = editor(page)["points"][i]
+        assert moved[1] < state["points"][i][1] - 50  # up by about a third of the plot
+        assert editor(page)["count"] == 16
+        browser.wait_idle(page, 60)
+        assert browser.exceptions(page) == []
+        browser.screenshot(page, "linreg-touch-tablet-presenter")
+    finally:
+        context.close()

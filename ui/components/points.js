@@ -183,6 +183,24 @@ function drawTools(st) {
     };
     st.tools.appendChild(b);
   }
+  (st.data.classes || []).forEach(([name, color], k) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "chip" + (k === st.cls ? " on" : "");
+    b.dataset.cls = k;
+    b.setAttribute("aria-pressed", k === st.cls);
+    b.innerHTML = `<span class="dot" style="background:${color}"></span>`;
+    b.appendChild(document.createTextNode(name));
+    b.onclick = () => {
+      st.cls = k;
+      if (st.mode !== "add") {
+        st.mode = "add";
+        st.component.setStateValue("mode", "add");
+      }
+      render(st);
+    };
+    st.tools.appendChild(b);
+  });
 }
 
 function curvePath(g, predict) {
@@ -232,6 +250,11 @@ function render(st) {
   el("text", { x: 14, y: (g.T + g.H - g.B) / 2, "font-size": font, "text-anchor": "middle", class: "axis", transform: `rotate(-90 14 ${(g.T + g.H - g.B) / 2})` }, svg).textContent = d.y_name;
   const layer = el("g", { "clip-path": `url(#pts-clip-${st.id})` }, svg);
   const pts = st.points;
+  if (d.classes) {
+    renderClasses(st, g, layer);
+    drawTools(st);
+    return;
+  }
   const fit = polyFit(pts, d.degree, g.x0, g.x1);
   const fitting = st.mode === "fit" && st.line;
   const predict = fitting ? (x) => st.line.w * x + st.line.b : fit && fit.predict;
@@ -293,6 +316,34 @@ function render(st) {
   drawTools(st);
 }
 
+// Class mode (logistic regression): coloured points over the model's probability map.
+function renderClasses(st, g, layer) {
+  const d = st.data, labels = d.labels;
+  if (d.surface && !st.drag) {
+    el("image", {
+      href: d.surface, x: g.L, y: g.T, width: g.W - g.L - g.R, height: g.H - g.T - g.B,
+      preserveAspectRatio: "none", class: "surface",
+    }, layer);
+  }
+  const radius = 6 * g.big;
+  const counts = d.classes.map(() => 0);
+  st.points.forEach(([x, y, k], i) => {
+    counts[k] = (counts[k] || 0) + 1;
+    const c = el("circle", { cx: g.sx(x), cy: g.sy(y), r: radius, class: "pt", style: `fill:${d.classes[k][1]}` }, layer);
+    c.dataset.i = i;
+    c.dataset.cls = k;
+    if (st.drag && st.drag.kind === "point" && st.drag.index === i) c.classList.add("dragged-cls");
+  });
+  let text = d.classes.map(([name], k) => `${counts[k]} ${name}`).join(" · ");
+  if (st.mode === "add") text = `${labels.adding} ${d.classes[st.cls][0]} · ` + text;
+  if (st.clamped) text += ` · ${labels.edge}`;
+  if (st.points.length >= d.max_points) text += ` · ${labels.full}`;
+  st.readout.textContent = text;
+  st.root.dataset.seqSent = st.seq;
+  st.root.dataset.seqAcked = d.seq;
+  st.root.dataset.count = st.points.length;
+}
+
 function position(st, e) {
   const rect = st.svg.getBoundingClientRect();
   const g = geometry(st);
@@ -340,7 +391,8 @@ function down(st, e) {
         render(st);
         return;
       }
-      st.points.push(clampedPoint(st, g, px, py));
+      const p = clampedPoint(st, g, px, py);
+      st.points.push(st.data.classes ? [p[0], p[1], st.cls] : p);
       i = st.points.length - 1;
       st.changed = true;
     }
@@ -364,7 +416,8 @@ function move(st, e) {
   if (!st.drag) return;
   const { px, py, g } = position(st, e);
   if (st.drag.kind === "point") {
-    st.points[st.drag.index] = clampedPoint(st, g, px, py);
+    const p = clampedPoint(st, g, px, py);
+    st.points[st.drag.index] = st.data.classes ? [p[0], p[1], st.points[st.drag.index][2]] : p;
     st.changed = true;
   } else if (st.drag.kind === "erase") {
     erase(st, g, px, py, (e.pointerType === "touch" ? 24 : 14) * g.big);
@@ -408,7 +461,7 @@ function up(st, e) {
 
 function send(st) {
   st.seq += 1;
-  st.component.setStateValue("edit", { base: st.base, seq: st.seq, points: st.points.map((p) => [p[0], p[1]]) });
+  st.component.setStateValue("edit", { base: st.base, seq: st.seq, points: st.points.map((p) => p.slice()) });
 }
 
 let counter = 0;
@@ -421,14 +474,16 @@ export default function (component) {
     st.id = ++counter;
     st.mode = data.mode || "move";
     st.seq = data.seq || 0;
+    st.cls = 0;
   }
+  if (data.classes && st.cls >= data.classes.length) st.cls = 0;
   st.component = component;
   const fresh = st.base !== data.base || data.seq >= st.seq;
   st.data = data;
   if (fresh && !st.drag) {
     // The server has seen every edit this browser made (or the data changed under us):
     // its cleaned points are the truth. Otherwise an edit is in flight: keep ours.
-    st.points = data.points.map((p) => [p[0], p[1]]);
+    st.points = data.points.map((p) => p.slice());
     st.seq = Math.max(st.seq, data.seq || 0);
     st.base = data.base;
   }

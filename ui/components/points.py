@@ -1,5 +1,8 @@
 """The points editor: a plot whose data points can be dragged, added, erased, or fitted by hand.
 
+Two kinds: regression points (x, y) with the least-squares fit and a line to place by hand,
+or points of several classes (x, y, class) over a model's probability map.
+
 The browser does everything that follows the pointer (see `points.js`); the server gets
 finished edits through the component's state: "edit" ({base, seq, points}), "line" ({base,
 w, b}) and "mode". The page cleans them (`core.linreg.data.clean_points`) and sends the
@@ -29,7 +32,7 @@ class EditorData:
 
     base: str  # which data set the points belong to: edits for another are ignored
     seq: int  # the last edit the server has applied
-    points: list[list[float]]  # editable training points [[x, y], ...]
+    points: list[list[float]]  # editable points [[x, y], ...], or [[x, y, class], ...]
     test: list[list[float]]  # test points, drawn but not editable
     bounds: tuple[float, float, float, float]  # x_lo, x_hi, y_lo, y_hi
     degree: int  # the least-squares fit the browser recomputes while dragging
@@ -42,6 +45,10 @@ class EditorData:
     labels: dict  # the words, from the page
     big: bool = False  # presenter mode: larger text, points and handles
     height: int = 420
+    # Class mode (no line, no fit): [[name, colour], ...] picked in the toolbar, and the
+    # model's probability map as an image (a data URI) under the points.
+    classes: list[list[str]] | None = None
+    surface: str | None = None
 
 
 def points_editor(key: str, data: EditorData) -> dict:
