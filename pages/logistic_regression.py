@@ -223,7 +223,8 @@ with view:
         )
     else:
         PLAYER.show(training_view, TICK_S, PLAYER.controls(run, reset=restart))
-        logreg_network.network_section(run, PLAYER.playing)
+if run is not None:  # the page's full width: a deep network is wide
+    logreg_network.network_section(run, PLAYER.playing)
 logreg_panels.sigmoid_and_cross_entropy(run)
 if run is not None:
     logreg_panels.code_section(run)

@@ -157,17 +157,27 @@ def _set_weight() -> None:
         st.session_state[NOTE] = ("set", ref, old, value)
 
 
+def _point_ref(point: dict) -> logreg.ParamRef | None:
+    """The ParamRef a clicked marker carries: customdata [layer, unit, source] (source -1:
+    the bias). A typed array comes back from the browser as {"0": .., "1": .., "2": ..}."""
+    data = point.get("customdata")
+    if isinstance(data, dict):
+        data = [data.get(k) for k in ("0", "1", "2")]
+    if not (isinstance(data, list) and len(data) == 3):
+        return None
+    if not all(isinstance(v, int | float) and float(v).is_integer() for v in data):
+        return None
+    layer, unit, source = (int(v) for v in data)
+    return logreg.ParamRef(layer, unit, None if source < 0 else source)
+
+
 def _picked_on_chart() -> None:
     """A click on a link's or a unit's marker picks that weight or bias."""
     event = st.session_state.get(CHART)
     points = (event or {}).get("selection", {}).get("points", [])
     for point in points:
-        data = point.get("customdata")
-        if not (isinstance(data, list) and len(data) == 3):
-            continue
-        if all(isinstance(v, int | float) and float(v).is_integer() for v in data):
-            layer, unit, source = (int(v) for v in data)
-            st.session_state[PICK] = logreg.ParamRef(layer, unit, None if source < 0 else source)
+        if (ref := _point_ref(point)) is not None:
+            st.session_state[PICK] = ref
             return
 
 

@@ -25,16 +25,16 @@ from core.logreg.network import MAP_SIZE, NetworkMaps, ParamRef, network_maps, p
 from core.untrusted import plot_text
 
 NEGATIVE, POSITIVE = theme.DIVERGING[0][1], theme.DIVERGING[-1][1]
-TILE = 1.0  # a unit's picture, in axis units (one row of the diagram is ROW_GAP tall)
-OUTPUT_TILE = 2.6  # the two-class output: the decision surface, large enough for the points
-ROW_GAP = 1.35
-COLUMN_GAP = 3.0
+TILE = 1.1  # a unit's picture, in axis units (one row of the diagram is ROW_GAP tall)
+OUTPUT_TILE = 3.0  # the two-class output: the decision surface, large enough for the points
+ROW_GAP = 1.45
+COLUMN_GAP = 3.2
 WIDTH_LEVELS = 7  # link widths are binned: one trace per sign and width, not one per link
 MAX_LINK_WIDTH = 8.0
 HOVER_FRACTIONS = (0.3, 0.62)  # where along a link its hover markers sit (at 0.5 links cross)
 BOUNDED = ("tanh", "sigmoid")  # activations whose values lie in [-1, 1]: drawn on that scale
 PX_PER_UNIT = 62  # screen pixels per axis unit the height is planned for
-PLANNED_WIDTH = 860  # px: the page's main column
+PLANNED_WIDTH = 940  # px: the page's content width in a 1400 px window
 
 
 def _rgb(hex_colour: str) -> np.ndarray:
@@ -169,39 +169,40 @@ def _link_ends(at: _Layout, ref: ParamRef) -> tuple[float, float, float, float]:
     return x0, float(at.ys[c][ref.source]), x1, float(at.ys[c + 1][ref.unit])
 
 
-def _link_traces(model: PlaygroundNet, at: _Layout) -> tuple[list[dict], float]:
-    """The links, one line trace per (sign, width level); returns them and the largest |w|."""
+def _link_shapes(model: PlaygroundNet, at: _Layout) -> list[dict]:
+    """The links as layout path shapes, one per (sign, width level), width relative to the
+    largest |w|. Shapes, not line traces: `theme.style` gives every scatter line one width
+    in presenter mode, and here the width is the weight's size."""
     weights = [layer.weight.detach().numpy() for layer in model.linears]
     top = max(float(np.abs(w).max()) for w in weights)
     top = top if top > 1e-12 else 1.0
-    segments: dict[tuple[bool, int], tuple[list, list]] = {}
+    paths: dict[tuple[bool, int], list[str]] = {}
     for c, w in enumerate(weights):
         for unit, source in np.ndindex(*w.shape):
             value = float(w[unit, source])
             level = int(round(abs(value) / top * (WIDTH_LEVELS - 1)))
             x0, y0, x1, y1 = _link_ends(at, ParamRef(c, unit, source))
-            xs, ys = segments.setdefault((value >= 0, level), ([], []))
-            xs += [x0, x1, None]
-            ys += [y0, y1, None]
-    traces = []
-    for (positive, level), (xs, ys) in sorted(segments.items()):
+            paths.setdefault((value >= 0, level), []).append(
+                f"M{x0:.3f},{y0:.3f}L{x1:.3f},{y1:.3f}"
+            )
+    shapes = []
+    for (positive, level), segments in sorted(paths.items()):
         share = level / (WIDTH_LEVELS - 1)
         r, g, b = _rgb(POSITIVE if positive else NEGATIVE)
-        traces.append(
+        shapes.append(
             dict(
-                type="scatter",
-                x=xs,
-                y=ys,
-                mode="lines",
+                type="path",
+                xref="x",
+                yref="y",
+                path="".join(segments),
                 line=dict(
                     color=f"rgba({r:.0f},{g:.0f},{b:.0f},{0.35 + 0.65 * share:.2f})",
                     width=0.6 + (MAX_LINK_WIDTH - 0.6) * share,
                 ),
-                hoverinfo="skip",
-                showlegend=False,
+                layer="below",
             )
         )
-    return traces, top
+    return shapes
 
 
 def _hover_markers(model: PlaygroundNet, data: Dataset, at: _Layout) -> list[dict]:
@@ -227,7 +228,9 @@ def _hover_markers(model: PlaygroundNet, data: Dataset, at: _Layout) -> list[dic
         x=np.asarray(xs, np.float32),
         y=np.asarray(ys, np.float32),
         mode="markers",
-        marker=dict(size=12, color="rgba(0,0,0,0)"),
+        # Small: plotly hovers the marker nearest the pointer, but counts a pointer inside
+        # several markers' discs as a tie; 20 px of hover distance still finds a tiny one.
+        marker=dict(size=3, color="rgba(0,0,0,0)"),
         text=texts,
         customdata=np.asarray(refs, np.int8),
         hovertemplate="%{text}<extra></extra>",
@@ -247,7 +250,7 @@ def _hover_markers(model: PlaygroundNet, data: Dataset, at: _Layout) -> list[dic
         x=ux,
         y=uy,
         mode="markers",
-        marker=dict(size=34, color="rgba(0,0,0,0)", symbol="square"),
+        marker=dict(size=8, color="rgba(0,0,0,0)", symbol="square"),
         text=utexts,
         customdata=np.asarray(urefs, np.int8),
         hovertemplate="%{text}<extra></extra>",
@@ -368,9 +371,8 @@ def network_figure(
     """
     maps = maps or network_maps(model, plane_grid(data.bounds(), map_size))
     at = _Layout(model)
-    links, _ = _link_traces(model, at)
     marks, marked_frames = _highlight(at, selected)
-    traces = links + marks
+    traces = marks
     if model.binary:
         traces += _output_points(data, at)
     traces += _hover_markers(model, data, at)
@@ -385,7 +387,7 @@ def network_figure(
     layout = dict(
         height=int(px * y_span) + 60,
         images=_pictures(model, data, maps, at),
-        shapes=frames + marked_frames,
+        shapes=_link_shapes(model, at) + frames + marked_frames,
         annotations=_headers(model, data, at),
         showlegend=False,
         hovermode="closest",

@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import math
+import re
 
 import numpy as np
 import plotly.io as pio
@@ -15,7 +16,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from core import logreg
+from core import logreg, theme
 from core.logreg.data import DataSpec, make_dataset
 from core.logreg.diagram import network_figure
 from core.logreg.network import MAP_SIZE
@@ -268,23 +269,31 @@ def test_the_diagram_draws_every_unit_as_its_map_and_every_weight_as_a_link():
     )]  # fmt: skip
 
 
+def link_styles(fig) -> dict[tuple[float, float, float, float], tuple[str, float]]:
+    """Every link drawn: (x0, y0, x1, y1) -> (colour, width), from the path shapes."""
+    styles = {}
+    for shape in fig.layout.shapes:
+        if shape.type == "path":
+            for seg in re.findall(r"M([-\d.]+),([-\d.]+)L([-\d.]+),([-\d.]+)", shape.path):
+                styles[tuple(map(float, seg))] = (shape.line.color, shape.line.width)
+    return styles
+
+
 def test_link_colour_is_the_sign_and_width_the_size():
     run = run_of(DataSpec("moons", n_points=60), 0, hidden=(2,))
     run.set_parameter(logreg.ParamRef(0, 0, 0), 3.0)  # the largest weight, positive
     run.set_parameter(logreg.ParamRef(0, 1, 1), -1.5)  # half its size, negative
     fig = network_figure(run.model, run.data)
-    lines = [t for t in fig.data if t.mode == "lines" and t.line.dash is None]
-    by_colour = {}
-    for t in lines:
-        for k in range(0, len(t.x), 3):  # segments: x0, x1, None
-            by_colour[(t.x[k], t.y[k], t.y[k + 1])] = (t.line.color, t.line.width)
-    at = {  # the two links from x1 (top input) to unit 1, from x2 to unit 2
-        "pos": next(v for (x, y0, y1), v in by_colour.items() if y0 > 0 and y1 > 0),
-        "neg": next(v for (x, y0, y1), v in by_colour.items() if y0 < 0 and y1 < 0),
-    }
-    assert at["pos"][0].startswith("rgba(213,94,0")  # orange: theme.DIVERGING's positive
-    assert at["neg"][0].startswith("rgba(0,114,178")  # blue: its negative
-    assert at["pos"][1] == max(t.line.width for t in lines) > at["neg"][1]
+    styles = link_styles(fig)
+    assert len(styles) == 2 * 2 + 2 * 1  # every link once
+    # x1 (the top input) -> unit 1 (top), and x2 -> unit 2: both ends above / below y = 0
+    pos = next(v for (_, y0, _, y1), v in styles.items() if y0 > 0 and y1 > 0)
+    neg = next(v for (_, y0, _, y1), v in styles.items() if y0 < 0 and y1 < 0)
+    assert pos[0].startswith("rgba(213,94,0")  # orange: theme.DIVERGING's positive
+    assert neg[0].startswith("rgba(0,114,178")  # blue: its negative
+    assert pos[1] == max(w for _, w in styles.values()) > neg[1]
+    # presenter mode's thicker lines leave the weights' widths alone
+    assert link_styles(theme.style(fig, large=True)) == styles
 
 
 def test_a_unit_map_is_the_units_activation_in_the_signed_colours():
@@ -313,7 +322,7 @@ def test_the_picked_weight_is_outlined_and_the_payload_stays_small():
     )
     ref = logreg.ParamRef(2, 7, 7)
     fig = network_figure(run.model, run.data, selected=ref)
-    dotted = [t for t in fig.data if t.mode == "lines" and t.line.dash == "dot"]
+    dotted = [t for t in fig.data if t.mode == "lines"]
     assert len(dotted) == 1
     assert len(fig.layout.images) == 7 + 32 + 5
     size = len(pio.to_json(fig))
@@ -336,3 +345,13 @@ def test_the_equation_names_every_hidden_layer():
         logreg.build_model(2, logreg.LogRegConfig(hidden=(3, 3), activation="linear"))
     )
     assert plain[2].startswith(r"h^{(2)} = W_2 h^{(1)} + b_2,")  # no activation to name
+
+
+def test_a_clicked_marker_names_its_weight_or_bias():
+    from ui.logreg_network import _point_ref
+
+    assert _point_ref({"customdata": {"0": 1, "1": 2, "2": 3}}) == logreg.ParamRef(1, 2, 3)
+    assert _point_ref({"customdata": [2, 0, -1]}) == logreg.ParamRef(2, 0)  # -1: the bias
+    assert _point_ref({"customdata": [1.0, 4.0, 0.0]}) == logreg.ParamRef(1, 4, 0)
+    for bad in ({}, {"customdata": "1,2,3"}, {"customdata": [1, 2]}, {"customdata": [1, 2.5, 0]}):
+        assert _point_ref(bad) is None
