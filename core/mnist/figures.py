@@ -48,9 +48,10 @@ def _scale(scale: list) -> list:
 def _image_layout(height: int, title: str, xaxis=(), yaxis=(), **layout) -> dict:
     """The layout of a figure of images: hidden square-pixel axes, y downwards, white paper."""
     return dict(
-        xaxis=dict(visible=False, constrain="domain", **dict(xaxis)),
+        xaxis=dict(dict(visible=False, constrain="domain"), **dict(xaxis)),
         yaxis=dict(
-            visible=False, autorange="reversed", scaleanchor="x", constrain="domain", **dict(yaxis)
+            dict(visible=False, autorange="reversed", scaleanchor="x", constrain="domain"),
+            **dict(yaxis),
         ),
         title=dict(text=title),
         height=height,
@@ -126,20 +127,27 @@ def example_grid(images, per_class: int, indices=None, width_px: int = 560) -> g
         )
         for d in range(10)
     ]
+    clickable = indices is not None
     layout = _image_layout(
         40 * 10 + 60,
-        f"{per_class} random examples of each digit"
-        + (" (click one)" if indices is not None else ""),
+        f"{per_class} random examples of each digit" + (" (click one)" if clickable else ""),
         xaxis=dict(range=[-12, z.shape[1]]),
+        yaxis=_fixed_range(z.shape[0]) if clickable else (),
         annotations=labels,
     )
     traces = [heat]
-    if indices is not None:
+    if clickable:
         centres = [_tile_centre(i, per_class, 28, 28, gap) for i in range(len(tiles))]
         tile_px = 28 * width_px / (z.shape[1] + 12)
         traces.append(_click_points(centres, _np(indices), tile_px))
         layout |= dict(clickmode="event+select", dragmode=False)
     return theme.figure(traces, layout)
+
+
+def _fixed_range(rows: int) -> dict:
+    """A y axis fixed to an image's rows (downwards): the squares of `_click_points` would
+    otherwise pad the autorange, and the pictures would no longer fill the plot."""
+    return dict(range=[rows - 0.5, -0.5], autorange=False)
 
 
 def _click_points(centres, indices: np.ndarray, tile_px: float) -> dict:
@@ -451,11 +459,15 @@ def _captioned_grid(
         hoverinfo="skip",
     )
     px_per_unit = width_px / z.shape[1]
-    layout = _image_layout(int(70 + z.shape[0] * px_per_unit), title)
+    clickable = indices is not None and n > 0
+    fixed = dict(xaxis=dict(range=[-0.5, z.shape[1] - 0.5]), yaxis=_fixed_range(z.shape[0]))
+    layout = _image_layout(
+        int(70 + z.shape[0] * px_per_unit), title, **(fixed if clickable else {})
+    )
     if notes:
         layout["annotations"] = notes
     traces = [heat]
-    if indices is not None and n:
+    if clickable:
         traces.append(_click_points(centres, _np(indices), 28 * px_per_unit))
         layout |= dict(clickmode="event+select", dragmode=False)
     return theme.figure(traces, layout)

@@ -88,3 +88,45 @@ def test_stop_keeps_the_partly_trained_cnn(streamlit_server, page):
     assert browser.exceptions(page) == []
     assert chart(page, "first-layer filters").count() == 1
     browser.screenshot(page, "mnist-stopped-cnn")
+
+
+def test_click_a_test_image_and_look_inside_the_trained_mlp(streamlit_server, make_page):
+    """Train a small MLP, click the first sample prediction: the look inside the model opens
+    on that image, with every layer; pick a hidden unit for its weights and top images."""
+    page = make_page(height=2300)
+    query = "mn_model=MLP+%28hidden+layers%29&mn_n=5000&mn_epochs=1"
+    browser.open_page(page, streamlit_server, "mnist", query=query, timeout=180)
+    page.get_by_role("button", name="Train").wait_for(timeout=180_000)
+    browser.wait_idle(page, timeout=180)
+    page.get_by_role("button", name="Train").click()
+    samples = chart(page, "Sample test predictions")
+    samples.wait_for(timeout=120_000)
+    browser.wait_idle(page, timeout=120)
+    assert page.get_by_text("is a **").count() == 0  # the section is closed: nothing built
+    samples.scroll_into_view_if_needed()
+    plot = samples.locator(".nsewdrag").first
+    b = plot.bounding_box()  # 8 tiles a row of 28 + 16 pixels; 2 rows of 28 + 34
+    page.mouse.click(b["x"] + b["width"] * 14 / 352, b["y"] + b["height"] * 14 / 124)
+    browser.wait_idle(page, timeout=60)
+    reading = page.get_by_text("Test image #").first
+    reading.wait_for(timeout=60_000)
+    number = int(page.locator(".st-key-mn_pick input").input_value())
+    assert f"Test image #{number:,} is a" in reading.inner_text()
+    assert f"mn_pick={number}" in page.url or number == 0  # the link opens the same image
+    page.get_by_text("net.1 (ReLU): 128 units").wait_for(timeout=30_000)  # a layer's picture
+    box = page.locator(".st-key-mn_unit_layer input[role='combobox']")
+    box.click()
+    box.fill("net.1")
+    page.get_by_role("option").filter(has_text="net.1").first.click()
+    browser.wait_idle(page, timeout=60)
+    chart(page, "The weights of unit 0 in net.0").wait_for(timeout=60_000)
+    top = chart(page, "test images that raise unit 0 most")
+    top.wait_for(timeout=60_000)
+    browser.wait_idle(page)
+    assert len(top.locator(".annotation-text").all_text_contents()) == 8
+    assert browser.exceptions(page) == []
+    page.get_by_text("What a unit responds to.").evaluate("e => e.scrollIntoView({block: 'start'})")
+    browser.wait_idle(page)
+    page.screenshot(path=str(browser.SCREENSHOTS / "mnist-inside-unit.png"))
+    real = [e for e in page.console_errors if not any(s in e for s in IGNORED_CONSOLE)]
+    assert real == []

@@ -134,6 +134,9 @@ def test_clickable_galleries_have_one_point_per_image_and_read_back_the_image():
     heat, points = fig.data
     assert list(points.customdata) == shown.tolist() and fig.layout.clickmode == "event+select"
     assert (points.x[3], points.y[3]) == (44 + 13.5, 62 + 13.5)  # the middle of the 4th tile
+    # the squares must not pad the axes: the images fill the plot, where a click lands
+    assert fig.layout.xaxis.range == (-0.5, 2 * 44 - 0.5)
+    assert fig.layout.yaxis.range == (3 * 62 - 0.5, -0.5)
     assert len(figs.predictions(images, torch.zeros(5), probs, classes).data) == 1  # not asked
     grid = figs.example_grid(torch.zeros(20, 28, 28, dtype=torch.uint8), 2, indices=range(20))
     assert len(grid.data[1].x) == 20 and "click one" in grid.layout.title.text
