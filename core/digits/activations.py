@@ -12,6 +12,7 @@ shipped ones are the same classes (`core.mnist.models`), so both pages use this 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -77,12 +78,19 @@ def traced_outputs(
     `source` is the last convolution or dense layer called up to it: pooling and
     activations keep their input's channels, so their unit c is that layer's unit c.
     Returns the model's output. Raises `ModelMismatch` for a model that cannot read `x`.
+
+    The hooks hear only this thread's pass: a shipped model is shared by every session of
+    the process, and while they are on it another student's forward pass (on another
+    server thread) runs through them too.
     """
     calls: dict[str, int] = {}
     source: list[str | None] = [None]
+    mine = threading.get_ident()
 
     def record(name: str):
         def hook(module, args, output):
+            if threading.get_ident() != mine:
+                return
             if not isinstance(output, torch.Tensor) or output.shape[0] != x.shape[0]:
                 return
             calls[name] = calls.get(name, 0) + 1

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from core.digits import ModelMismatch
-from core.digits.activations import layer_activations
+from core.digits.activations import layer_activations, traced_outputs
 from core.digits.figures import activation_tile
 from core.mnist.models import ModelSpec, build_model
 
@@ -94,3 +96,24 @@ def test_activation_tiles_are_pictures_of_every_map_and_unit(x):
     assert blank.max() == 255
     wild = activation_tile(np.array([np.nan, np.inf, -1.0, 2.0]))
     assert wild.dtype == np.uint8
+
+
+def test_another_threads_pass_through_a_shared_model_is_not_recorded(x):
+    """A shipped model is shared by every session: while one session's hooks are on it,
+    another session's forward pass (another server thread) must not land in its layers."""
+    cnn = model("cnn")
+    other = torch.randn(1, 1, 28, 28, generator=torch.Generator().manual_seed(9))
+    seen_by_first = []
+
+    def keep(call, output):
+        seen_by_first.append(output[0].clone())
+        if len(seen_by_first) == 1:  # mid-pass, another student's pass runs to its end
+            worker = threading.Thread(target=lambda: layer_activations(cnn, other))
+            worker.start()
+            worker.join()
+
+    traced_outputs(cnn, x, keep)
+    expected = layer_activations(cnn, x)
+    assert len(seen_by_first) == len(expected) == 6
+    for got, layer in zip(seen_by_first, expected, strict=True):
+        np.testing.assert_allclose(got.numpy(), layer.values, rtol=1e-5, atol=1e-6)
