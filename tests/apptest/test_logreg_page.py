@@ -310,3 +310,22 @@ def test_hostile_network_links_fall_back_to_defaults(app_test):
     ok(at)
     assert at.session_state["lr_run"].config.hidden == (8,)
     assert "had 32 units" in toasts(at)
+
+
+def test_hostile_values_in_the_network_keys_are_said_safely(app_test):
+    """The hostile-pages test's values in every key of the network's widgets (they live in
+    ui/logreg_network.py): no error, the defaults, and no markup of theirs rendered."""
+    from tests.apptest.test_hostile_pages import HOSTILE_VALUES, RAW_MARKUP, rendered_markdown
+
+    for value in HOSTILE_VALUES:
+        keys = ("lr_units1", "lr_units2", "lr_act", "lr_hidden", "lr_pick", "lr_weight")
+        at = app_test(PAGE, query={"lr_layers": "2", **dict.fromkeys(keys, value)})
+        ok(at)
+        assert at.session_state["lr_run"].config == logreg.LogRegConfig(hidden=(4, 4))
+        assert not [t for t in rendered_markdown(at) if RAW_MARKUP.search(t)]
+        for query in ({"lr_layers": value, "lr_hidden": value}, {"lr_hidden": value}):
+            at = app_test(PAGE, query=query)
+            ok(at)
+            assert at.session_state["lr_run"].config.hidden == ()
+            assert not [t for t in rendered_markdown(at) if RAW_MARKUP.search(t)]
+            assert at.toast  # said, not silently dropped
