@@ -274,3 +274,28 @@ def test_a_unit_or_a_class_shows_what_it_responds_to(app_test, choice, layer, un
     assert any(weights in s for s in specs)
     assert any(f"raise {'class' if 'linear' in choice else 'unit'} {unit} most" in s for s in specs)
     assert any("784 input pixels" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize(
+    ("query", "layer", "unit"),
+    [
+        ({"draw_unit_layer": "<script>alert(1)</script>", "draw_unit": "1e309"}, None, None),
+        ({"draw_unit_layer": "conv1 (Conv2d)", "draw_unit": "999"}, "conv1 (Conv2d)", 0),
+        ({"draw_unit_layer": "fc2 (Linear)", "draw_unit": "7"}, "fc2 (Linear)", 7),
+    ],
+)
+def test_a_link_to_a_unit_is_checked_before_use(app_test, query, layer, unit):
+    """A link may carry a unit: a real one is shown, anything else falls back quietly."""
+    at = app_test(PAGE, query=query, timeout=180)
+    draw(at, one())
+    open_inside(at)
+    assert not at.exception
+    from ui import inside_views
+
+    assert at.selectbox(key="draw_unit_layer").value == (layer or inside_views.NO_LAYER)
+    if layer is None:
+        assert not [s for s in at.selectbox if s.key == "draw_unit"]
+        return
+    assert at.selectbox(key="draw_unit").value == unit
+    word = "class" if layer.startswith("fc2") else "feature map"
+    assert any(f"raise {word} {unit} most" in s for s in chart_specs(at))

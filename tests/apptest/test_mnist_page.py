@@ -148,6 +148,8 @@ def test_hostile_query_params_fall_back_to_defaults(app_test):
         "mn_bf16": "maybe",
         "mn_split": "x" * 5000,
         "mn_mistakes": "2",
+        "mn_pick": "1e309",
+        "mn_unit_layer": "../../etc/passwd",
     }
     at = app_test(PAGE, query=hostile)
     assert not at.exception
@@ -162,6 +164,12 @@ def test_hostile_query_params_fall_back_to_defaults(app_test):
     at.button(key="mn_train").click().run()  # and still trains
     assert not at.exception
     assert at.session_state["mn_run"].config.train_size == 5000
+    open_inside(at)  # the link's test image and layer are refused there too
+    from ui.inside_views import NO_LAYER
+
+    assert not at.exception
+    assert at.number_input(key="mn_pick").value == 0
+    assert at.selectbox(key="mn_unit_layer").value == NO_LAYER
 
 
 def test_recipe_button_sets_the_benchmark_settings(app_test):
