@@ -5,7 +5,9 @@ the server's largest recurring cost in a class (issue 18 budgets it at 40 ms of 
 the model decided (a gradient and two images), all models compared (two more model passes
 and a figure) and every layer's output (an image a layer) cost about a quarter of a stroke
 or more; closed, they cost nothing, and once a student opens one it stays open for the rest
-of their session.
+of their session. Inside the model also shows what a unit the student picks responds to
+(`ui.inside_views`, shared with the MNIST lab): nothing until a unit is picked, then its
+weights and its strongest test images, those read once per shipped model per process.
 """
 
 from __future__ import annotations

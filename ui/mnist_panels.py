@@ -1,7 +1,9 @@
 """Sections of the MNIST lab page: data browser, live figures, results, model files.
 
 Rendering only: every computation is in `core.mnist.train` and every figure in
-`core.mnist.figures`. Not a page of its own (the navigation lists pages/mnist.py).
+`core.mnist.figures`. Not a page of its own (the navigation lists pages/mnist.py). The
+galleries of test images can be clicked: the image clicked opens in the look inside the
+model (`ui.mnist_inside`).
 """
 
 from __future__ import annotations
