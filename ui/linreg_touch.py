@@ -16,7 +16,14 @@ from core import linreg
 from core.linreg import data as linreg_data
 from core.linreg.handfit import hand_line, parse_line, start_from_line
 from ui import clicks
-from ui.components.points import EditorData, points_editor
+from ui.components.points import (
+    EditorData,
+    editor_mode,
+    editor_state,
+    points_editor,
+    take_edits,
+    undo_edits,
+)
 from ui.presenter_mode import presenter
 from ui.text import text
 
@@ -25,7 +32,6 @@ SECTION = "lin_touch_open"
 EDITS = "lin_edits"  # base data key -> {"seq", "points" (EditedPoints or None), "codes"}
 LINES = "lin_hand_lines"  # data key -> (w, b) of the line placed by hand
 START = "lin_start"  # (restart key, (w1..wd, b)): where the next run starts
-MAX_SEQ = 10**9
 
 CODE_WORDS = {
     "truncated": f"At most {linreg_data.MAX_EDITED_POINTS} points: the extra ones were not added.",
@@ -52,47 +58,23 @@ LABELS = {
 }
 
 
-def _state() -> dict:
-    raw = st.session_state.get(KEY)
-    return raw if isinstance(raw, dict) else {}
-
-
-def _seq(edit) -> int:
-    try:
-        return min(max(int(edit.get("seq", 0)), 0), MAX_SEQ)
-    except (TypeError, ValueError, AttributeError):
-        return 0
-
-
 def touched_dataset(base: linreg_data.Dataset) -> linreg_data.Dataset:
     """`base` with the student's edits applied (the newest edit first taken in).
 
     Raises `LinRegDataError` when the edits leave nothing a line can fit (the page says so
     and still shows the editor, so points can be added back).
     """
-    edits = st.session_state.setdefault(EDITS, {})
-    edit = _state().get("edit")
-    if isinstance(edit, dict) and edit.get("base") == base.key:
-        seq = _seq(edit)
-        if seq > edits.get(base.key, {}).get("seq", 0):
-            cleaned = linreg_data.clean_points(edit.get("points"), linreg_data.plot_bounds(base))
-            edits[base.key] = {"seq": seq, "points": cleaned, "codes": cleaned.codes}
-    entry = edits.get(base.key)
-    if entry is None or entry["points"] is None:
+    bounds = linreg_data.plot_bounds(base)
+    entry = take_edits(KEY, EDITS, base.key, lambda raw: linreg_data.clean_points(raw, bounds))
+    if entry.get("points") is None:
         return base
     return linreg_data.edited(base, entry["points"])
-
-
-def _undo(base_key: str) -> None:
-    entry = st.session_state.get(EDITS, {}).get(base_key)
-    if entry is not None:
-        entry.update(points=None, codes=())  # keeps seq: the old edit is not taken in again
 
 
 def hand_placed_line(data: linreg_data.Dataset) -> tuple[float, float]:
     """The student's line on `data` (the newest from the editor), or a flat line at mean y."""
     lines = st.session_state.setdefault(LINES, {})
-    sent = _state().get("line")
+    sent = editor_state(KEY).get("line")
     if isinstance(sent, dict) and sent.get("base") in (data.key, _base_of(data)):
         parsed = parse_line(sent)
         if parsed is not None:
@@ -171,8 +153,7 @@ def touch_section(base, data, run, restart_key, reset, error: str | None = None)
     if not box.open:
         return
     with box:
-        sent_mode = _state().get("mode")
-        mode = sent_mode if sent_mode in ("move", "add", "erase", "fit") else "move"
+        mode = editor_mode(KEY)
         if len(base.x_train) > linreg_data.MAX_EDITED_POINTS:
             st.info(
                 f"This data set has {len(base.x_train):,} points; the editor holds at most "
@@ -195,8 +176,8 @@ def touch_section(base, data, run, restart_key, reset, error: str | None = None)
             st.button(
                 "Undo my edits (back to the generated points)",
                 icon=":material/undo:",
-                on_click=clicks.once(_undo),
-                args=(base.key,),
+                on_click=clicks.once(undo_edits),
+                args=(EDITS, base.key),
             )
         if mode == "fit" and data is not None and run is not None:
             _fit_it_yourself(data, run, restart_key, reset)

@@ -17,6 +17,7 @@ from torch import nn
 from core.logreg.data import Dataset
 from core.logreg.model import LogRegConfig, PlaygroundNet, build_model, l2_penalty
 from core.logreg.network import ParamRef, parameter_value, set_parameter
+from core.logreg.replay import Snapshots
 from core.optim import make_optimizer
 from core.runtime import one_thread
 
@@ -174,6 +175,7 @@ class Run:
         self._steps = train_steps(self.model, self.data, self.config, self.optimizer)
         self.history = {k: [] for k in HISTORY_KEYS}
         self.edits: list[WeightEdit] = []
+        self.snapshots = Snapshots()  # the model at some steps, for the replay
         self.completed = False
         self.advance(0)
 
@@ -215,6 +217,7 @@ class Run:
             if not math.isnan(metrics.train_loss):
                 for k in HISTORY_KEYS:
                     self.history[k][-1] = float(getattr(metrics, k))
+            self.snapshots.offer(self.step, self.model)
             if metrics.diverged:
                 self.diverged = metrics.diverged
             return old
@@ -233,6 +236,7 @@ class Run:
                 break
             for k in HISTORY_KEYS:
                 self.history[k].append(float(getattr(metrics, k)))
+            self.snapshots.offer(metrics.step, self.model)
             done += 1 if metrics.step else 0
             if metrics.diverged:
                 self.diverged = metrics.diverged

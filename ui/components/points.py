@@ -12,18 +12,22 @@ knows when its edits have arrived.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
 HERE = Path(__file__).parent
 _COMPONENT = st.components.v2.component(
     "explorer_points",
-    js=(HERE / "points.js").read_text(encoding="utf-8"),
+    js=(HERE / "common.js").read_text(encoding="utf-8")
+    + (HERE / "points.js").read_text(encoding="utf-8"),
     css=(HERE / "points.css").read_text(encoding="utf-8"),
 )
 MODES = ("move", "add", "erase", "fit")
+MAX_SEQ = 10**9
 
 
 @dataclass(frozen=True)
@@ -64,3 +68,47 @@ def points_editor(key: str, data: EditorData) -> dict:
         on_mode_change=lambda: None,
     )
     return {name: result.get(name) for name in ("edit", "line", "mode")}
+
+
+def editor_state(key: str) -> dict:
+    """The editor's last state as the browser set it ({} before it sent anything)."""
+    raw = st.session_state.get(key)
+    return raw if isinstance(raw, dict) else {}
+
+
+def editor_mode(key: str, modes: tuple[str, ...] = MODES) -> str:
+    mode = editor_state(key).get("mode")
+    return mode if mode in modes else "move"
+
+
+def _seq(edit: dict) -> int:
+    try:
+        return min(max(int(edit.get("seq", 0)), 0), MAX_SEQ)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def take_edits(key: str, edits_key: str, base_key: str, clean: Callable[[Any], Any]) -> dict:
+    """The applied edits of data set `base_key`, after taking in the editor's newest one.
+
+    `edits_key` holds, in the session, base key -> {"seq", "points", "codes"}: the points
+    as `clean` made them from what the browser sent (None: no edits, the base's own points).
+    An edit is taken in once (its sequence number must be new) and only for its own data.
+    Returns that entry ({} when there is none).
+    """
+    edits = st.session_state.setdefault(edits_key, {})
+    edit = editor_state(key).get("edit")
+    if isinstance(edit, dict) and edit.get("base") == base_key:
+        seq = _seq(edit)
+        if seq > edits.get(base_key, {}).get("seq", 0):
+            cleaned = clean(edit.get("points"))
+            edits[base_key] = {"seq": seq, "points": cleaned, "codes": cleaned.codes}
+    return edits.get(base_key, {})
+
+
+def undo_edits(edits_key: str, base_key: str) -> None:
+    """Back to the base data's own points; the sequence number stays, so the old edit is
+    not taken in again."""
+    entry = st.session_state.get(edits_key, {}).get(base_key)
+    if entry is not None:
+        entry.update(points=None, codes=())

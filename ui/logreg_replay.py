@@ -1,0 +1,111 @@
+"""The logistic lab's replay: the recorded run played and scrubbed in the browser.
+
+Built only while its expander is open, and once per run state: the recording (a byte per
+grid cell per frame, a few hundred kB) is kept in the session until the run moves on, so
+reopening the section or any other click does not rebuild it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from core import logreg, theme
+from core.logreg.replay import build_replay
+from ui.components.surface_replay import ReplayData, surface_replay
+from ui.presenter_mode import presenter
+
+KEY, CACHE = "lr_replay", "lr_replay_data"
+MAX_CURVE_POINTS = 400
+LABELS = {
+    "first": "⏮",
+    "prev": "◀ 1",
+    "play": "▶ Play",
+    "pause": "⏸ Pause",
+    "next": "1 ▶",
+    "last": "⏭",
+    "speed": "Speed",
+    "step": "step",
+    "loss": "loss",
+    "accuracy": "train accuracy",
+    "aria": {
+        "first": "First frame",
+        "prev": "Previous frame",
+        "play": "Play",
+        "pause": "Pause",
+        "next": "Next frame",
+        "last": "Last frame",
+        "scrub": "Step of the run",
+    },
+}
+
+
+def _points(data) -> list[list[float]]:
+    rows = []
+    for x, y, test in ((data.x_train, data.y_train, 0), (data.x_test, data.y_test, 1)):
+        xy = x.numpy().round(5).tolist()
+        rows += [[a, b, int(k), test] for (a, b), k in zip(xy, y.tolist(), strict=True)]
+    return rows
+
+
+def _replay_data(run: logreg.Run) -> ReplayData:
+    replay = build_replay(run.snapshots, run.model, run.step, run.data)
+    history = run.history
+    index = {int(s): i for i, s in enumerate(history["step"])}  # step -> history row
+    rows = [index[int(s)] for s in replay.steps]
+    n = len(history["step"])
+    keep = np.unique(np.linspace(0, n - 1, min(n, MAX_CURVE_POINTS)).round().astype(int))
+    (x_lo, x_hi), (y_lo, y_hi) = replay.bounds
+    return ReplayData(
+        key=f"{id(run)}:{run.step}:{len(run.edits)}",
+        maps=replay.maps_base64(),
+        grid=int(replay.maps.shape[1]),
+        steps=[int(s) for s in replay.steps],
+        loss=[float(history["train_loss"][r]) for r in rows],
+        accuracy=[float(history["train_acc"][r]) for r in rows],
+        curve_steps=[int(history["step"][i]) for i in keep],
+        curve_loss=[float(history["train_loss"][i]) for i in keep],
+        bounds=(x_lo, x_hi, y_lo, y_hi),
+        points=_points(run.data),
+        colors=[theme.class_color(k) for k in range(run.data.n_classes)],
+        labels=LABELS,
+        big=presenter(),
+        height=560 if presenter() else 460,
+    )
+
+
+def _cached(run: logreg.Run) -> ReplayData:
+    state = (run.step, len(run.edits), presenter())
+    cached = st.session_state.get(CACHE)
+    if cached is None or cached[0] is not run or cached[1] != state:
+        cached = (run, state, _replay_data(run))  # the run itself is kept: an id can be reused
+        st.session_state[CACHE] = cached
+    return cached[2]
+
+
+def replay_section(run: logreg.Run, playing: bool) -> None:
+    box = st.expander(
+        "Replay the run in your browser: play it, step it, or drag to any step",
+        icon=":material/slow_motion_video:",
+        key=KEY,
+        on_change="rerun",
+    )
+    if not box.open:
+        return
+    with box:
+        if playing:
+            st.info("Pause the training to replay what it recorded.", icon=":material/pause:")
+            return
+        if run.step < 1:
+            st.info(
+                "Train a few steps first (Play, or Step): the replay shows what the run recorded.",
+                icon=":material/info:",
+            )
+            return
+        data = _cached(run)
+        st.caption(
+            f"{len(data.steps)} frames of the run's {run.step:,} steps, sent once: playing, "
+            "the step buttons and the slider work in your browser, without the server. The "
+            "shaded regions are the model's prediction at that step (paler: less sure)."
+        )
+        surface_replay("lr_replay_player", data)
