@@ -26,6 +26,7 @@ from ui.text import text
 __all__ = ["OPENED", "all_models", "inside_the_model", "why_the_model_decided"]
 
 WHY_KEY, ALL_MODELS_KEY, INSIDE_KEY = "draw_why", "draw_all_models", "draw_inside"
+UNIT_KEYS = ("draw_unit_layer", "draw_unit")  # the unit picked Inside the model
 
 
 def why_the_model_decided(model, pre: digits.Preprocessed, k: int) -> None:
@@ -100,4 +101,4 @@ def inside_the_model(model, pre: digits.Preprocessed, shipped: str | None = None
     with box:
         layers = inside_views.layer_pictures(model, pre.tensor)
         if layers is not None:
-            inside_views.responds_to(model, layers, "draw", shipped, this="your drawing")
+            inside_views.responds_to(model, layers, UNIT_KEYS, shipped, this="your drawing")

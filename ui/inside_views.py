@@ -161,14 +161,14 @@ def _strongest(model, shipped: str | None) -> dict[str, Strongest] | None:
 # ---- what one unit responds to ------------------------------------------------------
 
 
-def _pick_unit(model, prefix: str) -> tuple[Group, int] | None:
+def _pick_unit(model, keys: tuple[str, str]) -> tuple[Group, int] | None:
     """The layer and unit the student picked (their choice lives in the URL), or None."""
     groups = {g.name: g for g in unit_groups(model)}
     left, right = st.columns(2)
     with left:
         name = selectbox(
             "Layer",
-            f"{prefix}_unit_layer",
+            keys[0],
             [NO_LAYER, *groups],
             NO_LAYER,
             format_func=lambda n: (
@@ -182,7 +182,7 @@ def _pick_unit(model, prefix: str) -> tuple[Group, int] | None:
     with right:
         unit = selectbox(
             group.word.capitalize(),
-            f"{prefix}_unit",
+            keys[1],
             list(range(group.units)),
             0,
             format_func=lambda u: f"{group.word} {u}",
@@ -191,10 +191,15 @@ def _pick_unit(model, prefix: str) -> tuple[Group, int] | None:
 
 
 def responds_to(
-    model, layers: list[Layer], prefix: str, shipped: str | None = None, this: str = "this image"
+    model,
+    layers: list[Layer],
+    keys: tuple[str, str],
+    shipped: str | None = None,
+    this: str = "this image",
 ) -> None:
     """For a unit the student picks: its weights as a picture, its value for `this` image, and
-    the test images it responds to most. `prefix` names the widgets (one set per page)."""
+    the test images it responds to most. `keys` name the layer and unit widgets (one pair
+    per page; their values live in the URL)."""
     st.markdown(
         f"**What a unit responds to.** Pick a layer and one of its units: you see its weights "
         f"and the {STRONGEST} test images (of {PROBE_IMAGES:,} fixed ones) that give it its "
@@ -202,7 +207,7 @@ def responds_to(
         "it fires (the mean of its positive part, which the ReLU after it passes on)."
     )
     try:
-        picked = _pick_unit(model, prefix)
+        picked = _pick_unit(model, keys)
         if picked is None:
             return
         group, unit = picked

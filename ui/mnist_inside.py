@@ -18,6 +18,7 @@ from ui import inside_views
 from ui.url_state import number_input
 
 INSIDE_KEY, PICK_KEY = "mn_inside", "mn_pick"
+UNIT_KEYS = ("mn_unit_layer", "mn_unit")
 
 
 def _picked(chart_key: str, indices: list[int]) -> None:
@@ -82,4 +83,4 @@ def test_image_section(run: mt.TrainedRun | None, data) -> None:
         )
         layers = inside_views.layer_pictures(run.model, x)
         if layers is not None:
-            inside_views.responds_to(run.model, layers, "mn", this=f"test image #{i:,}")
+            inside_views.responds_to(run.model, layers, UNIT_KEYS, this=f"test image #{i:,}")
