@@ -5,7 +5,7 @@ both pages' models are `core.mnist.models` classes, read by `core.digits.activat
 `core.digits.units`. Each view is built only while its section is open (`lazy_section`).
 
 What a unit responds to needs every unit's strongest test images: one pass of the model
-over `PROBE_IMAGES` fixed test images (the shipped CNN: about half a second on one core),
+over `PROBE_IMAGES` fixed test images (the shipped CNN: under a second on one core),
 run only once the student picks a unit, then kept: for a shipped model once per process
 (shared read-only by every session), for a session's own model in that session.
 """
