@@ -14,7 +14,7 @@ from core.logreg import data as ld
 from core.logreg import figures as lf
 from core.metrics import confusion_matrix
 from core.runtime import configure_torch
-from ui import clicks, explain, logreg_network, logreg_panels, playback
+from ui import clicks, explain, logreg_network, logreg_panels, logreg_replay, logreg_touch, playback
 
 configure_torch()
 # Whole numbers as ints: the URL then reads lr_lr=10, not 10.0.
@@ -53,6 +53,8 @@ ui.lesson(
         "On **Circles**, which two extra features turn the circle into a straight line?",
         "On **XOR** with the features x1² and x2², set the learning rate to **10**. What will the "
         "loss do when you press Play?",
+        "Train **XOR** with two hidden layers, then open **Inside the network**: which unit's map "
+        "looks most like x1·x2? Set the widest link to 0 and predict what the surface will do.",
     ],
 )
 
@@ -213,7 +215,8 @@ def training_view(speed: int):
 controls, view = st.columns([1, 2.3], gap="large")
 with controls:
     st.subheader("Data")
-    data, data_key = data_controls()
+    base, base_key = data_controls()
+    data, data_key, edit_error = logreg_touch.touched(base, base_key)
     config = model_controls(data.n_classes) if data is not None else None
 run = current_run(data, data_key, config) if data is not None else None
 with view:
@@ -223,8 +226,10 @@ with view:
         )
     else:
         PLAYER.show(training_view, TICK_S, PLAYER.controls(run, reset=restart))
-if run is not None:  # the page's full width: a deep network is wide
+logreg_touch.touch_section(base, base_key, run, edit_error)  # full width, like the next two
+if run is not None:  # a deep network is wide
     logreg_network.network_section(run, PLAYER.playing)
+    logreg_replay.replay_section(run, PLAYER.playing)
 logreg_panels.sigmoid_and_cross_entropy(run)
 if run is not None:
     logreg_panels.code_section(run)

@@ -312,7 +312,7 @@ def _highlight(at: _Layout, ref: ParamRef | None) -> tuple[list[dict], list[dict
 
 def _headers(model: PlaygroundNet, data: Dataset, at: _Layout) -> list[dict]:
     """Column titles above, and the input features' names at their left."""
-    top = at.y_extent + 0.35
+    top = at.y_extent + 0.25
     titles = ["Inputs"] + [f"Layer {i}" for i in range(1, len(at.counts) - 1)]
     titles.append("Output: p(" + plot_text(data.class_names[1]) + ")" if model.binary else "Output")
     notes = [
@@ -380,7 +380,7 @@ def network_figure(
         _frame(at.xs[c], float(y), at.sides[c]) for c in range(len(at.counts)) for y in at.ys[c]
     ]
     x_range = [at.xs[0] - at.half(0) - 1.1, at.xs[-1] + at.half(len(at.counts) - 1) + 1.0]
-    y_range = [-at.y_extent - 0.25, at.y_extent + 1.1]  # room above for the column titles
+    y_range = [-at.y_extent - 0.25, at.y_extent + 0.8]  # room above for the column titles
     x_span, y_span = x_range[1] - x_range[0], y_range[1] - y_range[0]
     px = min(PX_PER_UNIT, PLANNED_WIDTH / x_span)
     axis = dict(visible=False, fixedrange=True, constrain="domain")

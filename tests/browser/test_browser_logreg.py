@@ -140,7 +140,7 @@ def value_now(page) -> str:
 
 def open_diagram(page, base_url: str, query: str) -> None:
     browser.open_page(page, base_url, URL_PATH, query, timeout=180)
-    page.get_by_text("Inside the network").click()
+    page.locator('[data-testid="stExpander"] summary', has_text="Inside the network").click()
     diagram(page)
     browser.wait_idle(page, 60)
 
