@@ -40,11 +40,23 @@ NO_LAYER = "(pick a layer)"
 KEPT = "inside_strongest"  # session state: [(model, strongest)] for this session's models
 MAX_KEPT = 3
 WEIGHT_WORDS = {
-    "pixels": "its weight on each of the 784 input pixels",
-    "filters": "its 3x3 filter on each map of the layer before (one colour scale for all)",
-    "maps": "its weights on each pooled feature map it reads",
-    "vector": "its weight on each unit of the layer before",
+    "pixels": "Its weight on each of the 784 input pixels",
+    "maps": "Its weights on each pooled feature map it reads (one colour scale for all)",
+    "vector": "Its weight on each unit of the layer before",
 }
+
+
+def _weights_words(weights) -> str:
+    """What the picture of `weights` (a `core.digits.units.Weights`) shows, in words."""
+    if weights.kind != "filters":
+        return WEIGHT_WORDS[weights.kind]
+    inputs, k, _ = weights.values.shape
+    if inputs == 1:
+        return f"Its {k}x{k} filter, slid over the input image"
+    return (
+        f"Its {k}x{k} filters, one for each of the {inputs} maps of the layer before, slid over "
+        "them and summed (one colour scale for all)"
+    )
 
 
 def _remember(key: str) -> None:
@@ -230,7 +242,7 @@ def responds_to(
                 )
             )
             st.caption(
-                f"{WEIGHT_WORDS[weights.kind].capitalize()}: :orange[**orange**] raises it, "
+                f"{_weights_words(weights)}: :orange[**orange**] raises it, "
                 ":blue[**blue**] lowers it."
             )
     with right:

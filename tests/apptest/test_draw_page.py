@@ -249,6 +249,7 @@ def test_a_cnn_feature_map_shows_its_filters_and_the_test_images_it_responds_to(
     captions = [img.caption for i in at.image for img in i.proto.imgs]
     assert any("Feature map 5 for your drawing: fires" in c for c in captions)
     assert any("Your drawing gives" in c.value for c in at.caption)
+    assert any("3x3 filters, one for each of the 32 maps" in c.value for c in at.caption)
     draw(at, zero(), objects=2)  # another drawing, another map: no second pass
     at.selectbox(key="draw_unit").set_value(9).run()
     assert not at.exception and passes == [units.PROBE_IMAGES]

@@ -352,6 +352,7 @@ def test_inside_the_trained_model_for_a_picked_test_image(app_test, monkeypatch)
     assert not at.exception
     specs = [str(c.proto.spec) for c in at.get("plotly_chart")]
     assert any("The weights of feature map 2 in conv1" in s for s in specs)
+    assert "3x3 filter, slid over the input image" in texts(at)
     top = next(
         json.loads(c.proto.spec)
         for c in at.get("plotly_chart")
