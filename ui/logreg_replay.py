@@ -18,12 +18,12 @@ from ui.presenter_mode import presenter
 KEY, CACHE = "lr_replay", "lr_replay_data"
 MAX_CURVE_POINTS = 400
 LABELS = {
-    "first": "⏮",
+    "first": "|◀",
     "prev": "◀ 1",
     "play": "▶ Play",
-    "pause": "⏸ Pause",
+    "pause": "❚❚ Pause",
     "next": "1 ▶",
-    "last": "⏭",
+    "last": "▶|",
     "speed": "Speed",
     "step": "step",
     "loss": "loss",

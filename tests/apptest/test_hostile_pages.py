@@ -29,10 +29,20 @@ pytestmark = pytest.mark.slow
 
 PAGES = {  # page -> the files whose widget keys it reads from the URL
     "pages/autograd.py": ["pages/autograd.py"],
-    "pages/linear_regression.py": ["pages/linear_regression.py", "ui/csv_upload.py"],
-    "pages/logistic_regression.py": ["pages/logistic_regression.py"],
-    "pages/mnist.py": ["pages/mnist.py", "ui/mnist_panels.py"],
-    "pages/draw.py": ["pages/draw.py"],
+    "pages/linear_regression.py": [
+        "pages/linear_regression.py",
+        "ui/csv_upload.py",
+        "ui/linreg_touch.py",
+        "ui/linreg_run.py",
+    ],
+    "pages/logistic_regression.py": [
+        "pages/logistic_regression.py",
+        "ui/logreg_network.py",
+        "ui/logreg_touch.py",
+        "ui/logreg_replay.py",
+    ],
+    "pages/mnist.py": ["pages/mnist.py", "ui/mnist_panels.py", "ui/mnist_inside.py"],
+    "pages/draw.py": ["pages/draw.py", "ui/draw_panels.py"],
 }
 KEY = re.compile(r"\A(?:lin|lr|mn|ag|draw)_[a-z0-9_]+\Z")
 HOSTILE_VALUES = [

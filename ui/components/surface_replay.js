@@ -231,14 +231,18 @@ function drawCurve(st, width, height) {
   const xs = d.curve_steps, ys = d.curve_loss;
   const last = Math.max(1, xs[xs.length - 1]);
   const finite = ys.filter(Number.isFinite);
-  const top = Math.max(1e-9, ...finite) * 1.05;
+  // the loss's own range, not from 0: a run that moves a little still shows its shape
+  const hi = Math.max(...finite, 1e-9), lo = Math.min(...finite, hi);
+  const pad = 0.06 * (hi - lo || hi || 1);
+  const top = hi + pad, bottom = Math.max(0, lo - pad);
   const sx = (x) => m.l + (x / last) * (width - m.l - m.r);
-  const sy = (y) => m.t + (1 - Math.min(y, top) / top) * (height - m.t - m.b);
+  const sy = (y) =>
+    m.t + (1 - (Math.min(Math.max(y, bottom), top) - bottom) / (top - bottom)) * (height - m.t - m.b);
   const path = xs
     .map((x, i) => (Number.isFinite(ys[i]) ? `${i ? "L" : "M"}${sx(x).toFixed(1)},${sy(ys[i]).toFixed(1)}` : ""))
     .join("");
   const ticksX = niceTicks(0, last, 5).map((t) => `<text x="${sx(t)}" y="${height - m.b + 16}" text-anchor="middle">${fmt(t)}</text>`);
-  const ticksY = niceTicks(0, top, 4).map((t) => `<text x="${m.l - 6}" y="${sy(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
+  const ticksY = niceTicks(bottom, top, 4).map((t) => `<text x="${m.l - 6}" y="${sy(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
   const here = d.steps[st.frame];
   const font = d.big ? 16 : 12;
   svg.innerHTML =
