@@ -538,13 +538,29 @@ def _landscape_image(z: np.ndarray, land: Landscape) -> dict:
     )
 
 
-def replay_figure(run: LabRun, replay) -> go.Figure:
+def _pinned_replay_traces(pinned: Pinned | None) -> dict[str, list[dict]]:
+    """The pinned run in the replay, drawn still (as it ended), dotted purple: its final fit,
+    its loss curve (axes x3/y3) and, on the same features only, its path (x2/y2)."""
+    lines = _pinned_lines(pinned)
+    loss = [dict(_line(ln), showlegend=False, xaxis="x3", yaxis="y3") for ln in lines["loss"]]
+    path = [
+        dict(_line(ln, MAX_PATH_POINTS), showlegend=False, hoverinfo="skip", xaxis="x2", yaxis="y2")
+        for ln in lines["path"]
+    ]
+    return {"fit": [_line(ln) for ln in lines["fit"]], "path": path, "loss": loss}
+
+
+def replay_figure(run: LabRun, replay, pinned: Pinned | None = None) -> go.Figure:
     """The fit, the landscape and the loss of a recorded run, as one figure with frames.
 
     The browser plays the frames (at `REPLAY_FPS`) and the slider scrubs to any of them, with
     no message to the server. Static traces come first; each frame moves the two fitted
-    curves, and a marker per trainer on the landscape and on the loss curve.
+    curves, and a marker per trainer on the landscape and on the loss curve (frames name the
+    traces they move by index: `moving`). A `pinned` run is drawn still, dotted purple, where
+    it shares the axes (`_pinned_lines`): its final fit, its loss and, on the same features,
+    its path.
     """
+    still = _pinned_replay_traces(pinned)
     p, data = run.problem, run.problem.data
     w_star, b_star = run.solution
     styles = {  # colour, dash, width per trainer
@@ -562,6 +578,7 @@ def replay_figure(run: LabRun, replay) -> go.Figure:
         )
     exact = linreg.predict(p, w_star, b_star, torch.as_tensor(replay.grid))
     traces.append(_line(Line("least squares (lstsq)", replay.grid, exact, EXACT_COLOR, "dot", 3)))
+    traces += still["fit"]  # under the moving fits
     first = 0  # the frame shown before Play: the start
     moving: list[int] = []  # indices of the traces the frames move, in frame order
     for t in replay.traces:
@@ -623,7 +640,7 @@ def replay_figure(run: LabRun, replay) -> go.Figure:
             yaxis="y2",
         )
     )
-    traces += curves
+    traces += still["path"] + curves + still["loss"]
 
     def markers(t, k: int) -> list[dict]:
         """The trainer's place at frame k: on the landscape, then on the loss curve."""
@@ -679,7 +696,13 @@ def replay_figure(run: LabRun, replay) -> go.Figure:
     y_all = np.concatenate([data.y_train.numpy(), data.y_test.numpy()]).astype(np.float64)
     lo, hi = float(y_all.min()), float(y_all.max())
     pad = 0.15 * (hi - lo or 1.0)
-    losses = np.concatenate([run.hand.series("train_loss"), run.torch.series("train_loss")])
+    losses = np.concatenate(
+        [run.hand.series("train_loss"), run.torch.series("train_loss")]
+        + [  # the pinned loss where the step axis shows it
+            np.asarray(t["y"], dtype=np.float64)[np.asarray(t["x"]) <= max(1, run.step)]
+            for t in still["loss"]
+        ]
+    )
     finite_losses = losses[np.isfinite(losses)]
     top = float(finite_losses.max()) if finite_losses.size else 1.0
     layout = dict(

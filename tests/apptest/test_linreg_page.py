@@ -312,3 +312,31 @@ def test_the_replay_is_built_only_when_opened_and_carries_every_frame(app_test):
         json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"frames"' in c.proto.spec
     ]
     assert fig["layout"]["sliders"][0]["steps"][-1]["label"] == "100"  # the run's last step
+
+
+def test_the_replay_draws_the_pinned_run_and_follows_pinning(app_test):
+    import json
+
+    def replay_traces(at) -> list[tuple]:
+        (fig,) = [
+            json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"frames"' in c.proto.spec
+        ]
+        return [(t.get("name"), t.get("xaxis", "x")) for t in fig["data"]]
+
+    name = "pinned: SGD, lr 0.1, standardised, full batch"
+    at = app_test(PAGE)
+    at.session_state["lin_replay"] = True
+    at.button(key="lin_step10").click().run()
+    ok(at)
+    assert not any(n and n.startswith("pinned") for n, _ in replay_traces(at))
+    next(b for b in at.button if b.label.startswith("Pin this run")).click().run()
+    ok(at)
+    assert (name, "x") in replay_traces(at)  # pinning rebuilt the replay
+    at.button(key="lin_reset").click().run()
+    at.button(key="lin_step10").click().run()
+    ok(at)
+    traces = replay_traces(at)
+    assert {(name, "x"), (f"{name}, train", "x3"), (name, "x2")} <= set(traces)
+    assert any("Dotted purple, still" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Unpin").click().run()
+    assert not any(n and n.startswith("pinned") for n, _ in replay_traces(at))

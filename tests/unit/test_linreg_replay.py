@@ -119,3 +119,53 @@ def test_a_run_blown_past_float32_is_sent_as_gaps_not_infinities():
     for frame in fig.frames:
         for moved in frame.data:
             assert not np.isinf(np.asarray(moved.y, dtype=np.float64)).any()
+
+
+@pytest.mark.parametrize(("degree", "expected"), [(2, "same"), (1, "same data")])
+def test_a_pinned_run_is_drawn_still_and_the_frames_still_move_the_trainers(degree, expected):
+    from core.linreg.compare import comparison, pin
+
+    run = lab_run(60)
+    before = lab_run(40, lr=0.3, optimizer="sgd", degree=degree)  # the same data
+    held = pin(before)
+    how = comparison(held, run)
+    assert how == expected
+    name = "pinned: SGD, lr 0.3"
+    plain = figures.replay_figure(run, build_replay(run))
+    fig = theme.style(
+        figures.replay_figure(run, build_replay(run), figures.Pinned(held, name, how))
+    )
+    checked = go.Figure(fig.to_dict())  # plotly's full validation, frames included
+    assert json.loads(pio.to_json(checked)) == json.loads(pio.to_json(fig))
+
+    purple = [t for t in fig.data if t.line.color == figures.PINNED_COLOR]
+    where = {(t.name, t.xaxis or "x", t.line.dash) for t in purple}
+    expected_traces = {(name, "x", "dot"), (f"{name}, train", "x3", "dot")}
+    if how == "same":
+        expected_traces.add((name, "x2", "dot"))
+    assert where == expected_traces
+    (fit,) = [t for t in purple if (t.xaxis or "x") == "x"]
+    np.testing.assert_allclose(fit.y, held.fit_y, rtol=1e-6)  # its final fit
+    assert len(fig.data) == len(plain.data) + len(expected_traces)
+
+    trainers = {run.hand.name, run.torch.name}
+    for frame in fig.frames:  # every frame still moves the trainers' own traces
+        moved = [fig.data[i] for i in frame.traces]
+        owners = [t.name or t.hovertemplate.removesuffix("<extra></extra>") for t in moved]
+        assert set(owners) == trainers  # the markers are named by their hover text
+        assert (
+            owners == [run.hand.name, run.torch.name] + [run.hand.name] * 2 + [run.torch.name] * 2
+        )
+        assert [(t.xaxis or "x") for t in moved] == ["x", "x"] + ["x2", "x3"] * 2
+    assert [list(f.traces) for f in plain.frames][0] != list(fig.frames[0].traces)
+
+
+def test_a_pinned_run_from_other_data_is_not_drawn_in_the_replay():
+    from core.linreg.compare import pin
+
+    run = lab_run(30)
+    other = lab_run(30, preset="line", degree=1)
+    pinned = figures.Pinned(pin(other), "pinned: other", "other data")
+    fig = figures.replay_figure(run, build_replay(run), pinned)
+    plain = figures.replay_figure(run, build_replay(run))
+    assert fig.to_plotly_json() == plain.to_plotly_json()
