@@ -143,9 +143,14 @@ def model_controls(n_classes: int) -> logreg.LogRegConfig:
 
 
 def current_run(data, data_key, config) -> logreg.Run:
-    """This user's run, restarted whenever the data or a setting changes."""
-    key = (data_key, config)
-    if st.session_state.get(RUN_KEY) != key or RUN not in st.session_state:
+    """This user's run: new when the data or the model changes; a new learning rate,
+    optimizer or L2 penalty carries the trained run on (`Run.retune`)."""
+    run, key = st.session_state.get(RUN), (data_key, config)
+    if run is not None and st.session_state.get(RUN_KEY) != key:
+        if st.session_state[RUN_KEY][0] == data_key and run.step and run.can_retune(config):
+            run.retune(config)
+            st.session_state[RUN_KEY] = key
+    if st.session_state.get(RUN_KEY) != key or run is None:
         st.session_state.update({RUN: logreg.Run(data, config), RUN_KEY: key})
         PLAYER.stop_playing()
     return st.session_state[RUN]
@@ -225,6 +230,7 @@ with view:
             "Choose a data set (or upload a valid CSV) to start.", icon=":material/scatter_plot:"
         )
     else:
+        logreg_panels.segments_note(run)
         PLAYER.show(training_view, TICK_S, PLAYER.controls(run, reset=restart))
 logreg_touch.touch_section(base, base_key, run, edit_error)  # full width, like the next two
 if run is not None:  # a deep network is wide

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from core import logreg
+from core import logreg, optim
 from core.logreg import figures as lf
 from core.logreg.export import export_script
 
@@ -29,10 +29,29 @@ def code_section(run: logreg.Run) -> None:
     with st.expander("The code of this run: a standalone script", icon=":material/code:"):
         st.download_button(
             "Download as a Python script",
-            lambda: export_script(run.data, run.config, run.step, run.edits),
+            lambda: export_script(run.data, run.config, run.step, run.edits, run.segments),
             "logistic_regression_run.py",
             "text/x-python",
             key="lr_download",
             on_click="ignore",
         )
-        st.code(export_script(run.data, run.config, run.step, run.edits), language="python")
+        st.code(
+            export_script(run.data, run.config, run.step, run.edits, run.segments),
+            language="python",
+        )
+
+
+def segments_note(run: logreg.Run) -> None:
+    """Say so when the settings changed mid-run: training went on, it did not restart."""
+    if len(run.segments) < 2:
+        return
+    parts = [
+        f"from step {step:,}: {optim.OPTIMIZERS[c.optimizer]}, learning rate {c.lr:g}"
+        + (f", L2 {c.l2:g}" if c.l2 else "")
+        for step, c in run.segments
+    ]
+    st.info(
+        "Settings changed mid-run: training **continues from the current weights** (a fresh "
+        "optimizer), it does not restart. " + "; ".join(parts) + ". Reset starts over.",
+        icon=":material/moving:",
+    )

@@ -136,11 +136,41 @@ def _describe(data: Dataset, config: LogRegConfig) -> str:
     )
 
 
-def export_script(data: Dataset, config: LogRegConfig, steps: int, edits: Sequence = ()) -> str:
+def _changes_code(segments: Sequence) -> tuple[str, str]:
+    """Settings changed mid-run (`Run.segments` after the first) as code: a table of fresh
+    optimizers and penalties by step, and the loop's line that switches to them."""
+    if len(segments) < 2:
+        return "", ""
+    rows = "".join(
+        f"\n    {step}: lambda: ({optimizer_code(c.optimizer, 'model.parameters()', repr(c.lr))}, "
+        f"{c.l2!r}),"
+        for step, c in segments[1:]
+    )
+    section = f"""
+# Settings changed mid-run in the app: from STEP on, a fresh optimizer and this L2 penalty
+# (training went on from the weights as they were).
+CHANGES = {{{rows}
+}}
+"""
+    return section, "if step in CHANGES:\n        optimizer, l2 = CHANGES[step]()\n    "
+
+
+def export_script(
+    data: Dataset,
+    config: LogRegConfig,
+    steps: int,
+    edits: Sequence = (),
+    segments: Sequence = (),
+) -> str:
     """A runnable script that repeats `steps` updates of this run and prints the results.
 
     `edits` are the run's hand-set weights (`Run.edits`): the script sets each at its step.
+    `segments` are the run's (first step, config) stretches (`Run.segments`): the script
+    starts with the first's optimizer and switches at each later one's step; `config` then
+    is the last one's, and the model's shape is the same in all of them.
     """
+    first = segments[0][1] if segments else config
+    any_l2 = any(c.l2 for _, c in segments) or config.l2
     names = feature_names(config.features)
     binary = data.n_classes == 2
     n_out = 1 if binary else data.n_classes
@@ -160,11 +190,12 @@ def export_script(data: Dataset, config: LogRegConfig, steps: int, edits: Sequen
             "def predict(logits):\n    return logits.argmax(dim=1)\n"
         )
     penalty = (
-        f"loss = loss + {config.l2!r} * sum((m.weight**2).sum() for m in model.modules() "
+        "loss = loss + l2 * sum((m.weight**2).sum() for m in model.modules() "
         "if isinstance(m, nn.Linear))"
-        if config.l2
+        if any_l2
         else "# (no L2 penalty)"
     )
+    changes, switch = _changes_code(segments)
     header = "\n".join("# " + py_comment(line) for line in _describe(data, config).split("\n"))
     hand_set, in_loop, after_loop = _edits_code(edits)
     return f'''"""Logistic-regression run exported from the PyTorch Linear Models Explorer.
@@ -207,14 +238,15 @@ with torch.no_grad():
             nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
 {loss_lines}
-{hand_set}
-optimizer = {optimizer_code(config.optimizer, "model.parameters()", repr(config.lr))}
+{hand_set}{changes}
+optimizer = {optimizer_code(first.optimizer, "model.parameters()", repr(first.lr))}
+l2 = {first.l2!r}  # the penalty lambda * sum(w^2) over the weight matrices
 phi_train, phi_test = features(x_train), features(x_test)  # fixed: compute once
 
 # ---- training: full-batch gradient descent -----------------------------------------
 
 for step in range(STEPS):
-    {in_loop}loss = data_loss(logits_of(phi_train), y_train)
+    {switch}{in_loop}loss = data_loss(logits_of(phi_train), y_train)
     if step % max(1, STEPS // 10) == 0:
         print(f"step {{step:5d}}  train loss {{loss.item():.4f}}")
     {penalty}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
@@ -175,6 +175,8 @@ class Run:
         self._steps = train_steps(self.model, self.data, self.config, self.optimizer)
         self.history = {k: [] for k in HISTORY_KEYS}
         self.edits: list[WeightEdit] = []
+        # (first step, config) of each stretch of training: the settings may change mid-run
+        self.segments: list[tuple[int, LogRegConfig]] = [(0, self.config)]
         self.snapshots = Snapshots()  # the model at some steps, for the replay
         self.completed = False
         self.advance(0)
@@ -221,6 +223,35 @@ class Run:
             if metrics.diverged:
                 self.diverged = metrics.diverged
             return old
+
+    def can_retune(self, config: LogRegConfig) -> bool:
+        """Whether `config` differs from this run's only in what training may change as it
+        goes (learning rate, optimizer, L2 penalty), so the same model can carry on."""
+        same = replace(
+            config, lr=self.config.lr, optimizer=self.config.optimizer, l2=self.config.l2
+        )
+        return same == self.config and config != self.config
+
+    def retune(self, config: LogRegConfig) -> None:
+        """Go on from the model as it is with a new learning rate, optimizer or L2 penalty.
+
+        A fresh optimizer (Adam's averages and momentum start again) and a fresh step
+        generator from this step, as after a weight set by hand; exactly what a run started
+        from these weights with `config` would do. A run stopped by a blown-up loss may go
+        on (after NaN its weights were put back to the last finite ones).
+        """
+        if not self.can_retune(config):
+            raise ValueError("only the learning rate, optimizer and L2 penalty can change mid-run")
+        with one_thread():
+            self.config = config
+            self.optimizer = make_optimizer(config.optimizer, self.model.parameters(), config.lr)
+            self._steps = train_steps(
+                self.model, self.data, config, self.optimizer, start=self.step
+            )
+            next(self._steps)  # this step's metrics: recorded already, the model is unchanged
+            self.segments.append((self.step, config))
+            self.diverged = None
+            self.completed = self.step >= MAX_STEPS
 
     def _advance(self, steps: int, budget_s: float | None) -> int:
         started, done = time.perf_counter(), 0

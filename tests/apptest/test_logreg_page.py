@@ -151,13 +151,16 @@ def test_a_huge_learning_rate_warns_then_diverges_and_stops(app_test):
     assert at.button(key="lr_play").disabled and at.button(key="lr_step").disabled
 
 
-def test_changing_a_setting_restarts_training(app_test):
+def test_changing_a_setting_carries_on_or_restarts_training(app_test):
     at = app_test(PAGE)
     at.button(key="lr_step").click().run()
     assert metrics(at)["Step"] == "1"
     at.select_slider(key="lr_lr").set_value(0.3).run()
+    ok(at)  # a new learning rate carries the run on (see test_logreg_touch.py)
+    assert metrics(at)["Step"] == "1" and at.query_params["lr_lr"] == "0.3"
+    at.multiselect(key="lr_feat").select("x1*x2").run()  # a new feature: a new model
     ok(at)
-    assert metrics(at)["Step"] == "0" and at.query_params["lr_lr"] == "0.3"
+    assert metrics(at)["Step"] == "0"
     at.button(key="lr_regen").click().run()  # new data: the next seed, kept in the URL
     ok(at)
     assert at.session_state["lr_run"].data.spec.seed == 1 and at.query_params["lr_seed"] == "1"

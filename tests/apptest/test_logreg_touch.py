@@ -91,3 +91,21 @@ def test_the_replay_is_built_only_when_opened_and_carries_every_recorded_frame(a
     assert len(maps) == 4 * GRID * GRID and data["grid"] == GRID
     assert data["loss"][-1] == at.session_state["lr_run"].history["train_loss"][-1]
     assert any("4 frames of the run's 3 steps" in c.value for c in at.caption)
+
+
+def test_a_new_learning_rate_or_optimizer_carries_the_run_on_and_a_new_model_restarts(app_test):
+    at = app_test(PAGE, query={"lr_n": "60"})
+    for _ in range(3):
+        at.button(key="lr_step").click().run()
+    run = at.session_state["lr_run"]
+    at.select_slider(key="lr_lr").set_value(1).run()
+    ok(at)
+    assert at.session_state["lr_run"] is run and run.step == 3 and run.config.lr == 1.0
+    assert any("continues from the current weights" in i.value for i in at.info)
+    at.selectbox(key="lr_opt").set_value("adam").run()
+    assert at.session_state["lr_run"] is run and [s for s, _ in run.segments] == [0, 3, 3]
+    at.button(key="lr_step").click().run()
+    assert run.step == 4
+    at.slider(key="lr_layers").set_value(1).run()  # another model: a new run
+    assert at.session_state["lr_run"] is not run and at.session_state["lr_run"].step == 0
+    assert not any("continues from the current weights" in i.value for i in at.info)

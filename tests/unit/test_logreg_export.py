@@ -6,6 +6,7 @@ import ast
 import re
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -137,3 +138,27 @@ def test_a_script_without_hand_set_weights_has_no_edit_table():
     source = export_script(data, logreg.LogRegConfig(hidden=(3, 3)), 4)
     assert "HAND_SET" not in source and "set_by_hand" not in source
     assert "2 hidden layers of 3, 3 tanh units" in source
+
+
+@pytest.mark.slow
+def test_a_run_whose_settings_changed_mid_run_is_repeated_step_for_step(tmp_path):
+    """Learning rate, optimizer and L2 changed twice along the way (and a weight set by hand
+    between): the script switches at the same steps and ends on the same model."""
+    spec = DataSpec("moons", n_points=120, noise=0.15, test_fraction=0.2, seed=5)
+    first = logreg.LogRegConfig(hidden=(4,), lr=0.3, seed=2)
+    run = logreg.Run(make_dataset(spec), first)
+    run.advance(20)
+    run.retune(replace(first, lr=0.05, optimizer="adam", l2=0.01))
+    run.advance(15)
+    run.set_parameter(logreg.ParamRef(0, 1, 0), -1.5)
+    run.retune(replace(first, lr=1.0, optimizer="momentum"))
+    run.advance(10)
+    source = export_script(run.data, run.config, run.step, run.edits, run.segments)
+    assert "CHANGES = {" in source and "35: lambda:" in source
+    out = run_script(source, tmp_path)
+    m = run.latest()
+    for split in ("train", "test"):
+        assert final(out, split) == (
+            pytest.approx(m[f"{split}_loss"], abs=2e-6),
+            pytest.approx(m[f"{split}_acc"], abs=1e-4),
+        )
