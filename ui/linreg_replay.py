@@ -15,6 +15,7 @@ from core.linreg.compare import comparison
 from core.linreg.replay import build_replay
 from ui.linreg_run import PINNED
 from ui.presenter_mode import presenter, style
+from ui.replays import replay_box
 
 KEY, CACHE = "lin_replay", "lin_replay_figure"
 
@@ -45,24 +46,16 @@ def _figure(run: LabRun, pinned: figures.Pinned | None):
 
 
 def replay_section(run: LabRun, playing: bool) -> None:
-    box = st.expander(
+    box = replay_box(
         "Replay the run in your browser: play it, or drag to any step",
-        icon=":material/slow_motion_video:",
-        key=KEY,
-        on_change="rerun",
+        KEY,
+        playing,
+        run.step,
+        "Play, or +10",
     )
-    if not box.open:
+    if box is None:
         return
     with box:
-        if playing:
-            st.info("Pause the training to replay what it recorded.", icon=":material/pause:")
-            return
-        if run.step < 1:
-            st.info(
-                "Train a few steps first (Play, or +10): the replay shows what the run recorded.",
-                icon=":material/info:",
-            )
-            return
         pinned = _pinned(run)
         fig, frames = _figure(run, pinned)
         drawn = pinned is not None and pinned.comparison != "other data"

@@ -16,16 +16,9 @@ from core import linreg
 from core.linreg import data as linreg_data
 from core.linreg.handfit import hand_line, parse_line, start_from_line
 from ui import clicks
-from ui.components.points import (
-    EditorData,
-    editor_mode,
-    editor_state,
-    points_editor,
-    take_edits,
-    undo_edits,
-)
+from ui.components.points import EditorData, editor_mode, editor_state, points_editor
 from ui.presenter_mode import presenter
-from ui.text import text
+from ui.touch import edit_messages, take_edits, touch_box
 
 KEY = "lin_touch"  # the editor's state: {"edit": .., "line": .., "mode": ..}
 SECTION = "lin_touch_open"
@@ -144,23 +137,16 @@ def touch_section(base, data, run, restart_key, reset, error: str | None = None)
     `data` is the edited data set (None when the edits leave nothing to fit, `error` says
     why); `run` the lab's run on it (None then); `reset` starts a fresh run.
     """
-    box = st.expander(
+    box = touch_box(
         "Touch the data: drag, add or erase points, or fit the line yourself",
-        icon=":material/touch_app:",
-        key=SECTION,
-        on_change="rerun",
+        SECTION,
+        len(base.x_train),
+        linreg_data.MAX_EDITED_POINTS,
     )
-    if not box.open:
+    if box is None:
         return
     with box:
         mode = editor_mode(KEY)
-        if len(base.x_train) > linreg_data.MAX_EDITED_POINTS:
-            st.info(
-                f"This data set has {len(base.x_train):,} points; the editor holds at most "
-                f"{linreg_data.MAX_EDITED_POINTS}. Lower the number of points to edit them.",
-                icon=":material/info:",
-            )
-            return
         st.caption(
             "Drag a point and the dashed least-squares line refits as you move; the grey "
             "lines are the residuals. **Add** and **Erase** change the data; **Fit it "
@@ -168,17 +154,7 @@ def touch_section(base, data, run, restart_key, reset, error: str | None = None)
         )
         points_editor(KEY, _editor_data(base, data, run, mode))
         entry = st.session_state.get(EDITS, {}).get(base.key, {})
-        for code in entry.get("codes", ()):
-            st.warning(CODE_WORDS[code], icon=":material/warning:")
-        if error is not None:
-            st.error(text(error), icon=":material/error:")
-        if entry.get("points") is not None:
-            st.button(
-                "Undo my edits (back to the generated points)",
-                icon=":material/undo:",
-                on_click=clicks.once(undo_edits),
-                args=(EDITS, base.key),
-            )
+        edit_messages(entry, CODE_WORDS, error, EDITS, base.key)
         if mode == "fit" and data is not None and run is not None:
             _fit_it_yourself(data, run, restart_key, reset)
 

@@ -14,6 +14,7 @@ from core import logreg, theme
 from core.logreg.replay import build_replay
 from ui.components.surface_replay import ReplayData, surface_replay
 from ui.presenter_mode import presenter
+from ui.replays import replay_box
 
 KEY, CACHE = "lr_replay", "lr_replay_data"
 MAX_CURVE_POINTS = 400
@@ -84,24 +85,16 @@ def _cached(run: logreg.Run) -> ReplayData:
 
 
 def replay_section(run: logreg.Run, playing: bool) -> None:
-    box = st.expander(
+    box = replay_box(
         "Replay the run in your browser: play it, step it, or drag to any step",
-        icon=":material/slow_motion_video:",
-        key=KEY,
-        on_change="rerun",
+        KEY,
+        playing,
+        run.step,
+        "Play, or Step",
     )
-    if not box.open:
+    if box is None:
         return
     with box:
-        if playing:
-            st.info("Pause the training to replay what it recorded.", icon=":material/pause:")
-            return
-        if run.step < 1:
-            st.info(
-                "Train a few steps first (Play, or Step): the replay shows what the run recorded.",
-                icon=":material/info:",
-            )
-            return
         data = _cached(run)
         st.caption(
             f"{len(data.steps)} frames of the run's {run.step:,} steps, sent once: playing, "

@@ -17,10 +17,9 @@ from core import logreg, theme
 from core.logreg import edit as le
 from core.logreg.replay import colour_codes, encode_surface
 from core.logreg.surface import probability_surface
-from ui import clicks
-from ui.components.points import EditorData, editor_mode, points_editor, take_edits, undo_edits
+from ui.components.points import EditorData, editor_mode, points_editor
 from ui.presenter_mode import presenter
-from ui.text import text
+from ui.touch import edit_messages, take_edits, touch_box
 
 KEY, SECTION, EDITS = "lr_touch", "lr_touch_open", "lr_edits"
 MAP_GRID = 64
@@ -104,22 +103,15 @@ def touch_section(base, base_key, run, error: str | None) -> None:
     """The editor in an expander (built only while open) and its messages."""
     if base is None:
         return
-    box = st.expander(
+    box = touch_box(
         "Touch the data: click to add points of a class, drag or erase them, or draw your own",
-        icon=":material/touch_app:",
-        key=SECTION,
-        on_change="rerun",
+        SECTION,
+        len(base.y_train),
+        le.MAX_EDITED_POINTS,
     )
-    if not box.open:
+    if box is None:
         return
     with box:
-        if len(base.y_train) > le.MAX_EDITED_POINTS:
-            st.info(
-                f"This data set has {len(base.y_train):,} training points; the editor holds at "
-                f"most {le.MAX_EDITED_POINTS}. Lower the number of points to edit them.",
-                icon=":material/info:",
-            )
-            return
         st.caption(
             "Pick a class in the toolbar and click (or tap) to add its points; drag a point to "
             "move it; **Erase** removes what you touch; **Clear all** starts a data set from "
@@ -129,15 +121,4 @@ def touch_section(base, base_key, run, error: str | None) -> None:
         mode = editor_mode(KEY, ("move", "add", "erase"))
         points_editor(KEY, _editor_data(base, base_key, run, mode))
         entry = st.session_state.get(EDITS, {}).get(repr(base_key), {})
-        for code in entry.get("codes", ()):
-            st.warning(CODE_WORDS[code], icon=":material/warning:")
-        if error is not None:
-            st.error(text(error), icon=":material/error:")
-        if entry.get("points") is not None:
-            st.button(
-                "Undo my edits (back to the generated points)",
-                icon=":material/undo:",
-                key="lr_touch_undo",
-                on_click=clicks.once(undo_edits),
-                args=(EDITS, repr(base_key)),
-            )
+        edit_messages(entry, CODE_WORDS, error, EDITS, repr(base_key))

@@ -12,10 +12,8 @@ knows when its edits have arrived.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import streamlit as st
 
@@ -27,7 +25,6 @@ _COMPONENT = st.components.v2.component(
     css=(HERE / "points.css").read_text(encoding="utf-8"),
 )
 MODES = ("move", "add", "erase", "fit")
-MAX_SEQ = 10**9
 
 
 @dataclass(frozen=True)
@@ -79,36 +76,3 @@ def editor_state(key: str) -> dict:
 def editor_mode(key: str, modes: tuple[str, ...] = MODES) -> str:
     mode = editor_state(key).get("mode")
     return mode if mode in modes else "move"
-
-
-def _seq(edit: dict) -> int:
-    try:
-        return min(max(int(edit.get("seq", 0)), 0), MAX_SEQ)
-    except (TypeError, ValueError, OverflowError):
-        return 0
-
-
-def take_edits(key: str, edits_key: str, base_key: str, clean: Callable[[Any], Any]) -> dict:
-    """The applied edits of data set `base_key`, after taking in the editor's newest one.
-
-    `edits_key` holds, in the session, base key -> {"seq", "points", "codes"}: the points
-    as `clean` made them from what the browser sent (None: no edits, the base's own points).
-    An edit is taken in once (its sequence number must be new) and only for its own data.
-    Returns that entry ({} when there is none).
-    """
-    edits = st.session_state.setdefault(edits_key, {})
-    edit = editor_state(key).get("edit")
-    if isinstance(edit, dict) and edit.get("base") == base_key:
-        seq = _seq(edit)
-        if seq > edits.get(base_key, {}).get("seq", 0):
-            cleaned = clean(edit.get("points"))
-            edits[base_key] = {"seq": seq, "points": cleaned, "codes": cleaned.codes}
-    return edits.get(base_key, {})
-
-
-def undo_edits(edits_key: str, base_key: str) -> None:
-    """Back to the base data's own points; the sequence number stays, so the old edit is
-    not taken in again."""
-    entry = st.session_state.get(edits_key, {}).get(base_key)
-    if entry is not None:
-        entry.update(points=None, codes=())
