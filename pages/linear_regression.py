@@ -180,7 +180,7 @@ def live_view():
 
 
 PLAYER.show(live_view, interval)
-replay_section(run, PLAYER.playing)
+replay_section(run, PLAYER)
 
 st.subheader("The code of each trainer")
 st.caption("What runs above, step for step. Both read the same settings and the same batches:")

@@ -235,7 +235,7 @@ with view:
 logreg_touch.touch_section(base, base_key, run, edit_error)  # full width, like the next two
 if run is not None:  # a deep network is wide
     logreg_network.network_section(run, PLAYER.playing)
-    logreg_replay.replay_section(run, PLAYER.playing)
+    logreg_replay.replay_section(run, PLAYER)
 logreg_panels.sigmoid_and_cross_entropy(run)
 if run is not None:
     logreg_panels.code_section(run)

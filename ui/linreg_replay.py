@@ -15,7 +15,7 @@ from core.linreg.compare import comparison
 from core.linreg.replay import build_replay
 from ui.linreg_run import PINNED
 from ui.presenter_mode import presenter, style
-from ui.replays import replay_box
+from ui.replays import replay_box, train_then_replay
 
 KEY, CACHE = "lin_replay", "lin_replay_figure"
 
@@ -45,17 +45,25 @@ def _figure(run: LabRun, pinned: figures.Pinned | None):
     return cached[3], cached[4]
 
 
-def replay_section(run: LabRun, playing: bool) -> None:
+def replay_section(run: LabRun, player) -> None:
+    def train() -> None:
+        if not run.stopped:
+            remaining = run.target_steps - run.step
+            train_then_replay(
+                player, remaining, f"Train to the end ({remaining:,} steps), then replay it"
+            )
+
     box = replay_box(
         "Replay the run in your browser: play it, or drag to any step",
         KEY,
-        playing,
+        player.playing,
         run.step,
-        "Play, or +10",
+        train,
     )
     if box is None:
         return
     with box:
+        train()
         pinned = _pinned(run)
         fig, frames = _figure(run, pinned)
         drawn = pinned is not None and pinned.comparison != "other data"

@@ -14,9 +14,10 @@ from core import logreg, theme
 from core.logreg.replay import build_replay
 from ui.components.surface_replay import ReplayData, surface_replay
 from ui.presenter_mode import presenter
-from ui.replays import replay_box
+from ui.replays import replay_box, take_autoplay, train_then_replay
 
 KEY, CACHE = "lr_replay", "lr_replay_data"
+TRAIN_STEPS = 150  # "train, then replay": five seconds of frames at 30 a second
 MAX_CURVE_POINTS = 400
 LABELS = {
     "first": "|◀",
@@ -72,6 +73,7 @@ def _replay_data(run: logreg.Run) -> ReplayData:
         labels=LABELS,
         big=presenter(),
         height=560 if presenter() else 460,
+        autoplay=take_autoplay("lr"),
     )
 
 
@@ -84,17 +86,22 @@ def _cached(run: logreg.Run) -> ReplayData:
     return cached[2]
 
 
-def replay_section(run: logreg.Run, playing: bool) -> None:
+def replay_section(run: logreg.Run, player) -> None:
+    def train() -> None:
+        if not run.stopped:
+            train_then_replay(player, TRAIN_STEPS, f"Train {TRAIN_STEPS} more steps, then replay")
+
     box = replay_box(
         "Replay the run in your browser: play it, step it, or drag to any step",
         KEY,
-        playing,
+        player.playing,
         run.step,
-        "Play, or Step",
+        train,
     )
     if box is None:
         return
     with box:
+        train()
         data = _cached(run)
         st.caption(
             f"{len(data.steps)} frames of the run's {run.step:,} steps, sent once: playing, "

@@ -93,8 +93,12 @@ class Player:
         st.session_state[self.playing_key] = not self.playing
 
     def _step(self, k: int) -> None:
+        self.train(k)
+
+    def train(self, k: int, budget_s: float | None = None) -> None:
+        """Up to `k` updates now, through the scheduler (from a callback: it cannot draw)."""
         with lab_chunk(self.prefix, show_wait=False):  # a callback: it waits without words
-            st.session_state[self.run_key].advance(k)
+            st.session_state[self.run_key].advance(k, budget_s=budget_s)
         self.stop_playing()
 
     def tick(self, steps: int) -> None:

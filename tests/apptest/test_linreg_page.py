@@ -299,7 +299,7 @@ def test_the_replay_is_built_only_when_opened_and_carries_every_frame(app_test):
     assert len(replay) == 1 and charts == 4  # closed: nothing built
     at.session_state["lin_replay"] = True
     at.run()
-    assert any("Train a few steps first" in i.value for i in at.info)  # step 0: nothing to play
+    assert any("Nothing recorded yet" in i.value for i in at.info)  # step 0: nothing to play
     at.button(key="lin_step10").click().run()
     assert not at.exception
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
@@ -340,3 +340,20 @@ def test_the_replay_draws_the_pinned_run_and_follows_pinning(app_test):
     assert any("Dotted purple, still" in c.value for c in at.caption)
     next(b for b in at.button if b.label == "Unpin").click().run()
     assert not any(n and n.startswith("pinned") for n, _ in replay_traces(at))
+
+
+def test_train_then_replay_trains_to_the_end_and_shows_the_replay(app_test):
+    import json
+
+    at = app_test(PAGE, query={"lin_epochs": "40"})
+    at.session_state["lin_replay"] = True
+    at.run()
+    button = next(b for b in at.button if b.label.startswith("Train to the end (40 steps)"))
+    button.click().run()
+    assert not at.exception
+    assert at.session_state["lin_run"].step == 40 and not at.session_state["lin_playing"]
+    (fig,) = [
+        json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"frames"' in c.proto.spec
+    ]
+    assert len(fig["frames"]) == 41
+    assert not any(b.label.startswith("Train to the end") for b in at.button)  # finished

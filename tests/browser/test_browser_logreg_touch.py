@@ -130,3 +130,24 @@ def test_the_replay_plays_steps_and_scrubs_without_the_server(streamlit_server, 
     time.sleep(0.5)
     assert len(sent) == before, "the replay sent messages to the server"
     assert browser.exceptions(page) == []
+
+
+def test_train_then_replay_plays_the_new_run_by_itself(streamlit_server, page):
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    open_lab(page, streamlit_server, "lr_data=moons&lr_layers=1&lr_units1=6&lr_lr=0.3")
+    page.get_by_text("Replay the run in your browser: play it, step it").click()
+    page.get_by_text("Nothing recorded yet").wait_for(timeout=30_000)
+    page.evaluate("window.__replayPaints = []")
+    page.get_by_role("button", name="Train 150 more steps, then replay").click()
+    root = page.locator(f"{PLAYER} .rp-root")
+    root.wait_for(timeout=60_000)
+    browser.wait_until(lambda: root.evaluate("r => r.dataset.step") == "150", 30, "autoplay")
+    before = len(sent)
+    assert len(page.evaluate("window.__replayPaints")) > 50  # it played: many frames painted
+    page.locator(f"{PLAYER} button[data-act=first]").click()
+    page.locator(f"{PLAYER} button[data-act=play]").click()
+    browser.wait_until(lambda: root.evaluate("r => r.dataset.step") == "150", 30, "a replay")
+    assert len(sent) == before
+    assert browser.exceptions(page) == []

@@ -265,6 +265,9 @@ export default function (component) {
     load(st, data);
     st.key = data.key;
     st.frame = 0;
+    show(st, 0);
+    if (data.autoplay) start(st);
+    return () => {};
   }
   show(st, st.frame);
   return () => {};

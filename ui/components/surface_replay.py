@@ -39,6 +39,7 @@ class ReplayData:
     labels: dict
     big: bool = False
     height: int = 460
+    autoplay: bool = False  # play as soon as this recording arrives
 
 
 def surface_replay(key: str, data: ReplayData) -> None:
