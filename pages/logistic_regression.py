@@ -138,7 +138,10 @@ def model_controls(n_classes: int) -> logreg.LogRegConfig:
     kind = "logistic" if n_classes == 2 else f"softmax ({n_classes} classes)"
     inputs = ", ".join(labels[f] for f in logreg.feature_names(features))
     layers = logreg_network.describe_hidden(hidden, activation)
-    st.caption(f"{kind.capitalize()} regression on {inputs}{layers}. Any change restarts training.")
+    st.caption(
+        f"{kind.capitalize()} regression on {inputs}{layers}. A new learning rate, optimizer or "
+        "penalty carries the run on; any other change restarts it."
+    )
     return logreg.LogRegConfig(tuple(features), hidden, activation, l2, optimizer, rate, seed=0)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from core import logreg, theme
-from core.logreg.replay import build_replay
+from core.logreg.replay import build_replay, network_spec
 from ui.components.surface_replay import ReplayData, surface_replay
 from ui.presenter_mode import presenter
 from ui.replays import replay_box, take_autoplay, train_then_replay
@@ -30,6 +30,9 @@ LABELS = {
     "step": "step",
     "loss": "loss",
     "accuracy": "train accuracy",
+    "inputs": "inputs",
+    "layer": "layer",
+    "output": "output",
     "aria": {
         "first": "First frame",
         "prev": "Previous frame",
@@ -74,6 +77,8 @@ def _replay_data(run: logreg.Run) -> ReplayData:
         big=presenter(),
         height=560 if presenter() else 460,
         autoplay=take_autoplay("lr"),
+        network=network_spec(run.model),
+        params=replay.params_base64(),
     )
 
 
@@ -106,6 +111,9 @@ def replay_section(run: logreg.Run, player) -> None:
         st.caption(
             f"{len(data.steps)} frames of the run's {run.step:,} steps, sent once: playing, "
             "the step buttons and the slider work in your browser, without the server. The "
-            "shaded regions are the model's prediction at that step (paler: less sure)."
+            "shaded regions are the model's prediction at that step (paler: less sure). Below, "
+            "the network at that step, run in your browser: every unit's value over the "
+            "plane (orange positive, blue negative) and every link (orange positive, blue "
+            "negative, wider: larger)."
         )
         surface_replay("lr_replay_player", data)

@@ -19,11 +19,11 @@ import torch
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 from core.logreg.data import Dataset
-from core.logreg.model import PlaygroundNet
+from core.logreg.model import PlaygroundNet, feature_names
 from core.logreg.surface import probability_surface
 
 MAX_FRAMES = 200  # ~7 s at 30 frames a second
-GRID = 48  # cells per side of a frame: 2,304 bytes a frame, under 0.5 MB for 200 frames
+GRID = 40  # cells per side of a frame: 1,600 bytes a frame, 320 kB for 200 frames
 LEVELS = 24  # confidence levels per class in a byte: class k, level c -> k * 25 + c
 STRENGTH = 0.55  # a certain region is this far from white towards its class colour (as the JS)
 
@@ -78,9 +78,27 @@ class Replay:
     steps: np.ndarray  # (F,)
     maps: np.ndarray  # (F, G, G) uint8, row 0 at the lowest x2
     bounds: tuple[tuple[float, float], tuple[float, float]]
+    params: np.ndarray  # (F, P) float32: every parameter at each frame, in `network_spec` order
 
     def maps_base64(self) -> str:
         return base64.b64encode(self.maps.tobytes()).decode("ascii")
+
+    def params_base64(self) -> str:
+        return base64.b64encode(self.params.astype("<f4").tobytes()).decode("ascii")
+
+
+def network_spec(model: PlaygroundNet) -> dict:
+    """The network's shape for the browser, which runs it on each frame's parameters to draw
+    every unit's map: the features, the widths (features first, outputs last), the
+    activation. Parameters come layer by layer, each weight (out, in) row by row, then its
+    bias: the order of `model.parameters()`."""
+    widths = [model.linears[0].in_features] + [m.out_features for m in model.linears]
+    return {
+        "features": list(feature_names(model.features)),
+        "widths": widths,
+        "activation": model.activation,
+        "binary": model.binary,
+    }
 
 
 def build_replay(
@@ -99,7 +117,7 @@ def build_replay(
             vector_to_parameters(vector, shadow.parameters())
             surface = probability_surface(shadow, bounds, grid)
             maps[f] = encode_surface(surface.probs, shadow.binary)
-    return Replay(np.asarray(steps), maps, bounds)
+    return Replay(np.asarray(steps), maps, bounds, torch.stack(params).numpy())
 
 
 def colour_codes(codes: np.ndarray, colors: list[str]) -> np.ndarray:

@@ -151,3 +151,55 @@ def test_train_then_replay_plays_the_new_run_by_itself(streamlit_server, page):
     browser.wait_until(lambda: root.evaluate("r => r.dataset.step") == "150", 30, "a replay")
     assert len(sent) == before
     assert browser.exceptions(page) == []
+
+
+# The browser's forward pass on every cell of a frame, encoded as the server encodes the
+# surface (class, 24 confidence levels), against the server's bytes for that frame.
+COMPARE_JS = """(root, f) => {
+  const {grid, bounds} = root.__replay();
+  const codes = root.__codes(f);
+  const [x0, x1, y0, y1] = bounds;
+  let same = 0, classDiffers = 0, worst = 0;
+  for (let r = 0; r < grid; r++) for (let c = 0; c < grid; c++) {
+    const a = x0 + (c * (x1 - x0)) / (grid - 1), b = y0 + (r * (y1 - y0)) / (grid - 1);
+    const p = root.__probabilities(f, a, b);
+    let k, conf;
+    if (p.length === 1) { k = p[0] >= 0.5 ? 1 : 0; conf = Math.abs(2 * p[0] - 1); }
+    else { k = p.indexOf(Math.max(...p)); conf = (p[k] - 1 / p.length) / (1 - 1 / p.length); }
+    const mine = k * 25 + Math.round(24 * Math.min(Math.max(conf, 0), 1));
+    const theirs = codes[r * grid + c];
+    if (mine === theirs) same++;
+    else if (Math.floor(mine / 25) !== Math.floor(theirs / 25)) classDiffers++;
+    else worst = Math.max(worst, Math.abs(mine - theirs));
+  }
+  return {same, classDiffers, worst, cells: grid * grid};
+}"""
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "lr_data=xor&lr_layers=2&lr_units1=6&lr_units2=4&lr_act=tanh&lr_lr=0.3",
+        "lr_data=multiblobs&lr_k=4&lr_layers=1&lr_units1=5&lr_act=relu&lr_feat=x1*x2",
+    ],
+)
+def test_the_network_run_in_the_browser_draws_what_the_server_trained(
+    streamlit_server, page, query
+):
+    """The replay's network diagram runs the model in the page on each frame's parameters:
+    its output must be the surface the server computed with torch, frame after frame."""
+    page.set_viewport_size({"width": 1400, "height": 2600})
+    open_lab(page, streamlit_server, query)
+    page.get_by_text("Replay the run in your browser: play it, step it").click()
+    page.get_by_role("button", name="Train 150 more steps, then replay").click()
+    root = page.locator(f"{PLAYER} .rp-root")
+    browser.wait_until(lambda: root.evaluate("r => r.dataset.step") == "150", 30, "autoplay")
+    frames = root.evaluate("r => r.__replay().frames")
+    for f in (0, frames // 2, frames - 1):
+        got = root.evaluate(COMPARE_JS, f)
+        # float32 in the browser, float32 in torch, summed in other orders: a cell on a
+        # level's edge may round the other way, never by more than one level
+        assert got["classDiffers"] <= 2 and got["worst"] <= 1, got
+        assert got["same"] >= 0.97 * got["cells"], got
+    assert page.locator(f"{PLAYER} canvas.rp-net").count() == 1
+    browser.screenshot(page, "logreg-replay-network-" + query.split("&")[0].split("=")[1])

@@ -80,3 +80,28 @@ def test_the_payload_of_a_long_multi_class_run_stays_under_one_megabyte():
     size = len(json.dumps(data.__dict__))
     assert size < 1_000_000, size
     assert len(data.steps) == len(data.loss) == len(data.accuracy) <= MAX_FRAMES + 1
+
+
+def test_the_parameter_layout_the_browser_reads_runs_the_same_network():
+    """The browser walks each frame's parameters as `network_spec` says (per layer: weight
+    (out, in) row by row, then bias); the same walk in numpy gives the model's logits."""
+    from core.logreg.replay import network_spec
+
+    config = LogRegConfig(features=("x1*x2", "sin(x1)"), hidden=(5, 3), activation="relu")
+    run = trained(30, config, kind="multiblobs")
+    replay = build_replay(run.snapshots, run.model, run.step, run.data)
+    spec = network_spec(run.model)
+    assert spec["widths"] == [4, 5, 3, 3] and spec["features"] == ["x1", "x2", "x1*x2", "sin(x1)"]
+    x = run.data.x_train[:20]
+    values = run.model.featurize(x).numpy().astype(np.float64)  # (N, F)
+    at, params = 0, replay.params[-1]
+    widths = spec["widths"]
+    for layer, (n_in, n_out) in enumerate(zip(widths, widths[1:], strict=False)):
+        w = params[at : at + n_in * n_out].reshape(n_out, n_in)
+        b = params[at + n_in * n_out : at + n_in * n_out + n_out]
+        at += n_in * n_out + n_out
+        values = values @ w.T + b
+        if layer < len(widths) - 2:
+            values = np.maximum(values, 0)  # relu
+    assert at == params.size
+    assert np.allclose(values, run.model(x).detach().numpy(), atol=1e-5)

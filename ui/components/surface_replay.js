@@ -40,6 +40,7 @@ function setupReplay(parentElement, data) {
   root.className = "rp-root";
   root.innerHTML =
     '<div class="rp-figures"><canvas class="rp-map"></canvas><svg class="rp-curve"></svg></div>' +
+    '<canvas class="rp-net" aria-label="The network at this step: every unit\'s map, every link"></canvas>' +
     '<div class="rp-controls">' +
     '<button type="button" data-act="first"></button>' +
     '<button type="button" data-act="prev"></button>' +
@@ -54,6 +55,7 @@ function setupReplay(parentElement, data) {
     root,
     map: root.querySelector(".rp-map"),
     curve: root.querySelector(".rp-curve"),
+    net: root.querySelector(".rp-net"),
     scrub: root.querySelector(".rp-scrub"),
     status: root.querySelector(".rp-status"),
     play: root.querySelector(".rp-play"),
@@ -101,6 +103,12 @@ function load(st, data) {
     (s) => `<option value="${s}"${s === st.speedValue ? " selected" : ""}>${s}×</option>`
   ).join("");
   st.scrub.max = st.F - 1;
+  st.params = null;
+  if (data.network && data.params) {
+    const raw = decode(data.params);
+    st.params = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+    st.P = st.params.length / st.F;
+  }
   st.scrub.setAttribute("aria-label", L.aria.scrub);
   st.frame = Math.min(st.frame, st.F - 1);
 }
@@ -212,6 +220,7 @@ function show(st, f) {
     }
   }
   drawCurve(st, narrow ? width : width - side - 16, narrow ? 180 : side);
+  if (st.params) drawNetwork(st, width);
   st.scrub.value = f;
   const L = d.labels;
   st.status.textContent =
@@ -220,6 +229,153 @@ function show(st, f) {
   st.root.dataset.frame = f;
   st.root.dataset.step = d.steps[f];
   if (Array.isArray(window.__replayPaints)) window.__replayPaints.push(performance.now());
+}
+
+// ---- the network, run here on each frame's parameters ---------------------------------
+
+const FEATURES = {
+  x1: (a) => a,
+  x2: (a, b) => b,
+  "x1^2": (a) => a * a,
+  "x2^2": (a, b) => b * b,
+  "x1*x2": (a, b) => a * b,
+  "sin(x1)": (a) => Math.sin(a),
+  "sin(x2)": (a, b) => Math.sin(b),
+};
+const ACTIVATIONS = {
+  tanh: Math.tanh,
+  relu: (v) => (v > 0 ? v : 0),
+  sigmoid: (v) => 1 / (1 + Math.exp(-v)),
+  linear: (v) => v,
+};
+const TILE = 16; // cells per side of a unit's map
+
+// Every layer's values at (x1, x2) with frame f's parameters: [features, hidden..., output].
+function forward(st, f, x1, x2) {
+  const net = st.data.network, params = st.params, act = ACTIVATIONS[net.activation];
+  let at = f * st.P;
+  let values = net.features.map((name) => FEATURES[name](x1, x2));
+  const layers = [values];
+  const W = net.widths;
+  for (let l = 1; l < W.length; l++) {
+    const nIn = W[l - 1], nOut = W[l];
+    const out = new Array(nOut);
+    const biasAt = at + nIn * nOut;
+    for (let j = 0; j < nOut; j++) {
+      let z = params[biasAt + j];
+      for (let i = 0; i < nIn; i++) z += params[at + j * nIn + i] * values[i];
+      out[j] = l < W.length - 1 ? act(z) : z;
+    }
+    at = biasAt + nOut;
+    values = out;
+    layers.push(out);
+  }
+  return layers;
+}
+
+// p(class 1) (two classes) or the softmax (K classes) at (x1, x2), frame f.
+function probabilities(st, f, x1, x2) {
+  const z = forward(st, f, x1, x2).at(-1);
+  if (st.data.network.binary) return [1 / (1 + Math.exp(-z[0]))];
+  const top = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - top));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
+}
+
+// signed value -> colour: blue (negative), white (0), orange (positive)
+function signed(v) {
+  const t = Math.max(-1, Math.min(1, v));
+  const [r, g, b] = t < 0 ? [0, 114, 178] : [213, 94, 0];
+  const s = Math.abs(t);
+  return [255 + (r - 255) * s, 255 + (g - 255) * s, 255 + (b - 255) * s];
+}
+
+function unitMaps(st, f) {
+  // maps[layer][unit] = Float32Array(TILE * TILE), row 0 at the top (highest x2)
+  const [x0, x1, y0, y1] = st.data.bounds;
+  const W = st.data.network.widths;
+  const maps = W.map((n) => Array.from({ length: n }, () => new Float32Array(TILE * TILE)));
+  for (let r = 0; r < TILE; r++) {
+    const b = y1 - ((r + 0.5) / TILE) * (y1 - y0);
+    for (let c = 0; c < TILE; c++) {
+      const a = x0 + ((c + 0.5) / TILE) * (x1 - x0);
+      forward(st, f, a, b).forEach((vals, l) => vals.forEach((v, u) => { maps[l][u][r * TILE + c] = v; }));
+    }
+  }
+  return maps;
+}
+
+function drawNetwork(st, width) {
+  const d = st.data, W = d.network.widths, f = st.frame;
+  const tile = d.big ? 46 : 34, gap = d.big ? 12 : 8;
+  const tallest = Math.max(...W);
+  const height = tallest * (tile + gap) + 34;
+  const dpr = window.devicePixelRatio || 1;
+  st.net.style.width = `${width}px`;
+  st.net.style.height = `${height}px`;
+  st.net.width = Math.round(width * dpr);
+  st.net.height = Math.round(height * dpr);
+  const ctx = st.net.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, width, height);
+  const left = 70, right = 40;
+  const colX = (l) => left + (l * (width - left - right - tile)) / Math.max(1, W.length - 1);
+  const rowY = (l, u) => 26 + (tallest - W[l]) * ((tile + gap) / 2) + u * (tile + gap);
+  // links: colour the sign, width the size (relative to this frame's largest weight)
+  let at = f * st.P, largest = 1e-9;
+  const weights = [];
+  for (let l = 1; l < W.length; l++) {
+    const n = W[l - 1] * W[l];
+    const w = st.params.subarray(at, at + n);
+    for (const v of w) largest = Math.max(largest, Math.abs(v));
+    weights.push(w);
+    at += n + W[l];
+  }
+  for (let l = 1; l < W.length; l++) {
+    const w = weights[l - 1];
+    for (let j = 0; j < W[l]; j++) {
+      for (let i = 0; i < W[l - 1]; i++) {
+        const v = w[j * W[l - 1] + i];
+        ctx.strokeStyle = v >= 0 ? "rgba(213,94,0,0.8)" : "rgba(0,114,178,0.8)";
+        ctx.lineWidth = 0.4 + 5 * (Math.abs(v) / largest);
+        ctx.beginPath();
+        ctx.moveTo(colX(l - 1) + tile, rowY(l - 1, i) + tile / 2);
+        ctx.lineTo(colX(l), rowY(l, j) + tile / 2);
+        ctx.stroke();
+      }
+    }
+  }
+  // every unit's map over the plane (the output layer: its logits)
+  const maps = unitMaps(st, f);
+  const img = new ImageData(TILE, TILE);
+  const small = document.createElement("canvas");
+  small.width = small.height = TILE;
+  maps.forEach((layer, l) => {
+    layer.forEach((m, u) => {
+      let top = 1e-9;
+      for (const v of m) top = Math.max(top, Math.abs(v));
+      for (let k = 0; k < m.length; k++) {
+        const [r, g, b] = signed(m[k] / top);
+        img.data[k * 4] = r; img.data[k * 4 + 1] = g; img.data[k * 4 + 2] = b; img.data[k * 4 + 3] = 255;
+      }
+      small.getContext("2d").putImageData(img, 0, 0);
+      ctx.imageSmoothingEnabled = true;
+      ctx.drawImage(small, colX(l), rowY(l, u), tile, tile);
+      ctx.strokeStyle = "rgba(0,0,0,0.35)";
+      ctx.lineWidth = 1;
+      ctx.strokeRect(colX(l), rowY(l, u), tile, tile);
+    });
+  });
+  ctx.fillStyle = getComputedStyle(st.root).color;
+  ctx.font = `${d.big ? 15 : 11}px sans-serif`;
+  ctx.textAlign = "right";
+  d.network.features.forEach((name, u) => ctx.fillText(name, colX(0) - 6, rowY(0, u) + tile / 2 + 4));
+  ctx.textAlign = "center";
+  const L = d.labels;
+  ctx.fillText(L.inputs, colX(0) + tile / 2, 14);
+  for (let l = 1; l < W.length - 1; l++) ctx.fillText(`${L.layer} ${l}`, colX(l) + tile / 2, 14);
+  ctx.fillText(L.output, colX(W.length - 1) + tile / 2, 14);
 }
 
 function drawCurve(st, width, height) {
@@ -259,6 +415,10 @@ export default function (component) {
   const { data, parentElement } = component;
   let st = parentElement.__replay;
   if (!st) st = parentElement.__replay = setupReplay(parentElement, data);
+  // for tests: the browser's own forward pass, and the server's surface bytes of a frame
+  st.root.__probabilities = (f, x1, x2) => probabilities(st, f, x1, x2);
+  st.root.__codes = (f) => Array.from(st.bytes.subarray(f * st.G * st.G, (f + 1) * st.G * st.G));
+  st.root.__replay = () => ({ grid: st.G, bounds: st.data.bounds, frames: st.F });
   if (st.key !== data.key) {
     // a new recording: start at its first frame; the same one again keeps the frame shown
     stop(st);

@@ -40,6 +40,11 @@ class ReplayData:
     big: bool = False
     height: int = 460
     autoplay: bool = False  # play as soon as this recording arrives
+    # The network, run in the browser on each frame's parameters to draw every unit's map
+    # and every link (`core.logreg.replay.network_spec`), and those parameters: base64 of
+    # (F, P) little-endian float32.
+    network: dict | None = None
+    params: str = ""
 
 
 def surface_replay(key: str, data: ReplayData) -> None:
