@@ -13,9 +13,10 @@ import streamlit as st
 from core.linreg import LabRun, figures
 from core.linreg.compare import comparison
 from core.linreg.replay import build_replay
+from ui.components.autoplay import autoplay
 from ui.linreg_run import PINNED
 from ui.presenter_mode import presenter, style
-from ui.replays import replay_box, train_then_replay
+from ui.replays import replay_box, take_autoplay, train_then_replay
 
 KEY, CACHE = "lin_replay", "lin_replay_figure"
 
@@ -74,3 +75,5 @@ def replay_section(run: LabRun, player) -> None:
             + (" Dotted purple, still: the pinned run as it ended." if drawn else "")
         )
         st.plotly_chart(fig, width="stretch", key="lin_replay_chart", config={"scrollZoom": False})
+        if take_autoplay("lin"):  # "train, then replay" was pressed: play it at once
+            autoplay("lin_replay_autoplay", ".st-key-lin_replay_chart", "Play", f"{run.step}")

@@ -366,3 +366,19 @@ def test_on_a_tablet_in_presenter_mode_a_finger_adds_and_drags_points(streamlit_
         browser.screenshot(page, "linreg-touch-tablet-presenter")
     finally:
         context.close()
+
+
+def test_train_then_replay_plays_the_whole_run_in_the_browser(streamlit_server, page):
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    open_lab(page, streamlit_server, "lin_epochs=80")
+    page.get_by_text("Replay the run in your browser").click()
+    page.get_by_role("button", name="Train to the end (80 steps), then replay it").click()
+    page.locator(REPLAY).wait_for(timeout=60_000)
+    assert page.locator(STEP_METRIC).inner_text() == "80"
+    browser.wait_until(lambda: replay_step(page) == 80, 30, "the replay to play by itself")
+    browser.wait_idle(page, 30)
+    before = len(sent)
+    time.sleep(0.5)
+    assert len(sent) == before and browser.exceptions(page) == []
