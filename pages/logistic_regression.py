@@ -199,7 +199,9 @@ def training_view(speed: int):
         key="lr_surface",
     )
     if run.step:
-        ui.plotly(lf.curves_figure(run.history), key="lr_curves")
+        ui.plotly(
+            lf.curves_figure(run.history, **logreg_panels.pinned_curves(run)), key="lr_curves"
+        )
     else:
         st.caption("Loss and accuracy curves appear here once training starts: press Play or Step.")
     left, right = st.columns([2, 3])
@@ -233,7 +235,7 @@ with view:
             "Choose a data set (or upload a valid CSV) to start.", icon=":material/scatter_plot:"
         )
     else:
-        logreg_panels.segments_note(run)
+        logreg_panels.run_notes(run)
         PLAYER.show(training_view, TICK_S, PLAYER.controls(run, reset=restart))
 logreg_touch.touch_section(base, base_key, run, edit_error)  # full width, like the next two
 if run is not None:  # a deep network is wide

@@ -7,7 +7,9 @@ import streamlit as st
 import ui
 from core import logreg, optim
 from core.logreg import figures as lf
+from core.logreg.compare import pin, same_data
 from core.logreg.export import export_script
+from ui import clicks
 
 
 def sigmoid_and_cross_entropy(run: logreg.Run | None) -> None:
@@ -41,7 +43,64 @@ def code_section(run: logreg.Run) -> None:
         )
 
 
-def segments_note(run: logreg.Run) -> None:
+PINNED = "lr_pinned"  # (PinnedRun, its legend name)
+
+
+def _describe(config) -> str:
+    hidden = (
+        "no hidden layer" if not config.hidden else "hidden " + "-".join(map(str, config.hidden))
+    )
+    return f"{optim.OPTIMIZERS[config.optimizer]}, lr {config.lr:g}, {hidden}"
+
+
+def _pin(run: logreg.Run) -> None:
+    st.session_state[PINNED] = (pin(run), f"pinned: {_describe(run.config)}")
+
+
+def pinned_curves(run: logreg.Run) -> dict:
+    """The pinned run for `curves_figure` (only beside a run on the same data)."""
+    held = st.session_state.get(PINNED)
+    if held is None or not same_data(held[0], run):
+        return {}
+    return {"pinned": held[0], "pinned_name": held[1]}
+
+
+def run_notes(run: logreg.Run) -> None:
+    """Pin and unpin; what the pinned run is; how the run got here if its settings changed."""
+    left, right = st.columns(2)
+    left.button(
+        "Pin this run to compare",
+        icon=":material/push_pin:",
+        key="lr_pin",
+        on_click=clicks.once(_pin),
+        args=(run,),
+        disabled=run.step == 0,
+        help="Keeps this run's loss and accuracy on the charts; change settings (or Reset) "
+        "and train another beside it.",
+        width="stretch",
+    )
+    right.button(
+        "Unpin",
+        icon=":material/close:",
+        key="lr_unpin",
+        on_click=clicks.once(lambda: st.session_state.pop(PINNED, None)),
+        disabled=PINNED not in st.session_state,
+        width="stretch",
+    )
+    held = st.session_state.get(PINNED)
+    if held is not None:
+        if same_data(held[0], run):
+            st.caption(f"Dotted purple on the loss and accuracy: {held[1]}.")
+        else:
+            st.info(
+                f"The run you pinned ({held[1].removeprefix('pinned: ')}) was trained on other "
+                "data, so it is not drawn: go back to that data to compare, or unpin it.",
+                icon=":material/push_pin:",
+            )
+    _segments_note(run)
+
+
+def _segments_note(run: logreg.Run) -> None:
     """Say so when the settings changed mid-run: training went on, it did not restart."""
     if len(run.segments) < 2:
         return

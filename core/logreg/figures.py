@@ -331,8 +331,35 @@ def loss_ticks(values: np.ndarray) -> list[float] | None:
     return [m * 10.0**e for e in range(2, -7, -1) for m in (5, 2, 1)]
 
 
-def curves_figure(history: dict[str, list[float]], max_points: int = 400) -> go.Figure:
-    """Train and test loss (log scale) and accuracy against the step, side by side."""
+PINNED_COLOR = theme.PALETTE[3]  # reddish purple: a pinned run, as in the linear lab
+
+
+def _pinned_traces(pinned, name: str, max_points: int) -> list[dict]:
+    """A pinned run's training loss and accuracy, dotted purple (`core.logreg.compare`)."""
+    h = pinned.history
+    idx = _thin(list(h["step"]), max_points)
+    return [
+        dict(
+            type="scatter",
+            x=h["step"][idx],
+            y=h[f"train_{metric}"][idx],
+            mode="lines",
+            name=name,
+            legendgroup="pinned",
+            showlegend=axis == "",
+            xaxis="x" + axis,
+            yaxis="y" + axis,
+            line=dict(color=PINNED_COLOR, dash="dot", width=3),
+        )
+        for axis, metric in (("", "loss"), ("2", "acc"))
+    ]
+
+
+def curves_figure(
+    history: dict[str, list[float]], max_points: int = 400, pinned=None, pinned_name: str = ""
+) -> go.Figure:
+    """Train and test loss (log scale) and accuracy against the step, side by side; a pinned
+    run's training curves dotted beside them when given."""
     idx = _thin(history["step"], max_points)
     steps = np.asarray(history["step"])[idx]
     traces = []
@@ -358,8 +385,12 @@ def curves_figure(history: dict[str, list[float]], max_points: int = 400) -> go.
                     line=dict(color=color, dash=dash, width=2.5),
                 )
             )
+    if pinned is not None:
+        traces += _pinned_traces(pinned, pinned_name, max_points)
     step_axis = dict(title=dict(text="step"))
     losses = np.asarray(history["train_loss"] + history["test_loss"], dtype=float)
+    if pinned is not None:
+        losses = np.concatenate([losses, pinned.history["train_loss"]])
     ticks = loss_ticks(losses)
     layout = dict(
         height=360,

@@ -122,3 +122,24 @@ def test_train_then_replay_trains_and_the_new_recording_plays_at_once(app_test):
     assert data["autoplay"] is True and data["steps"] == list(range(151))
     at.run()  # any other rerun: the same recording, which does not start again
     assert component(at, "lr_replay_player")["key"] == data["key"]
+
+
+def test_pin_a_run_then_compare_it_with_another_on_the_same_data(app_test):
+    import json as _json
+
+    at = app_test(PAGE, query={"lr_n": "60"})
+    assert at.button(key="lr_pin").disabled
+    for _ in range(3):
+        at.button(key="lr_step").click().run()
+    at.button(key="lr_pin").click().run()
+    ok(at)
+    assert any("Dotted purple" in c.value for c in at.caption)
+    at.button(key="lr_reset").click().run()
+    at.button(key="lr_step").click().run()
+    specs = [_json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    names = [t.get("name") for s in specs for t in s["data"]]
+    assert names.count("pinned: SGD, lr 0.1, no hidden layer") == 2  # loss and accuracy
+    at.slider(key="lr_noise").set_value(0.5).run()  # other data: said, not drawn
+    assert any("trained on other data" in i.value for i in at.info)
+    at.button(key="lr_unpin").click().run()
+    assert "lr_pinned" not in at.session_state
