@@ -126,6 +126,15 @@ def test_the_replay_plays_steps_and_scrubs_without_the_server(streamlit_server, 
     scrub.fill("1")  # the scrubber, set like a drag sets it
     assert root.evaluate("r => r.dataset.step") == "1"
     assert "step 1 / 3" in page.locator(f"{PLAYER} .rp-status").inner_text()
+    for end, step in (("0", "0"), ("3", "3")):  # both ends, then past them: they hold
+        scrub.fill(end)
+        assert root.evaluate("r => r.dataset.step") == step
+    page.locator(f"{PLAYER} button[data-act=next]").click()  # at the last frame already
+    assert root.evaluate("r => r.dataset.step") == "3"
+    page.locator(f"{PLAYER} button[data-act=first]").click()
+    page.locator(f"{PLAYER} button[data-act=prev]").click()  # before the first: stays
+    assert root.evaluate("r => r.dataset.step") == "0"
+    scrub.fill("1")
     browser.screenshot(page, "logreg-replay")
     time.sleep(0.5)
     assert len(sent) == before, "the replay sent messages to the server"
