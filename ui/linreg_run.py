@@ -13,7 +13,7 @@ import streamlit as st
 from core import linreg, optim
 from core.linreg import figures
 from core.linreg.compare import comparison, pin
-from ui import clicks
+from ui.pinning import other_data_note, pin_buttons
 
 RUN, RESTART, SETTINGS, NOTE = "lin_run", "lin_restart_key", "lin_settings_key", "lin_run_note"
 PINNED = "lin_pinned"  # (PinnedRun, its legend name)
@@ -85,11 +85,7 @@ def pinned_figure_arg(run: linreg.LabRun) -> figures.Pinned | None:
     pinned, name = held
     how = comparison(pinned, run)
     if how == "other data":
-        st.info(
-            f"The run you pinned ({name.removeprefix('pinned: ')}) was trained on other data, "
-            "so it is not drawn: go back to that data to compare, or unpin it.",
-            icon=":material/push_pin:",
-        )
+        other_data_note(name)
     elif how == "same data":
         st.caption(
             f"Dotted purple: {name}. Its fit and loss are drawn; its path on the landscape is "
@@ -100,35 +96,17 @@ def pinned_figure_arg(run: linreg.LabRun) -> figures.Pinned | None:
     return figures.Pinned(pinned, name, how)
 
 
-def _pin(run: linreg.LabRun) -> None:
+def _pinned(run: linreg.LabRun) -> tuple:
     cfg = run.torch_cfg
     batch = "full batch" if cfg.batch_size is None else f"batch {cfg.batch_size}"
     scale = "standardised" if run.problem.standardise else "raw x"
     optimizer = optim.OPTIMIZERS.get(cfg.optimizer, cfg.optimizer)
-    name = f"pinned: {optimizer}, lr {cfg.lr:g}, {scale}, {batch}"
-    st.session_state[PINNED] = (pin(run), name)
+    return pin(run), f"pinned: {optimizer}, lr {cfg.lr:g}, {scale}, {batch}"
 
 
 def pin_controls(run: linreg.LabRun) -> None:
     """Pin the run as it stands (to start another beside it), or unpin."""
-    left, right = st.columns(2)
-    left.button(
-        "Pin this run to compare",
-        icon=":material/push_pin:",
-        on_click=clicks.once(_pin),
-        args=(run,),
-        disabled=run.step == 0,
-        help="Keeps this run's loss, path and fit on the charts; change settings, Reset, and "
-        "train another beside it.",
-        width="stretch",
-    )
-    right.button(
-        "Unpin",
-        icon=":material/close:",
-        on_click=clicks.once(lambda: st.session_state.pop(PINNED, None)),
-        disabled=PINNED not in st.session_state,
-        width="stretch",
-    )
+    pin_buttons(PINNED, lambda: _pinned(run), run.step > 0, "loss, path and fit")
 
 
 __all__ = ["current_run", "pin_controls", "pinned_figure_arg", "run_note"]

@@ -9,7 +9,7 @@ from core import logreg, optim
 from core.logreg import figures as lf
 from core.logreg.compare import pin, same_data
 from core.logreg.export import export_script
-from ui import clicks
+from ui.pinning import other_data_note, pin_buttons
 
 
 def sigmoid_and_cross_entropy(run: logreg.Run | None) -> None:
@@ -53,10 +53,6 @@ def _describe(config) -> str:
     return f"{optim.OPTIMIZERS[config.optimizer]}, lr {config.lr:g}, {hidden}"
 
 
-def _pin(run: logreg.Run) -> None:
-    st.session_state[PINNED] = (pin(run), f"pinned: {_describe(run.config)}")
-
-
 def pinned_curves(run: logreg.Run) -> dict:
     """The pinned run for `curves_figure` (only beside a run on the same data)."""
     held = st.session_state.get(PINNED)
@@ -67,36 +63,14 @@ def pinned_curves(run: logreg.Run) -> dict:
 
 def run_notes(run: logreg.Run) -> None:
     """Pin and unpin; what the pinned run is; how the run got here if its settings changed."""
-    left, right = st.columns(2)
-    left.button(
-        "Pin this run to compare",
-        icon=":material/push_pin:",
-        key="lr_pin",
-        on_click=clicks.once(_pin),
-        args=(run,),
-        disabled=run.step == 0,
-        help="Keeps this run's loss and accuracy on the charts; change settings (or Reset) "
-        "and train another beside it.",
-        width="stretch",
-    )
-    right.button(
-        "Unpin",
-        icon=":material/close:",
-        key="lr_unpin",
-        on_click=clicks.once(lambda: st.session_state.pop(PINNED, None)),
-        disabled=PINNED not in st.session_state,
-        width="stretch",
-    )
+    label = f"pinned: {_describe(run.config)}"
+    pin_buttons(PINNED, lambda: (pin(run), label), run.step > 0, "loss and accuracy")
     held = st.session_state.get(PINNED)
     if held is not None:
         if same_data(held[0], run):
             st.caption(f"Dotted purple on the loss and accuracy: {held[1]}.")
         else:
-            st.info(
-                f"The run you pinned ({held[1].removeprefix('pinned: ')}) was trained on other "
-                "data, so it is not drawn: go back to that data to compare, or unpin it.",
-                icon=":material/push_pin:",
-            )
+            other_data_note(held[1])
     _segments_note(run)
 
 

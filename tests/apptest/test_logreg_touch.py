@@ -128,10 +128,10 @@ def test_pin_a_run_then_compare_it_with_another_on_the_same_data(app_test):
     import json as _json
 
     at = app_test(PAGE, query={"lr_n": "60"})
-    assert at.button(key="lr_pin").disabled
+    assert at.button(key="lr_pinned_pin").disabled
     for _ in range(3):
         at.button(key="lr_step").click().run()
-    at.button(key="lr_pin").click().run()
+    at.button(key="lr_pinned_pin").click().run()
     ok(at)
     assert any("Dotted purple" in c.value for c in at.caption)
     at.button(key="lr_reset").click().run()
@@ -141,5 +141,5 @@ def test_pin_a_run_then_compare_it_with_another_on_the_same_data(app_test):
     assert names.count("pinned: SGD, lr 0.1, no hidden layer") == 2  # loss and accuracy
     at.slider(key="lr_noise").set_value(0.5).run()  # other data: said, not drawn
     assert any("trained on other data" in i.value for i in at.info)
-    at.button(key="lr_unpin").click().run()
+    at.button(key="lr_pinned_unpin").click().run()
     assert "lr_pinned" not in at.session_state
