@@ -99,6 +99,6 @@ def inside_the_model(model, pre: digits.Preprocessed, shipped: str | None = None
     if box is None:
         return
     with box:
-        layers = inside_views.layer_pictures(model, pre.tensor)
+        layers = inside_views.layer_pictures(model, pre.tensor, UNIT_KEYS)
         if layers is not None:
             inside_views.responds_to(model, layers, UNIT_KEYS, shipped, this="your drawing")

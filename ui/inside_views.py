@@ -12,6 +12,8 @@ run only once the student picks a unit, then kept: for a shipped model once per 
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import streamlit as st
 import torch
@@ -93,10 +95,26 @@ def _shape(values: np.ndarray) -> str:
     return f"{len(values)} units"
 
 
-def layer_pictures(model, x: torch.Tensor) -> list[Layer] | None:
-    """One picture per layer for the image `x` (1, 1, 28, 28); the layers, or None (a message)."""
+def _clicked(chart_key: str, layer: str, units: int, keys: tuple[str, str]) -> None:
+    """A layer picture's on_select callback: the clicked tile's unit becomes the picked one
+    (the two selectboxes' values, so the URL follows)."""
+    event = st.session_state.get(chart_key) or {}
+    unit = digit_figs.picked_unit((event.get("selection") or {}).get("points"), units)
+    if unit is not None:
+        st.session_state[keys[0]] = layer
+        st.session_state[keys[1]] = unit
+
+
+def layer_pictures(
+    model, x: torch.Tensor, keys: tuple[str, str] | None = None
+) -> list[Layer] | None:
+    """One picture per layer for the image `x` (1, 1, 28, 28); the layers, or None (a message).
+
+    With `keys` (the layer and unit widgets of `responds_to`) each unit's tile can be
+    clicked to pick it."""
     try:
         layers = layer_activations(model, x)
+        groups = {g.name: g for g in unit_groups(model)} if keys else {}
     except ModelMismatch as err:
         st.warning(f"This model's layers cannot be shown: {text(err)}.", icon=":material/block:")
         return None
@@ -110,11 +128,27 @@ def layer_pictures(model, x: torch.Tensor) -> list[Layer] | None:
             if linear_weights(model) is not None
             else ""
         )
+        + (" Click a map or a square to see what it responds to (below)." if groups else "")
     )
-    for layer in layers:
-        st.image(
-            digit_figs.activation_tile(layer.values),
-            caption=f"{text(layer.name)}: {_shape(layer.values)}",
+    for at, layer in enumerate(layers):
+        caption = f"{text(layer.name)}: {_shape(layer.values)}"
+        group = groups.get(layer.name)
+        if group is None or group.units != len(layer.values):
+            st.image(digit_figs.activation_tile(layer.values), caption=caption)
+            continue
+        chart_key = f"{keys[1]}_tiles_{at}"
+        mine = st.session_state.get(keys[0]) == layer.name
+        plotly(
+            digit_figs.layer_figure(
+                layer.values,
+                f"{caption} (click one)",
+                group.word,
+                picked=st.session_state.get(keys[1]) if mine else None,
+            ),
+            key=chart_key,
+            on_select=partial(_clicked, chart_key, layer.name, group.units, keys),
+            selection_mode="points",
+            config={"displayModeBar": False},
         )
     return layers
 

@@ -81,6 +81,6 @@ def test_image_section(run: mt.TrainedRun | None, data) -> None:
             f"Test image #{i:,} is a **{truth}**. {run.spec.describe()} reads **{k1}** "
             f"({p1:.0%}), {verdict}; runner-up {k2} ({p2:.0%})."
         )
-        layers = inside_views.layer_pictures(run.model, x)
+        layers = inside_views.layer_pictures(run.model, x, UNIT_KEYS)
         if layers is not None:
             inside_views.responds_to(run.model, layers, UNIT_KEYS, this=f"test image #{i:,}")

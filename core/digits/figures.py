@@ -164,12 +164,12 @@ def _signed_rgb(v: np.ndarray, paper=1.0) -> np.ndarray:
     return paper * (1 - strength) + colour * strength
 
 
-def activation_tile(values: np.ndarray, width: int = 4 * TILE, gap: int = 1) -> np.ndarray:
-    """One layer's output as a picture: (C, H, W) maps side by side in rows, each scaled to
-    its own largest |value| (its own pattern, not its size); (units,) as a grid of squares
-    scaled to the layer's largest. Grey lines between maps. Returns uint8 (h, w, 3)."""
+def _activation_canvas(values: np.ndarray, gap: int = 1):
+    """`activation_tile`'s picture before upscaling: (rgb (h, w, 3) floats, each unit's
+    tile centre (n, 2) as (x, y) in canvas pixels, a tile's side in canvas pixels)."""
     v = np.asarray(values, np.float32)
     v = np.nan_to_num(v, nan=0.0, posinf=0.0, neginf=0.0)
+    n = len(v)
     if v.ndim == 1:  # dense units: a grid of squares, 16 to a row
         cols = min(16, len(v))
         rows = -(-len(v) // cols)
@@ -182,9 +182,122 @@ def activation_tile(values: np.ndarray, width: int = 4 * TILE, gap: int = 1) -> 
     cols = min(c, 16 if v.shape[1] == 1 else 8)
     rows = -(-c // cols)
     canvas = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap, 3), 0.75, np.float32)
+    centres = np.zeros((n, 2), np.float64)
     for i in range(c):
         r, k = divmod(i, cols)
         canvas[r * (h + gap) : r * (h + gap) + h, k * (w + gap) : k * (w + gap) + w] = _signed_rgb(
             v[i]
         )
-    return _upscale(canvas, min(width, max(canvas.shape[:2]) * 24))
+        if i < n:
+            centres[i] = k * (w + gap) + (w - 1) / 2, r * (h + gap) + (h - 1) / 2
+    return canvas, centres, max(h, w)
+
+
+def _tile_size(canvas: np.ndarray, width: int) -> int:
+    return min(width, max(canvas.shape[:2]) * 24)
+
+
+def activation_tile(values: np.ndarray, width: int = 4 * TILE, gap: int = 1) -> np.ndarray:
+    """One layer's output as a picture: (C, H, W) maps side by side in rows, each scaled to
+    its own largest |value| (its own pattern, not its size); (units,) as a grid of squares
+    scaled to the layer's largest. Grey lines between maps. Returns uint8 (h, w, 3)."""
+    canvas, _, _ = _activation_canvas(values, gap)
+    return _upscale(canvas, _tile_size(canvas, width))
+
+
+def _png_uri(rgb: np.ndarray) -> str:
+    import base64
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def layer_figure(
+    values: np.ndarray,
+    title: str,
+    word: str = "unit",
+    picked: int | None = None,
+    width: int = 4 * TILE,
+) -> go.Figure:
+    """`activation_tile` as a light plotly figure whose tiles can be clicked: the picture is
+    an image trace (one PNG), and over each unit's tile an invisible square (trace 1) whose
+    `customdata` is the unit's index (see `picked_unit`); `picked` outlines that unit."""
+    canvas, centres, side = _activation_canvas(values)
+    size = _tile_size(canvas, width)
+    tile = _upscale(canvas, size)
+    hc, wc = canvas.shape[:2]
+    dx, dy = wc / tile.shape[1], hc / tile.shape[0]
+    scale = size / max(hc, wc)  # screen pixels per canvas pixel, at the figure's height
+    image = dict(
+        type="image",
+        source=_png_uri(tile),
+        x0=-0.5 + dx / 2,
+        y0=-0.5 + dy / 2,
+        dx=dx,
+        dy=dy,
+        hoverinfo="skip",
+    )
+    n = len(centres)
+    squares = dict(
+        type="scatter",
+        x=centres[:, 0].tolist(),
+        y=centres[:, 1].tolist(),
+        mode="markers",
+        marker=dict(
+            symbol="square", size=max(8, round(0.95 * side * scale)), color="rgba(0,0,0,0.01)"
+        ),
+        selected=dict(marker=dict(color="rgba(0,0,0,0.01)")),
+        unselected=dict(marker=dict(opacity=0.01)),
+        customdata=list(range(n)),
+        showlegend=False,
+        hovertemplate=f"{word} %{{customdata}}: click to see what it responds to<extra></extra>",
+    )
+    shapes = []
+    if picked is not None and 0 <= picked < n:
+        x, y = centres[picked]
+        half = side / 2 + 0.2
+        shapes.append(
+            dict(
+                type="rect",
+                x0=x - half,
+                x1=x + half,
+                y0=y - half,
+                y1=y + half,
+                line=dict(color="black", width=3),
+            )
+        )
+    layout = dict(
+        title=dict(text=title),
+        height=int(50 + hc * scale),
+        xaxis=dict(visible=False, range=[-0.5, wc - 0.5], constrain="domain"),
+        yaxis=dict(
+            visible=False,
+            range=[hc - 0.5, -0.5],
+            autorange=False,
+            scaleanchor="x",
+            constrain="domain",
+        ),
+        plot_bgcolor="white",
+        showlegend=False,
+        clickmode="event+select",
+        dragmode=False,
+    )
+    if shapes:
+        layout["shapes"] = shapes
+    return theme.figure([image, squares], layout)
+
+
+def picked_unit(points: Sequence[dict] | None, units: int) -> int | None:
+    """The unit under the first clicked point of a `layer_figure` (None if none)."""
+    for point in points or ():
+        if not isinstance(point, dict) or point.get("curve_number", 1) != 1:
+            continue
+        try:
+            at = int(point.get("point_index", point.get("point_number")))
+        except (TypeError, ValueError):
+            continue
+        if 0 <= at < units:
+            return at
+    return None

@@ -195,7 +195,9 @@ def test_inside_the_model_shows_every_layer_once_opened(app_test, choice, layers
     at.session_state[draw_panels.OPENED + draw_panels.INSIDE_KEY] = True
     at.run()
     assert not at.exception
-    assert len(at.image) == before + layers  # one picture a layer
+    tiles = [c for c in at.get("plotly_chart") if "(click one)" in c.proto.spec]
+    assert len(at.image) + len(tiles) == before + layers  # one picture a layer
+    assert tiles  # every layer with units: a clickable picture
     text = " ".join(m.value for m in at.markdown)
     assert "scaled to its own largest value" in text
     assert ("ten w*x maps" in text) == (layers == 2)
@@ -238,7 +240,7 @@ def test_a_cnn_feature_map_shows_its_filters_and_the_test_images_it_responds_to(
     open_inside(at)
     assert not at.exception
     assert at.selectbox(key="draw_unit_layer").value == inside_views.NO_LAYER
-    assert passes == [] and len(at.get("plotly_chart")) == 1  # only the probabilities
+    assert passes == []  # the probabilities and the layers' clickable pictures: nothing read
     at.selectbox(key="draw_unit_layer").set_value("conv2 (Conv2d)").run()
     at.selectbox(key="draw_unit").set_value(5).run()
     assert not at.exception
@@ -300,3 +302,46 @@ def test_a_link_to_a_unit_is_checked_before_use(app_test, query, layer, unit):
     assert at.selectbox(key="draw_unit").value == unit
     word = "class" if layer.startswith("fc2") else "feature map"
     assert any(f"raise {word} {unit} most" in s for s in chart_specs(at))
+
+
+def click_tile(at, layer: str, unit: int, keys=draw_panels.UNIT_KEYS):
+    """What the browser sends when the student clicks unit `unit`'s tile in the picture of
+    `layer` (a point of its invisible squares, trace 1): the chart's selection as its widget
+    state, so its on_select callback runs as it does in a browser."""
+    import json
+
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    chart = next(
+        c
+        for c in at.get("plotly_chart")
+        if (c.key or "").startswith(f"{keys[1]}_tiles_")
+        and f"{layer}: " in json.loads(c.proto.spec)["layout"]["title"]["text"]
+    )
+    point = {"curve_number": 1, "point_number": unit, "point_index": unit, "customdata": unit}
+    states = at._tree.get_widget_states()
+    states.widgets.append(
+        WidgetState(
+            id=chart.proto.id,
+            string_value=json.dumps({"selection": {"points": [point], "point_indices": [unit]}}),
+        )
+    )
+    return at._run(states)
+
+
+def test_clicking_a_feature_map_picks_it_and_shows_what_it_responds_to(app_test):
+    """A click on a CNN map's tile sets the two selectboxes (and the URL) to it."""
+    at = app_test(PAGE, timeout=180)
+    draw(at, one())
+    open_inside(at)
+    click_tile(at, "conv2 (Conv2d)", 4)
+    assert not at.exception
+    assert at.selectbox(key="draw_unit_layer").value == "conv2 (Conv2d)"
+    assert at.selectbox(key="draw_unit").value == 4
+    assert at.query_params["draw_unit"] == "4"
+    specs = chart_specs(at)
+    assert any("The weights of feature map 4 in conv2" in s for s in specs)
+    assert any("test images that raise feature map 4 most" in s for s in specs)
+    at.selectbox(key="draw_unit").set_value(6).run()  # the selectbox still picks, after a click
+    assert not at.exception and at.selectbox(key="draw_unit").value == 6
+    assert any("raise feature map 6 most" in s for s in chart_specs(at))

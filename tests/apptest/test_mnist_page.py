@@ -342,14 +342,20 @@ def test_inside_the_trained_model_for_a_picked_test_image(app_test, monkeypatch)
     at.number_input(key="mn_pick").set_value(1234).run()
     assert not at.exception
     captions = [img.caption for i in at.image for img in i.proto.imgs]
-    assert captions[0] == "#1,234" and len(captions) == 1 + 6  # the image, then six layers
+    tiles = [c for c in at.get("plotly_chart") if (c.key or "").startswith("mn_unit_tiles_")]
+    assert captions[0] == "#1,234" and len(captions) - 1 + len(tiles) == 6  # six layers
     truth = int(mnist().test_y[1234])
     assert f"Test image #1,234 is a **{truth}**" in texts(at)
     assert at.query_params["mn_pick"] == "1234"
     assert passes == []  # no unit picked yet: no test images read
-    at.selectbox(key="mn_unit_layer").set_value("conv1 (Conv2d)").run()
-    at.selectbox(key="mn_unit").set_value(2).run()
+    from tests.apptest.test_draw_page import click_tile
+
+    click_tile(
+        at, "conv1 (Conv2d)", 2, keys=("mn_unit_layer", "mn_unit")
+    )  # a click on map 2's tile
     assert not at.exception
+    assert at.selectbox(key="mn_unit_layer").value == "conv1 (Conv2d)"
+    assert at.selectbox(key="mn_unit").value == 2 and at.query_params["mn_unit"] == "2"
     specs = [str(c.proto.spec) for c in at.get("plotly_chart")]
     assert any("The weights of feature map 2 in conv1" in s for s in specs)
     assert "3x3 filter, slid over the input image" in texts(at)

@@ -47,9 +47,17 @@ def test_mouse_drawn_digits_are_read_correctly(streamlit_server, tall_page):
             ):
                 page.get_by_text(label).click()  # opened once, open for every drawing after
                 browser.wait_idle(page)
-        # + the input and its saliency, + the CNN's six layers; + every model's probabilities
-        browser.wait_until(lambda: images.count() >= 13, 30, "the saliency maps and layers")
-        browser.wait_until(lambda: charts.count() == 2, 30, "the models compared")
+        # + the input and its saliency, + the CNN's six layers (clickable pictures: charts);
+        # + every model's probabilities
+        tiles = charts.filter(has_text="(click one)")
+        browser.wait_until(
+            lambda tiles=tiles: images.count() + tiles.count() >= 13,
+            30,
+            "the saliency maps and layers",
+        )
+        browser.wait_until(
+            lambda tiles=tiles: charts.count() - tiles.count() == 2, 30, "the models compared"
+        )
         browser.wait_idle(page)
         browser.screenshot(page, f"draw-{digit}")
         clear(page)
@@ -111,5 +119,43 @@ def test_a_cnn_feature_map_shows_its_filter_and_the_test_images_it_responds_to(
     page.get_by_text("What a unit responds to.").evaluate("e => e.scrollIntoView({block: 'start'})")
     browser.wait_idle(page)
     page.screenshot(path=str(browser.SCREENSHOTS / f"draw-feature-map-{look}.png"))
+    assert browser.exceptions(page) == []
+    assert [e for e in page.console_errors if not any(s in e for s in IGNORED_CONSOLE)] == []
+
+
+def test_clicking_a_feature_map_tile_picks_it_and_shows_its_filter_and_images(
+    streamlit_server, tall_page
+):
+    """Inside the model, a click on one of conv2's maps picks it: the two selectboxes follow,
+    and its filters and strongest test images are shown."""
+    page = tall_page
+    open_draw_page(page, streamlit_server)
+    draw(page, DIGITS["7"])
+    assert read_prediction(page) == "7"
+    page.get_by_text("Inside the model").click()
+    browser.wait_idle(page)
+    tiles = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="conv2 (Conv2d): ")
+    tiles.wait_for(timeout=60_000)
+    tiles.scroll_into_view_if_needed()
+    browser.wait_idle(page)
+    square = tiles.locator(".scatterlayer .point").nth(3)  # map 3's invisible square
+    box = square.bounding_box()
+    assert box, "the click squares are drawn"
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    browser.wait_idle(page, timeout=120)
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    weights = charts.filter(has_text="The weights of feature map 3 in conv2")
+    strongest = charts.filter(has_text="test images that raise feature map 3 most")
+    weights.wait_for(timeout=60_000)
+    strongest.wait_for(timeout=60_000)
+    layer = page.locator(".st-key-draw_unit_layer input[role='combobox']")
+    unit = page.locator(".st-key-draw_unit input[role='combobox']")
+    assert "conv2" in (layer.input_value() or layer.get_attribute("aria-label") or "")
+    assert "feature map 3" in (unit.input_value() or unit.get_attribute("aria-label") or "")
+    assert "draw_unit=3" in page.url and "draw_unit_layer=conv2" in page.url
+    browser.wait_idle(page)
+    tiles.evaluate("e => e.scrollIntoView({block: 'start'})")
+    browser.wait_idle(page)
+    page.screenshot(path=str(browser.SCREENSHOTS / "draw-click-feature-map.png"))
     assert browser.exceptions(page) == []
     assert [e for e in page.console_errors if not any(s in e for s in IGNORED_CONSOLE)] == []

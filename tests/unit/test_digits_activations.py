@@ -117,3 +117,28 @@ def test_another_threads_pass_through_a_shared_model_is_not_recorded(x):
     assert len(seen_by_first) == len(expected) == 6
     for got, layer in zip(seen_by_first, expected, strict=True):
         np.testing.assert_allclose(got.numpy(), layer.values, rtol=1e-5, atol=1e-6)
+
+
+def test_a_layer_figure_puts_one_click_square_on_each_unit_and_reads_the_click_back():
+    import base64
+    import io
+
+    from PIL import Image
+
+    from core.digits.figures import layer_figure, picked_unit
+
+    maps = np.random.default_rng(0).normal(size=(10, 12, 12))
+    fig = layer_figure(maps, "conv1", "feature map", picked=9)
+    image, squares = fig.data
+    png = Image.open(io.BytesIO(base64.b64decode(image.source.split(",", 1)[1])))
+    assert png.size[::-1] == activation_tile(maps).shape[:2]  # the same picture as before
+    # 8 maps to a row of 13 pixels (12 and a gap): map 9 is the second of the second row
+    assert list(squares.customdata) == list(range(10))
+    assert (squares.x[9], squares.y[9]) == (13 + 5.5, 13 + 5.5)
+    assert fig.layout.shapes[0].x0 < 18.5 < fig.layout.shapes[0].x1  # the picked one outlined
+    assert picked_unit([{"curve_number": 1, "point_index": 9}], 10) == 9
+    assert picked_unit([{"curve_number": 0, "point_index": 2}], 10) is None  # the image itself
+    assert picked_unit([{"curve_number": 1, "point_index": 10}], 10) is None
+    assert picked_unit(None, 10) is None and picked_unit([{"curve_number": 1}], 10) is None
+    units = layer_figure(np.arange(40.0), "fc1")
+    assert len(units.data[1].x) == 40 and not units.layout.shapes

@@ -78,6 +78,10 @@ def _builders() -> dict[str, go.Figure]:
         ),
         "probability": digit_figs.probability_figure(probs[0].tolist(), "p of each digit"),
         "comparison": digit_figs.comparison_figure(["linear", "MLP", "CNN"], probs[:3].numpy()),
+        "layer_maps": digit_figs.layer_figure(
+            np.random.default_rng(0).normal(size=(10, 12, 12)), "conv1", "feature map", picked=3
+        ),
+        "layer_units": digit_figs.layer_figure(np.linspace(-1, 1, 40), "fc1", "unit"),
         **_logreg_networks(),
     }
 
