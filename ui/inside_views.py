@@ -35,7 +35,7 @@ from core.mnist import figures as mnist_figs
 from core.runtime import one_thread
 from ui.presenter_mode import plotly, presenter
 from ui.text import text
-from ui.url_state import selectbox
+from ui.url_state import SHADOW, selectbox
 
 OPENED = "opened_"  # + a section's key: whether the student left it open
 NO_LAYER = "(pick a layer)"
@@ -105,6 +105,25 @@ def _clicked(chart_key: str, layer: str, units: int, keys: tuple[str, str]) -> N
         st.session_state[keys[1]] = unit
 
 
+def _chosen(key: str):
+    """A `ui.url_state` widget's value before it is drawn this run (the pictures come first):
+    its state, else its kept copy, else the link's text; None if none."""
+    for where in (st.session_state, {key: st.session_state.get(SHADOW + key)}, st.query_params):
+        value = where.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def _picked_unit(key: str, units: int) -> int:
+    """The unit its selectbox will show: its value if it fits the layer, else the default 0."""
+    try:
+        unit = int(_chosen(key) or 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+    return unit if 0 <= unit < units else 0
+
+
 def layer_pictures(
     model, x: torch.Tensor, keys: tuple[str, str] | None = None
 ) -> list[Layer] | None:
@@ -137,13 +156,13 @@ def layer_pictures(
             st.image(digit_figs.activation_tile(layer.values), caption=caption)
             continue
         chart_key = f"{keys[1]}_tiles_{at}"
-        mine = st.session_state.get(keys[0]) == layer.name
+        mine = _chosen(keys[0]) == layer.name
         plotly(
             digit_figs.layer_figure(
                 layer.values,
                 f"{caption} (click one)",
                 group.word,
-                picked=st.session_state.get(keys[1]) if mine else None,
+                picked=_picked_unit(keys[1], group.units) if mine else None,
             ),
             key=chart_key,
             on_select=partial(_clicked, chart_key, layer.name, group.units, keys),
