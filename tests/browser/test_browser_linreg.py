@@ -374,6 +374,8 @@ def test_train_then_replay_plays_the_whole_run_in_the_browser(streamlit_server, 
     page.set_viewport_size({"width": 1400, "height": 2400})
     open_lab(page, streamlit_server, "lin_epochs=80")
     page.get_by_text("Replay the run in your browser").click()
+    page.get_by_role("button", name="Train to the end (80 steps), then replay it").wait_for()
+    browser.wait_idle(page, 60)  # the section's own rerun done: the click then acts on it
     page.get_by_role("button", name="Train to the end (80 steps), then replay it").click()
     page.locator(REPLAY).wait_for(timeout=60_000)
     assert page.locator(STEP_METRIC).inner_text() == "80"
