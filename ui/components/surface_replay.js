@@ -162,7 +162,7 @@ function show(st, f) {
   const narrow = width < 700;
   const side = Math.round(narrow ? width : Math.min(width * 0.55, d.height));
   const dpr = window.devicePixelRatio || 1;
-  const m = { l: 52, r: 10, t: 10, b: 40 };
+  const m = { l: d.big ? 62 : 52, r: 10, t: 10, b: d.big ? 56 : 40 }; // room for the big ticks
   st.map.style.width = `${side}px`;
   st.map.style.height = `${side}px`;
   st.map.width = Math.round(side * dpr);
