@@ -12,13 +12,17 @@ interpreted uses one of these:
   exactly as written;
 - `file_stem` into a download's file name: letters, digits, `-` and `_` only.
 
+`browser_points` does the same for points a page's editor sends: numbers, not trusted.
+
 The Markdown of the pages is escaped by the page helpers (`ui.text`).
 """
 
 from __future__ import annotations
 
 import html
+import math
 import re
+from collections.abc import Callable
 
 MAX_COMMENT_CHARS = 200
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
@@ -65,3 +69,44 @@ def file_stem(text: str, default: str = "file", limit: int = 60) -> str:
     """A safe file-name stem from `text` (no path, no dots, no spaces)."""
     stem = _UNSAFE_FILE_CHARS.sub("-", str(text)).strip("-")[:limit]
     return stem or default
+
+
+REFUSED_ROW = (TypeError, ValueError, IndexError, KeyError, OverflowError)
+
+
+def browser_points(
+    raw,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    limit: int,
+    label: Callable | None = None,
+) -> tuple[list[tuple], tuple[str, ...]]:
+    """Points a browser sent as [[x, y], ...] -> ([(x, y, label), ...], codes).
+
+    Nothing of it is trusted: at most `limit` rows are read (code "truncated"); a row that
+    is not two finite numbers (exactly two without `label`), or whose `label(row)` raises,
+    is dropped ("dropped"); a position outside the ranges is clamped onto their edge
+    ("clamped"). `label` reads a row's extra value (a class), None without it.
+    """
+    codes: list[str] = []
+    rows = raw if isinstance(raw, list | tuple) else []
+    if len(rows) > limit:
+        rows, codes = rows[:limit], ["truncated"]
+    kept = []
+    for row in rows:
+        try:
+            if label is None and len(row) != 2:
+                raise ValueError("a point is two numbers")
+            x, y = float(row[0]), float(row[1])
+            extra = label(row) if label is not None else None
+            ok = math.isfinite(x) and math.isfinite(y)
+        except REFUSED_ROW:
+            ok = False
+        if not ok:
+            codes.append("dropped")
+            continue
+        cx, cy = min(max(x, x_range[0]), x_range[1]), min(max(y, y_range[0]), y_range[1])
+        if (cx, cy) != (x, y):
+            codes.append("clamped")
+        kept.append((cx, cy, extra))
+    return kept, tuple(dict.fromkeys(codes))

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from core import csvio
+from core.untrusted import browser_points
 
 PRESETS = {  # label on the page -> preset id
     "Straight line + noise": "line",
@@ -289,26 +289,10 @@ def clean_points(raw, bounds: Bounds, limit: int = MAX_EDITED_POINTS) -> EditedP
     The browser is not trusted: anything that is not a pair of finite numbers is dropped,
     positions outside the window are clamped onto it, and at most `limit` points are kept.
     """
-    codes: list[str] = []
-    rows = raw if isinstance(raw, list | tuple) else []
-    if len(rows) > limit:
-        rows, codes = rows[:limit], ["truncated"]
-    pairs = []
-    for row in rows:
-        try:
-            x, y = (float(v) for v in row)
-        except (TypeError, ValueError):
-            x = y = math.nan
-        if not (math.isfinite(x) and math.isfinite(y)):
-            codes.append("dropped")
-            continue
-        cx = min(max(x, bounds.x_lo), bounds.x_hi)
-        cy = min(max(y, bounds.y_lo), bounds.y_hi)
-        if (cx, cy) != (x, y):
-            codes.append("clamped")
-        pairs.append((cx, cy))
+    kept, codes = browser_points(raw, (bounds.x_lo, bounds.x_hi), (bounds.y_lo, bounds.y_hi), limit)
+    pairs = [(x, y) for x, y, _ in kept]
     xy = np.array(pairs, dtype=np.float64).reshape(-1, 2)
-    return EditedPoints(xy[:, 0].copy(), xy[:, 1].copy(), tuple(dict.fromkeys(codes)))
+    return EditedPoints(xy[:, 0].copy(), xy[:, 1].copy(), codes)
 
 
 def edited(base: Dataset, points: EditedPoints) -> Dataset:

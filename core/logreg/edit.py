@@ -9,13 +9,13 @@ points; the test points stay as they were (the page says so).
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 from core.logreg.data import Dataset
+from core.untrusted import browser_points
 
 MAX_EDITED_POINTS = 500  # a class's clicks: enough to draw any shape, quick to train live
 
@@ -39,31 +39,19 @@ class ClassPoints:
 
 def clean_class_points(raw, bounds, n_classes: int, limit: int = MAX_EDITED_POINTS) -> ClassPoints:
     """What the browser sent -> finite points of known classes inside `bounds`."""
-    (x_lo, x_hi), (y_lo, y_hi) = bounds
-    codes: list[str] = []
-    rows = raw if isinstance(raw, list | tuple) else []
-    if len(rows) > limit:
-        rows, codes = rows[:limit], ["truncated"]
-    xs, ys = [], []
-    for row in rows:
-        try:
-            a, b, k = float(row[0]), float(row[1]), row[2]
-            ok = math.isfinite(a) and math.isfinite(b) and float(k) == int(k)
-            k = int(k)
-        except (TypeError, ValueError, IndexError, KeyError, OverflowError):
-            ok = False
-        if not ok or not 0 <= k < n_classes:
-            codes.append("dropped")
-            continue
-        ca, cb = min(max(a, x_lo), x_hi), min(max(b, y_lo), y_hi)
-        if (ca, cb) != (a, b):
-            codes.append("clamped")
-        xs.append((ca, cb))
-        ys.append(k)
+
+    def known_class(row) -> int:
+        k = row[2]
+        if float(k) != int(k) or not 0 <= int(k) < n_classes:
+            raise ValueError("not one of the classes")
+        return int(k)
+
+    kept, codes = browser_points(raw, bounds[0], bounds[1], limit, label=known_class)
+    xs, ys = [(x, y) for x, y, _ in kept], [k for _, _, k in kept]
     return ClassPoints(
         np.array(xs, dtype=np.float32).reshape(-1, 2),
         np.array(ys, dtype=np.int64),
-        tuple(dict.fromkeys(codes)),
+        codes,
     )
 
 
