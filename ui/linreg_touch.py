@@ -23,7 +23,7 @@ from ui.touch import edit_messages, take_edits, touch_box
 KEY = "lin_touch"  # the editor's state: {"edit": .., "line": .., "mode": ..}
 SECTION = "lin_touch_open"
 EDITS = "lin_edits"  # base data key -> {"seq", "points" (EditedPoints or None), "codes"}
-LINES = "lin_hand_lines"  # data key -> (w, b) of the line placed by hand
+LINES = "lin_hand_lines"  # base data key -> (w, b) of the line placed by hand
 START = "lin_start"  # (restart key, (w1..wd, b)): where the next run starts
 
 CODE_WORDS = {
@@ -64,20 +64,16 @@ def touched_dataset(base: linreg_data.Dataset) -> linreg_data.Dataset:
     return linreg_data.edited(base, entry["points"])
 
 
-def hand_placed_line(data: linreg_data.Dataset) -> tuple[float, float]:
-    """The student's line on `data` (the newest from the editor), or a flat line at mean y."""
+def hand_placed_line(base_key: str, data: linreg_data.Dataset) -> tuple[float, float]:
+    """The student's line over base data `base_key` (the newest the editor sent, kept while
+    points are edited), or a flat line at `data`'s mean y."""
     lines = st.session_state.setdefault(LINES, {})
     sent = editor_state(KEY).get("line")
-    if isinstance(sent, dict) and sent.get("base") in (data.key, _base_of(data)):
+    if isinstance(sent, dict) and sent.get("base") == base_key:
         parsed = parse_line(sent)
         if parsed is not None:
-            lines[data.key] = parsed
-    return lines.get(data.key, (0.0, float(data.y_train.mean())))
-
-
-def _base_of(data: linreg_data.Dataset) -> str:
-    # An edited data set's key is "edited:<base key>:<digest>"; the editor names the base.
-    return data.key.split(":", 2)[1] if data.key.startswith("edited:") else data.key
+            lines[base_key] = parsed
+    return lines.get(base_key, (0.0, float(data.y_train.mean())))
 
 
 def start_for(restart_key) -> tuple[float, ...] | None:
@@ -120,7 +116,7 @@ def _editor_data(base, data, run, mode: str) -> EditorData:
         bounds=(bounds.x_lo, bounds.x_hi, bounds.y_lo, bounds.y_hi),
         degree=degree,
         model=_model_curve(run, bounds),
-        line=hand_placed_line(shown) if mode == "fit" else None,
+        line=hand_placed_line(base.key, shown) if mode == "fit" else None,
         mode=mode,
         max_points=linreg_data.MAX_EDITED_POINTS,
         x_name=shown.x_name,
@@ -156,11 +152,11 @@ def touch_section(base, data, run, restart_key, reset, error: str | None = None)
         entry = st.session_state.get(EDITS, {}).get(base.key, {})
         edit_messages(entry, CODE_WORDS, error, EDITS, base.key)
         if mode == "fit" and data is not None and run is not None:
-            _fit_it_yourself(data, run, restart_key, reset)
+            _fit_it_yourself(base.key, data, run, restart_key, reset)
 
 
-def _fit_it_yourself(data, run, restart_key, reset) -> None:
-    line = hand_placed_line(data)
+def _fit_it_yourself(base_key, data, run, restart_key, reset) -> None:
+    line = hand_placed_line(base_key, data)
     got = hand_line(data, *line)
     cols = st.columns(5)
     cols[0].metric("Your w (slope)", f"{got.w:.3g}")
