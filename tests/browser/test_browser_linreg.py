@@ -54,7 +54,8 @@ def test_playing_fits_the_line_and_draws_the_path(streamlit_server, page):
         time.sleep(0.05)
     elapsed = time.time() - t0
     assert seen[-1] == "60", seen
-    assert len(seen) >= 3, f"the run should be seen moving, saw {seen}"
+    # seen between its start and its end (a busy machine may show only one step in between)
+    assert any(0 < int(step) < 60 for step in seen), f"the run should be seen moving, saw {seen}"
     # throttled: at most one chart update per tick (TICK_S = 0.4 s), never one per training step
     assert (len(seen) - 1) / elapsed <= 1 / 0.4 + 0.5, (seen, elapsed)
     browser.wait_idle(page, 60)

@@ -108,7 +108,9 @@ def test_click_a_test_image_and_look_inside_the_trained_mlp(streamlit_server, ma
     b = plot.bounding_box()  # 8 tiles a row of 28 + 16 pixels; 2 rows of 28 + 34
     page.mouse.click(b["x"] + b["width"] * 14 / 352, b["y"] + b["height"] * 14 / 124)
     browser.wait_idle(page, timeout=60)
-    reading = page.get_by_text("Test image #").first
+    # the reading is a markdown paragraph (a chart's SVG title may hold the same words)
+    reading = page.locator("[data-testid='stMarkdownContainer']").filter(has_text="Test image #")
+    reading = reading.first
     reading.wait_for(timeout=60_000)
     number = int(page.locator(".st-key-mn_pick input").input_value())
     assert f"Test image #{number:,} is a" in reading.inner_text()
