@@ -14,6 +14,7 @@ from core.autograd.code import scenario_code
 from core.autograd.source import ExpressionError
 from core.mnist.data import missing_mnist_files
 from core.runtime import configure_torch
+from ui import autograd_fillin, clicks
 from ui import autograd_panels as panels
 
 configure_torch()
@@ -31,6 +32,7 @@ KEYS = (
     "ag_seed",
     "ag_reduce",
     "ag_step",
+    "ag_turn",
 )
 # A widget skipped for a run (refused input stops the page early) loses its value to
 # Streamlit's clean-up unless re-stated each run (Streamlit's documented idiom).
@@ -59,6 +61,7 @@ with st.container(horizontal=True, vertical_alignment="center"):
     annotate = ui.toggle("Values and gradients on the nodes", "ag_annot", True)
     show_saved = ui.toggle("Saved tensors", "ag_saved", False) if ui.advanced() else False
     show_attrs = ui.toggle("Node attributes", "ag_attrs", False) if ui.advanced() else False
+    your_turn = autograd_fillin.turn_toggle()
 if mode == MODES[0]:
     example = ui.selectbox("Example", "ag_example", list(P.EXAMPLES), on_change=load_example)
     ex = P.EXAMPLES[example]
@@ -146,11 +149,10 @@ with step_col:
                 args=(1, last),
                 disabled=step == last,
             )
+        if your_turn:
+            autograd_fillin.your_turn(target, trace, step, (*key, how))
         if step:
-            view = G.explain_step(target, trace, step)
-            st.markdown(view.title)
-            st.latex(view.formula)
-            st.code(view.numbers, language=None, wrap_lines=True)
+            panels.show_step(G.explain_step(target, trace, step))
         else:
             st.info(
                 "Forward pass only: values are computed, no gradient yet. Press Next to run the "
@@ -185,3 +187,4 @@ st.dataframe(G.value_rows(target, trace, step), hide_index=True, width="stretch"
 
 panels.gradient_check_section(scenario, comp, target, problem, (*key, how), how)
 panels.lessons_section(scenario, how)
+clicks.page_complete()  # last: lets the next click act (see clicks.once)

@@ -24,6 +24,13 @@ def show_error(err: ExpressionError) -> None:
     )
 
 
+def show_step(view: G.StepView) -> None:
+    """One backward step explained: its title, the local derivative, the numbers."""
+    st.markdown(view.title)
+    st.latex(view.formula)
+    st.code(view.numbers, language=None, wrap_lines=True)
+
+
 @st.cache_data(max_entries=64, show_spinner="Checking gradients with finite differences...")
 def cached_check(key: tuple, _scenario: P.Scenario, how: str):
     """Gradient check of one scenario, cached by its settings (`key`), for every session."""
