@@ -32,13 +32,12 @@ MAX_ASKED = 12  # a gradient with more values is asked for its first MAX_ASKED o
 MAX_TEXT = 4000  # characters of typed answer read at most
 RTOL, ATOL = 1e-2, 1e-3  # |typed - true| <= ATOL + RTOL * |true|: 3 significant digits pass
 
-# A number as people type it (1, -2.5, .5, 3e-4, inf, nan), optionally a fraction p/q.
-_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf(?:inity)?|nan)"
-_TOKEN = re.compile(
-    rf"\s*(?:(?P<num>(?:{_NUMBER})(?:\s*/\s*(?:{_NUMBER}))?)|(?P<bad>[^\s,;\[\]()]+))",
-    re.IGNORECASE,
-)
+# A number as people type it (1, -2.5, .5, 3e-4, inf, nan), optionally a fraction p/q; the
+# words between separators must each be one of these whole ("1+1" is refused, not summed).
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|[+-]?(?:inf(?:inity)?|nan)"
+_WORD = re.compile(rf"(?:{_NUMBER})(?:/(?:{_NUMBER}))?", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s,;\[\]()]+")
+_SLASH = re.compile(r"\s*/\s*")  # "1 / 3" is one fraction
 
 
 class Verdict(Enum):
@@ -167,27 +166,26 @@ def _number(token: str) -> float:
 def parse_values(text: str) -> Parsed:
     """Typed text to numbers: separators are spaces, commas, semicolons and brackets.
 
-    Never evaluates anything: a regular expression cuts the text into number tokens, and a
-    token that is not a number is named back. Too-large numbers (1e400) read as infinite
-    and are refused as not finite, as are nan and inf themselves, and p/0.
+    Never evaluates anything: the text is cut at the separators and each word must be a
+    number as a whole (or a fraction of two); a word that is not is named back. Too-large
+    numbers (1e400) read as infinite and are refused as not finite, as are nan, inf and p/0.
     """
     if len(text) > MAX_TEXT:
         return Parsed(problem=Verdict.TOO_LONG)
     if not _SEPARATORS.sub("", text):
         return Parsed(problem=Verdict.EMPTY)
     values = []
-    for match in _TOKEN.finditer(text):
-        if match["bad"]:
-            return Parsed(problem=Verdict.NOT_A_NUMBER, culprit=match["bad"][:40])
-        token = match["num"]
-        if token is None:
+    for word in _SEPARATORS.split(_SLASH.sub("/", text)):
+        if not word:
             continue
+        if not _WORD.fullmatch(word):
+            return Parsed(problem=Verdict.NOT_A_NUMBER, culprit=word[:40])
         try:
-            value = _number(token)
+            value = _number(word)
         except ZeroDivisionError:
-            return Parsed(problem=Verdict.NOT_FINITE, culprit=token)
+            value = math.inf
         if not math.isfinite(value):
-            return Parsed(problem=Verdict.NOT_FINITE, culprit=token)
+            return Parsed(problem=Verdict.NOT_FINITE, culprit=word[:40])
         values.append(value)
     return Parsed(tuple(values))
 
