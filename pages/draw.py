@@ -13,7 +13,7 @@ from core import digits
 from core.digits import figures as figs
 from core.mnist.models import ModelFileError
 from core.runtime import configure_torch
-from ui import draw_panels
+from ui import clicks, draw_panels, exercises
 
 SHIPPED = {
     "Shipped CNN": "cnn",
@@ -44,12 +44,8 @@ ui.lesson(
         r"p_k = \frac{e^{z_k}}{\sum_j e^{z_j}} \qquad \text{saliency}_i = \frac{\partial z_{\hat "
         r"k}}{\partial x_i} \qquad z_k = \sum_i w_{k,i}\, x_i + b_k \;\text{(linear)}"
     ],
-    try_this=[
-        "Predict first: draw a small **7** in a corner. Will the model read it? Will the naive "
-        "resize? Then draw a **1** and look at the linear model's w*x map: which blank pixels "
-        "vote against it?"
-    ],
 )
+exercises.exercise_section("draw")  # the prompts to predict, checked (core/exercises)
 configure_torch()
 
 
@@ -204,3 +200,4 @@ def canvas_and_results(choice: str, pen: int, chalk: bool) -> None:
 canvas_and_results(choice, pen, chalk)
 if SEND_NOW.exists():
     st.html(SEND_NOW, unsafe_allow_javascript=True)  # our own constant script, no user input
+clicks.page_complete()  # last: lets the next click act (see clicks.once)

@@ -10,7 +10,7 @@ from core import scheduler
 from core.mnist import train as mt
 from core.mnist.models import ModelSpec
 from core.runtime import configure_torch, one_thread
-from ui import mnist_inside, training_slot
+from ui import clicks, exercises, mnist_inside, training_slot
 from ui import mnist_panels as panels
 
 MODELS, OPTIMIZERS, SCHEDULES = panels.MODELS, panels.OPTIMIZERS, panels.SCHEDULES
@@ -30,14 +30,8 @@ ui.lesson(
         r"p_k = \operatorname{softmax}(z)_k = \frac{e^{z_k}}{\sum_j e^{z_j}},\qquad \mathcal{L} = "
         r"-\log p_{y}",
     ],
-    try_this=[
-        "Predict first: how accurate can ONE linear layer be on handwritten digits -- 50%, 75%, "
-        "90%?",
-        "Which two digits will the softmax model confuse most? Train it, then click that cell of "
-        "the confusion matrix.",
-        "Switch to the CNN with its recipe: which mistakes disappear?",
-    ],
 )
+exercises.exercise_section("mnist")  # the prompts to predict, checked (core/exercises)
 
 configure_torch()
 data = ui.mnist()
@@ -162,3 +156,4 @@ if run is not None:
     panels.results(run, data)
 mnist_inside.test_image_section(run, data)
 panels.model_files(data, run)
+clicks.page_complete()  # last: lets the next click act (see clicks.once)
