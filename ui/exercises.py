@@ -74,6 +74,29 @@ FACTS = {  # Outcome fact codes -> words ("accuracy:x" reads "accuracy with x")
     "accuracy": "accuracy (%) with",
     "mistakes": "mistakes between",
 }
+SETTINGS = {  # the pages' widget keys the catalog sets -> what the student sees them as
+    "ag_mode": "start from",
+    "ag_leaves": "leaves",
+    "ag_prog": "operations",
+    "ag_step": "backward step",
+    "lin_data": "data",
+    "lin_opt": "optimizer",
+    "lin_lr": "learning rate",
+    "lin_epochs": "epochs",
+    "lin_std": "standardise",
+    "lin_batch": "batches",
+    "lr_data": "data set",
+    "lr_feat": "extra features",
+    "lr_layers": "hidden layers",
+    "lr_lr": "learning rate",
+    "mn_model": "model",
+    "mn_opt": "optimizer",
+    "mn_lr": "learning rate",
+    "mn_bs": "batch size",
+    "mn_epochs": "epochs",
+    "mn_n": "training images",
+    "draw_model": "model",
+}
 
 
 @dataclass
@@ -119,7 +142,7 @@ def _fact_text(ex: Exercise, code: str, value) -> str:
     if isinstance(value, bool):
         shown = "yes" if value else "no"
     elif isinstance(value, float):
-        shown = f"{value:.4g}"
+        shown = f"{value:.3g}"
     else:
         shown = str(value)
     return f"{label}: **{text(shown, limit=40)}**"
@@ -244,9 +267,10 @@ def settings_note(ex: Exercise, page: str) -> None:
     if not (differ := differing_settings(ex)):
         st.caption(f":material/tune: The check runs with {setup}.")
         return
+    names = ", ".join(SETTINGS.get(k, k) for k in differ)
     st.warning(
-        f"Your page is set differently ({', '.join(f'`{k}`' for k in differ)}). The check "
-        f"always runs with the exercise's settings: {setup}.",
+        f"Your page is set differently ({names}). The check always runs with the exercise's "
+        f"settings: {setup}.",
         icon=":material/tune:",
     )
     st.button(
@@ -281,6 +305,8 @@ def show_answer(ex: Exercise, state: Kept) -> None:
             icon=":material/visibility:",
         )
     st.caption(f"From the run: {facts_text(ex, outcome)}")
+    if outcome.picture is not None:  # what the model read, on the draw page
+        st.image(outcome.picture, caption="What the model read (28x28)", width=112, clamp=True)
     st.markdown(f"**Why:** {ex.explanation}")
 
 

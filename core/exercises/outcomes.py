@@ -41,6 +41,7 @@ class Outcome:
     truth: float | str | tuple[int, int]
     facts: tuple[tuple[str, object], ...] = ()
     scores: tuple[tuple[tuple[int, int], float], ...] = ()
+    picture: np.ndarray | None = None  # what the model read (28 x 28 ink), for the draw page
 
 
 @dataclass
@@ -359,6 +360,7 @@ def draw_reads(ex: Exercise, res: Resources) -> Outcome:
     x = digits.normalise(digits.squash(pre.ink)) if ex.param("naive", False) else pre.tensor
     probs = digits.probabilities(_draw_model(ex, res), x)[0]
     k = int(probs.argmax())
+    seen = digits.squash(pre.ink) if ex.param("naive", False) else pre.centred
     return Outcome(
         "yes" if k == digit else "no",
         (
@@ -366,6 +368,7 @@ def draw_reads(ex: Exercise, res: Resources) -> Outcome:
             ("confidence", 100 * float(probs[k])),
             ("digit_probability", 100 * float(probs[digit])),
         ),
+        picture=seen,
     )
 
 
@@ -378,7 +381,7 @@ def draw_blank_votes(ex: Exercise, res: Resources) -> Outcome:
     if shares is None:
         raise ValueError("this exercise needs the linear model")
     blank = pre.centred <= 0.0
-    total = float(shares[blank].sum())
+    total = float(shares[blank].sum())  # (28, 28) shares summed where the input is blank
     sign = "zero" if abs(total) < 1e-6 else ("positive" if total > 0 else "negative")
     return Outcome(
         sign,
@@ -387,10 +390,11 @@ def draw_blank_votes(ex: Exercise, res: Resources) -> Outcome:
             ("ink_share", float(shares[~blank].sum())),
             ("blank_pixels", int(blank.sum())),
         ),
+        picture=pre.centred,
     )
 
 
-# name in the catalog -> (reader, whether it takes Resources)
+# name in the catalog -> reader (those named mnist_* and draw_* also take Resources)
 READERS: dict[str, Callable] = {
     "autograd_upstream": autograd_upstream,
     "autograd_leaf_ratio": autograd_leaf_ratio,

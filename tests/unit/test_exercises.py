@@ -280,3 +280,7 @@ def test_the_drawn_digit_is_small_and_in_its_corner(resources):
     rows, cols = ink.any(1).nonzero()[0], ink.any(0).nonzero()[0]
     assert rgba.shape == (280, 280, 4) and rgba.dtype.name == "uint8"
     assert rows.max() < 70 and cols.max() < 70 and rows.max() - rows.min() > 20
+    with one_thread():
+        outcome = read_outcome(ex, resources)
+    assert outcome.picture.shape == (28, 28)  # what the model read: centred, so ink mid-field
+    assert outcome.picture[10:18, 10:18].sum() > outcome.picture[:4, :4].sum()

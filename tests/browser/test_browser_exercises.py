@@ -1,0 +1,71 @@
+"""Real Chromium: answer an exercise on the MNIST lab and on Draw a digit, and read the grade
+the page gives after running the experiment."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import browser
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def open_exercises(page, tab: str):
+    """Open the 'Predict, then check' expander and the tab `tab`; its panel."""
+    section = page.locator('[data-testid="stExpander"]').filter(has_text="Predict, then check")
+    section.locator("summary").click()
+    section.get_by_role("tab", name=tab).click()
+    panel = section.get_by_role("tabpanel", name=tab)
+    panel.wait_for()
+    return section, panel
+
+
+def grade_text(panel, timeout: float = 120) -> str:
+    alert = panel.locator('[data-testid="stAlert"]').filter(has_text="You predicted")
+    alert.wait_for(timeout=timeout * 1000)
+    return alert.inner_text()
+
+
+def test_mnist_lab_exercise_is_answered_and_graded(streamlit_server, page):
+    browser.open_page(page, streamlit_server, "mnist", timeout=180)
+    page.get_by_role("button", name="Train").wait_for(timeout=180_000)
+    browser.wait_idle(page, timeout=180)
+    section, panel = open_exercises(page, "Exercise 1")
+    assert "0 of 3 answered" in section.inner_text()
+    field = panel.get_by_label("Your prediction (%)")
+    field.fill("1e400")
+    field.press("Enter")
+    browser.wait_idle(page)
+    panel.get_by_role("button", name="Check").click()
+    browser.wait_idle(page)
+    assert "cannot be graded" in panel.inner_text()
+    assert "0 of 3 answered" in section.inner_text()  # refused: nothing counted
+    field.fill("92")
+    field.press("Enter")
+    browser.wait_idle(page)
+    panel.get_by_role("button", name="Check").click()
+    verdict = grade_text(panel)
+    browser.wait_idle(page, timeout=120)
+    assert "Right!" in verdict and "You predicted 92%" in verdict, verdict
+    assert "1 of 3 answered, 1 right" in section.inner_text()
+    assert browser.exceptions(page) == []
+    section.scroll_into_view_if_needed()
+    section.screenshot(path=str(browser.SCREENSHOTS / "exercises-mnist.png"))
+
+
+def test_draw_page_exercise_is_answered_and_graded(streamlit_server, page):
+    browser.open_page(page, streamlit_server, "draw", timeout=180)
+    section, panel = open_exercises(page, "Exercise 2")
+    assert "naive resize" in panel.inner_text()
+    panel.get_by_text("Yes, a 7").click()
+    browser.wait_idle(page)
+    panel.get_by_role("button", name="Check").click()
+    verdict = grade_text(panel)
+    browser.wait_idle(page, timeout=120)
+    assert "Not quite." in verdict and "No, another digit" in verdict, verdict
+    assert "Why:" in panel.inner_text() and "the model read" in panel.inner_text()
+    assert "1 of 3 answered, 0 right" in section.inner_text()
+    assert browser.exceptions(page) == []
+    section.scroll_into_view_if_needed()
+    section.screenshot(path=str(browser.SCREENSHOTS / "exercises-draw.png"))
+    browser.screenshot(page, "exercises-draw-page")
