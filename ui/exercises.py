@@ -306,7 +306,8 @@ def show_answer(ex: Exercise, state: Kept) -> None:
         )
     st.caption(f"From the run: {facts_text(ex, outcome)}")
     if outcome.picture is not None:  # what the model read, on the draw page
-        st.image(outcome.picture, caption="What the model read (28x28)", width=112, clamp=True)
+        width = 168 if presenter() else 112
+        st.image(outcome.picture, caption="What the model read (28x28)", width=width, clamp=True)
     st.markdown(f"**Why:** {ex.explanation}")
 
 

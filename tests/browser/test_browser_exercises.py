@@ -13,7 +13,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def open_exercises(page, tab: str):
     """Open the 'Predict, then check' expander and the tab `tab`; its panel."""
     section = page.locator('[data-testid="stExpander"]').filter(has_text="Predict, then check")
-    section.locator("summary").click()
+    if section.locator("details[open]").count() == 0:  # presenter mode opens it already
+        section.locator("summary").click()
     section.get_by_role("tab", name=tab).click()
     panel = section.get_by_role("tabpanel", name=tab)
     panel.wait_for()
@@ -69,3 +70,24 @@ def test_draw_page_exercise_is_answered_and_graded(streamlit_server, page):
     section.scroll_into_view_if_needed()
     section.screenshot(path=str(browser.SCREENSHOTS / "exercises-draw.png"))
     browser.screenshot(page, "exercises-draw-page")
+
+
+def test_presenter_mode_asks_large_and_reveals_on_show_me(streamlit_server, page):
+    browser.open_page(page, streamlit_server, "draw", query="presenter=1", timeout=180)
+    section, panel = open_exercises(page, "Exercise 1")
+    question = panel.locator("h3").filter(has_text="small 7")
+    assert float(question.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 24
+    panel.get_by_text("Yes, a 7").click()
+    browser.wait_idle(page)
+    panel.get_by_role("button", name="Check").click()
+    panel.get_by_text("Prediction checked").wait_for(timeout=120_000)
+    browser.wait_idle(page)
+    assert "You predicted" not in panel.inner_text()  # the class has not seen the answer yet
+    assert "1 of 3 answered, 1 right" in section.inner_text()
+    section.screenshot(path=str(browser.SCREENSHOTS / "exercises-presenter-locked.png"))
+    panel.get_by_role("button", name="Show me").click()
+    verdict = grade_text(panel)
+    browser.wait_idle(page)
+    assert "Right!" in verdict and "Yes, a 7" in verdict
+    assert browser.exceptions(page) == []
+    section.screenshot(path=str(browser.SCREENSHOTS / "exercises-presenter-revealed.png"))
