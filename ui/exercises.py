@@ -110,6 +110,7 @@ class Kept:
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # id -> its run's outcome
     failures: dict[str, str] = field(default_factory=dict)  # id -> why its run failed
     shown: set[str] = field(default_factory=set)  # answers on screen
+    uncounted: set[str] = field(default_factory=set)  # checked after the reveal
 
 
 def kept() -> Kept:
@@ -225,12 +226,14 @@ def check(ex: Exercise, state: Kept, answer) -> None:
         return
     result = grade(ex, parsed, outcome)
     state.results[ex.id] = result
-    state.progress.record(ex.id, result.correct)
+    if not state.progress.record(ex.id, result.correct):
+        state.uncounted.add(ex.id)
     if not presenter():  # on a projector the class sees the answer only on Show me
         state.shown.add(ex.id)
 
 
 def show_me(ex: Exercise, state: Kept) -> None:
+    """Reveal the run's answer; from now on this exercise's checks no longer count."""
     if run_outcome(ex, state) is not None:
         state.progress.reveal(ex.id)
         state.shown.add(ex.id)
@@ -298,7 +301,8 @@ def show_answer(ex: Exercise, state: Kept) -> None:
     if result is not None:
         box = st.success if result.correct else st.error
         word = "Right!" if result.correct else "Not quite."
-        box(f"**{word}** {verdict_text(ex, result)}", icon=":material/grading:")
+        late = " (checked after the answer was shown: not counted)" * (ex.id in state.uncounted)
+        box(f"**{word}** {verdict_text(ex, result)}{late}", icon=":material/grading:")
     else:
         st.info(
             f"The run gave **{value_text(ex, outcome.truth)}** (shown, not graded).",

@@ -1,7 +1,9 @@
 """A page's exercise progress as plain data: which exercises were answered, which right.
 
 The page keeps one `Progress` per session (in `st.session_state`); "Show me" reveals an
-answer without grading and so does not count. A later answer replaces an earlier one.
+answer without grading and so does not count. A later answer replaces an earlier one, until
+the answer is revealed: after that, checks are still graded but no longer change the tally
+(a prediction made after seeing the answer is not a prediction).
 """
 
 from __future__ import annotations
@@ -26,8 +28,12 @@ class Progress:
     graded: dict[str, bool] = field(default_factory=dict)  # exercise id -> latest was right
     revealed: set[str] = field(default_factory=set)  # shown with "Show me"
 
-    def record(self, exercise_id: str, correct: bool) -> None:
+    def record(self, exercise_id: str, correct: bool) -> bool:
+        """Count a graded answer; False (not counted) once the answer was revealed."""
+        if exercise_id in self.revealed:
+            return False
         self.graded[exercise_id] = bool(correct)
+        return True
 
     def reveal(self, exercise_id: str) -> None:
         self.revealed.add(exercise_id)

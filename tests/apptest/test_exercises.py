@@ -15,19 +15,30 @@ from tests.support.mnist_helpers import mnist
 pytestmark = pytest.mark.slow
 
 
-def section_script(page: str, presenter: bool = False):
-    """A page that is only the exercise section (and ends like a page: clicks.page_complete)."""
+def section_script(page: str, presenter: bool = False, failing: bool = False):
+    """A page that is only the exercise section (and ends like a page: clicks.page_complete).
+
+    `failing`: every experiment raises, as one whose settings a teacher mistyped would.
+    """
     import streamlit as st
 
     from ui import clicks, exercises
 
+    def broken(ex, resources=None):
+        raise KeyError("'Straight line, noisy'")
+
     st.session_state.setdefault("presenter", presenter)
-    exercises.exercise_section(page)
+    real = exercises.read_outcome
+    exercises.read_outcome = broken if failing else real
+    try:
+        exercises.exercise_section(page)
+    finally:
+        exercises.read_outcome = real
     clicks.page_complete()
 
 
-def section(page: str, presenter: bool = False) -> AppTest:
-    at = AppTest.from_function(section_script, args=(page, presenter), default_timeout=60)
+def section(page: str, presenter: bool = False, failing: bool = False) -> AppTest:
+    at = AppTest.from_function(section_script, args=(page, presenter, failing), default_timeout=60)
     at.run()
     assert not at.exception
     return at
@@ -94,6 +105,27 @@ def test_show_me_reveals_without_grading():
     at.run()
     assert "shown, not graded" in shown(at) and "backward() refuses" in shown(at)
     assert "0 of 3 answered" in progress(at)
+
+
+def test_a_check_after_show_me_is_graded_but_not_counted():
+    at = section("autograd")
+    at.button(key="ex_show_ag_sum_vs_mean").click()
+    at.run()
+    answer(at, "ag_sum_vs_mean", "6")
+    assert any("Right!" in s.value and "not counted" in s.value for s in at.success)
+    assert "0 of 3 answered" in progress(at)
+
+
+def test_an_experiment_that_cannot_run_says_so_and_keeps_the_progress():
+    at = section("linear_regression")
+    answer(at, "lin_sgd_paths", "together")
+    assert "1 of 3 answered, 1 right" in progress(at)
+    at = section("linear_regression", failing=True)
+    answer(at, "lin_adam_paths", "apart")
+    assert any("could not run" in e.value and "Straight line, noisy" in e.value for e in at.error)
+    assert "0 of 3 answered" in progress(at)  # a fresh session: nothing graded, no crash
+    answer(at, "lin_adam_paths", None)  # and no answer on top: still a message, no crash
+    assert any("Type your prediction first" in w.value for w in at.warning)
 
 
 def test_results_survive_reruns_and_other_clicks():
@@ -178,6 +210,20 @@ def test_mnist_page_grades_a_pair_and_refuses_a_bad_one(app_test, data_loaded_on
     answer(at, "mn_linear_accuracy", "92")
     assert any("Right!" in s.value for s in at.success)
     assert "2 of 3 answered, 1 right" in progress(at)
+
+
+def test_answers_and_results_survive_a_page_switch(app_test, data_loaded_once):
+    at = app_test("pages/draw.py")
+    answer(at, "draw_small_seven", "yes")
+    at.switch_page("pages/mnist.py")
+    at.run()
+    assert "0 of 3 answered" in progress(at)  # the MNIST lab's own tally
+    at.switch_page("pages/draw.py")
+    at.run()
+    assert not at.exception
+    assert at.radio(key="ex_answer_draw_small_seven").value == "yes"
+    assert any("Right!" in s.value for s in at.success)
+    assert "1 of 3 answered, 1 right" in progress(at)
 
 
 def test_draw_page_grades_a_sign_and_a_choice(app_test, data_loaded_once):

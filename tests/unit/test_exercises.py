@@ -195,6 +195,8 @@ def test_progress_counts_answered_and_right_per_page():
     assert (tally.answered, tally.right, tally.total) == (2, 1, len(ids))
     progress.record(ids[0], True)  # answered again: the latest counts
     assert progress.tally(ids).right == 2
+    assert not progress.record(ids[2], True)  # after "Show me": graded, never counted
+    assert progress.tally(ids) == type(tally)(2, 2, len(ids))
 
 
 # ---- every exercise against its real run -------------------------------------------------
