@@ -100,7 +100,10 @@ def autograd_upstream(ex: Exercise) -> Outcome:
     comp, trace = _autograd_run(ex)
     if trace is None:
         raise ValueError("this expression has no backward pass")
-    step = trace.steps[int(ex.setting("ag_step", 1)) - 1]
+    index = int(ex.setting("ag_step", 1))
+    if not 1 <= index <= len(trace.steps):
+        raise ValueError(f"backward has steps 1 to {len(trace.steps)}, not {index}")
+    step = trace.steps[index - 1]
     sent = next(g for t, g in zip(step.targets, step.grad_inputs, strict=False) if t is not None)
     values = sent.flatten()
     return Outcome(
@@ -113,8 +116,10 @@ def autograd_leaf_ratio(ex: Exercise) -> Outcome:
     """How many times bigger a leaf's gradient is with the exercise's program than with
     `params.baseline` (the same expression with the other reduction)."""
     leaf = ex.param("leaf", "x")
-    comp, trace = _autograd_run(ex)
+    _, trace = _autograd_run(ex)
     _, base = _autograd_run(ex, ex.param("baseline", P.CHAPTER_PROGRAM))
+    if trace is None or base is None:
+        raise ValueError("both expressions need a backward pass")
     grad, ref = trace.grads[leaf], base.grads[leaf]
     ratio = float(grad.norm() / ref.norm())
     return Outcome(

@@ -25,6 +25,7 @@ from core.exercises.grading import parse_number, parse_pair
 from core.exercises.outcomes import drawn_digit
 from core.mnist.models import load_pretrained_saved
 from core.runtime import one_thread
+from tests.conftest import ROOT
 from tests.support.mnist_helpers import mnist
 
 GOOD = """
@@ -264,6 +265,26 @@ def test_the_most_confused_pair_is_a_chapter_pair_and_near_ties_count(resources)
     runner_up = sorted(scores, key=scores.get)[-2]
     close = scores[outcome.truth] - scores[runner_up] <= ex.abs_tol
     assert grade(ex, runner_up, outcome).correct == close
+
+
+def test_every_setting_is_a_widget_key_a_page_uses():
+    """A typo in a catalog's setting (lin_rate for lin_lr) would be ignored by the page."""
+    sources = "".join(p.read_text() for d in ("pages", "ui") for p in (ROOT / d).glob("*.py"))
+    for ex in catalog():
+        for key in ex.settings:
+            assert f'"{key}"' in sources, (ex.id, key)
+
+
+def test_a_mistyped_setting_value_is_refused_by_the_run():
+    """The section shows these errors (ValueError, KeyError) as "could not run"."""
+    ex = next(e for e in catalog() if e.id == "lin_sgd_paths")
+    with pytest.raises(KeyError):
+        read_outcome(replace(ex, settings={**ex.settings, "lin_data": "Straight line"}))
+    with pytest.raises(ValueError, match="unknown option"):
+        read_outcome(replace(ex, settings={**ex.settings, "lin_opt": "Adagrad"}))
+    step = next(e for e in catalog() if e.id == "ag_upstream_yy")
+    with pytest.raises(ValueError, match="steps 1 to 5, not 9"):
+        read_outcome(replace(step, settings={**step.settings, "ag_step": 9}))
 
 
 def test_an_exercise_whose_settings_change_gives_another_truth():
