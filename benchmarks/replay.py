@@ -10,11 +10,11 @@ plotly.js's `plotly_animatingframe` event), then drags the scrubber to five plac
 from plotly.js's `plotly_sliderchange` to its `plotly_animated` and the next paint).
 
 Logistic regression (the surface player, `ui/components/surface_replay.js`): trains XOR with
-one hidden layer of four units for `--lr-steps` steps (Play at 10 steps a tick to about
-half of them, Pause, then Step to the rest, as a paused Play lands a few ticks late; 199
-steps keep 200 frames, the most a run keeps: `core.logreg.replay.Snapshots`), opens its
-replay, sets the player's speed to 2x (60 frames a second asked, more than the target, so
-the count says what the browser manages) and, `--repeats` times: plays from the first
+one hidden layer of four units for `--lr-steps` steps ("Train & play" at 50 steps a press,
+then Step to the rest; 199 steps keep 200 frames, the most a run keeps:
+`core.logreg.replay.Snapshots`); in the replay that Play opened, sets the player's speed to
+2x (60 frames a second asked, more than the target, so the count says what the browser
+manages) and, `--repeats` times: plays from the first
 frame to the last (frames per second from the player's own paint log,
 `window.__replayPaints`, one entry per frame drawn), then sets the scrubber (a range input)
 to five places as a drag does, with an `input` event, and times from that event to the
@@ -101,7 +101,8 @@ def scrub(page, fractions=(0.1, 0.35, 0.6, 0.85, 0.2)) -> list[float]:
 
 LR_PLAYER = ".st-key-lr_replay_player"
 LR_ROOT = f"{LR_PLAYER} .rp-root"
-LR_QUERY = "lr_data=xor&lr_layers=1&lr_units1=4&lr_lr=0.3&lr_speed=10"  # 10 steps a tick
+LR_PLAY_STEPS = 50
+LR_QUERY = f"lr_data=xor&lr_layers=1&lr_units1=4&lr_lr=0.3&lr_play_steps={LR_PLAY_STEPS}"
 LR_SPEED = "2"  # the player's speed while measured: 60 frames a second asked
 # Set the scrubber as a drag does (its value, then an `input` event); resolves with the ms
 # from that event to the frame drawn (the player's paint log) and to the next paint after it.
@@ -153,8 +154,8 @@ def logistic_step(page) -> int:
 
 
 def open_logistic_replay(page, url: str, steps: int) -> int:
-    """Train `steps` steps (Play to about half of them, Pause, then Step to the rest: a
-    paused Play lands a few ticks late), open the replay; returns its frame count."""
+    """Train `steps` steps ("Train & play" while a press fits, then Step to the rest), in
+    the replay Play opened; returns its frame count."""
     from tests.support import browser
     from ui.registry import PAGES
 
@@ -162,20 +163,21 @@ def open_logistic_replay(page, url: str, steps: int) -> int:
     browser.open_page(page, url, path, LR_QUERY, timeout=180)
     page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
     browser.wait_idle(page, 120)
-    page.get_by_role("button", name="Play").click()
-    browser.wait_until(lambda: logistic_step(page) >= steps // 2, 300, f"{steps // 2} steps")
-    page.get_by_role("button", name="Pause").click()
-    page.get_by_role("button", name="Play").wait_for(timeout=60_000)
-    browser.wait_idle(page, 60)
-    done = logistic_step(page)
+    done = 0
+    while done + LR_PLAY_STEPS <= steps:
+        page.get_by_role("button", name="Train & play").click()
+        browser.wait_until(lambda n=done: logistic_step(page) > n, 60, "a Play's steps")
+        browser.wait_idle(page, 60)
+        done = logistic_step(page)
     while done < steps:
         page.get_by_role("button", name="Step", exact=True).click()
         browser.wait_until(lambda n=done: logistic_step(page) > n, 60, f"step {done + 1}")
         done = logistic_step(page)
     browser.wait_idle(page, 60)
-    page.get_by_text("Replay the run in your browser: play it, step it").click()
     page.locator(LR_ROOT).wait_for(timeout=60_000)
-    browser.wait_idle(page, 60)
+    play = page.locator(f"{LR_PLAYER} button[data-act=play]")
+    if "Pause" in play.inner_text():  # still playing what the last Play trained
+        play.click()
     page.locator(f"{LR_PLAYER} .rp-controls select").select_option(LR_SPEED)
     return int(page.locator(f"{LR_PLAYER} input.rp-scrub").evaluate("el => +el.max")) + 1
 

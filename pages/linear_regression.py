@@ -1,8 +1,8 @@
 """Linear regression lab: gradient descent by hand beside nn.Linear + torch.optim, on the same data.
 
 Thin page: data, trainers, figures and exports live in `core.linreg`. The run (both trainers,
-their histories) is this user's, in session state; playing advances it a chunk per tick of a
-`run_every` fragment, so charts update a few times a second at most however fast training is.
+their histories) is this user's, in session state. Play trains it to the end on the server in
+one click, then the browser replays what was recorded (`ui.playback`, `ui.linreg_replay`).
 """
 
 import streamlit as st
@@ -14,19 +14,11 @@ from core.linreg import export as linreg_export
 from core.linreg import figures
 from core.runtime import configure_torch
 from ui import clicks, csv_upload, explain, linreg_run, linreg_touch, playback
-from ui.linreg_replay import replay_section
+from ui.linreg_replay import KEY, replay_section
 
 RUN = linreg_run.RUN
-TICK_S = 0.4  # seconds between chart updates while playing: at most 2.5 per second
-SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
 PLAYER = playback.Player(
-    "lin",
-    RUN,
-    tuple(playback.Step(f"+{k}", k) for k in (1, 10, 100)),
-    "Speed (steps per second)",
-    SPEEDS,
-    20,
-    (1.3, 1, 1, 1, 1, 2.6),
+    "lin", RUN, tuple(playback.Step(f"+{k}", k) for k in (1, 10, 100)), KEY, (1.3, 1, 1, 1, 1.3)
 )
 
 configure_torch()
@@ -142,24 +134,30 @@ train_box.caption(
 )
 hand_cfg = linreg.HandConfig(lr, epochs, batch_size, 0, init_w, init_b, start=start)
 torch_cfg = linreg.TorchConfig(lr, epochs, batch_size, 0, init_w, init_b, optimizer, start=start)
-run = linreg_run.current_run(problem, hand_cfg, torch_cfg, restart_key, PLAYER.stop_playing)
+run = linreg_run.current_run(problem, hand_cfg, torch_cfg, restart_key)
 run.set_epochs(epochs)
 linreg_touch.touch_section(base, dataset, run, restart_key, lambda: st.session_state.pop(RUN, None))
 
-speed = PLAYER.controls(run, reset=reset)
-interval = max(TICK_S, 1 / speed)
+remaining = 0 if run.stopped else run.target_steps - run.step
+PLAYER.controls(
+    run,
+    reset,
+    remaining,
+    f"Train the {remaining:,} steps left, then replay the run in your browser"
+    if remaining
+    else "Replay the run in your browser",
+)
 if run.stopped and not (run.hand.diverged and run.torch.diverged):
-    st.caption("Finished: raise the epochs to train on, or press Reset to start again.")
+    st.caption("Finished: Replay plays it again; raise the epochs to train on, or Reset.")
 linreg_run.run_note(run)
 linreg_run.pin_controls(run)
+replay_section(run)
 log_y = ui.toggle("Log scale for the loss", "lin_logy", False)
 pinned = linreg_run.pinned_figure_arg(run)
 
 
-def live_view():
-    """Metrics and charts; while playing, each run of this fragment first trains a chunk."""
-    PLAYER.tick(max(1, round(speed * interval)))
-    run: linreg.LabRun = st.session_state[RUN]
+def run_view():
+    """Metrics and charts of the run as it stands."""
     s = linreg.summary(run)
     cols = st.columns(5)
     epoch = f"{s['epoch']:,.0f}" if float(s["epoch"]).is_integer() else f"{s['epoch']:,.1f}"
@@ -179,8 +177,7 @@ def live_view():
             ui.plotly(figs[name], key=f"lin_fig_{name}")
 
 
-PLAYER.show(live_view, interval)
-replay_section(run, PLAYER)
+run_view()
 
 st.subheader("The code of each trainer")
 st.caption("What runs above, step for step. Both read the same settings and the same batches:")

@@ -1,8 +1,8 @@
 """Logistic regression lab: a 2D playground where decision boundaries form as you watch.
 
 Thin page: widgets (all URL state) -> `core.logreg` -> figures. Training state
-(`core.logreg.Run`) lives in this user's session; a fragment that reruns a few
-times a second while playing advances it a chunk per tick.
+(`core.logreg.Run`) lives in this user's session. Play trains a chunk of steps on the
+server in one click, then the browser replays them (`ui.playback`, `ui.logreg_replay`).
 """
 
 import streamlit as st
@@ -16,21 +16,15 @@ from core.metrics import confusion_matrix
 from core.runtime import configure_torch
 from ui import clicks, explain, logreg_network, logreg_panels, logreg_replay, logreg_touch, playback
 
+PLAY_HELP = "Train the chosen number of steps, then replay them in your browser"
 configure_torch()
 # Whole numbers as ints: the URL then reads lr_lr=10, not 10.0.
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
 L2_VALUES = (0, 0.0001, 0.001, 0.01, 0.1, 1)
-SPEEDS = (1, 2, 5, 10, 20, 50)  # gradient steps per tick
-TICK_S = 0.35  # a few updates a second: smooth enough, and cheap for a class on one server
+PLAY_STEPS = (20, 50, 100, 200, 500, 1000)  # what one press of Play trains
 RUN, RUN_KEY = "lr_run", "lr_run_key"
 PLAYER = playback.Player(
-    "lr",
-    RUN,
-    (playback.Step("Step", 1, ":material/skip_next:"),),
-    "Steps per tick",
-    SPEEDS,
-    5,
-    (1, 1, 1, 2),
+    "lr", RUN, (playback.Step("Step", 1, ":material/skip_next:"),), logreg_replay.KEY, (1, 1, 1, 2)
 )
 
 st.title("Logistic regression: watch a decision boundary form")
@@ -155,7 +149,6 @@ def current_run(data, data_key, config) -> logreg.Run:
             st.session_state[RUN_KEY] = key
     if st.session_state.get(RUN_KEY) != key or run is None:
         st.session_state.update({RUN: logreg.Run(data, config), RUN_KEY: key})
-        PLAYER.stop_playing()
     return st.session_state[RUN]
 
 
@@ -165,10 +158,12 @@ def restart() -> None:
     st.session_state[RUN] = logreg.Run(old.data, old.config)
 
 
-def training_view(speed: int):
-    """Everything that changes while training: redrawn alone on every tick."""
-    PLAYER.tick(speed)  # at a divergence or the step limit the tick stops
-    run: logreg.Run = st.session_state[RUN]
+def play_steps() -> int:
+    return ui.select_slider("Steps each Play trains", "lr_play_steps", PLAY_STEPS, 200)
+
+
+def training_view(run: logreg.Run):
+    """The run as it stands: metrics, the surface, the curves, the confusion matrix."""
     for col, (label, value) in zip(st.columns(4), explain.logreg_metrics(run).items(), strict=True):
         col.metric(label, value)
     if run.diverged:
@@ -236,11 +231,12 @@ with view:
         )
     else:
         logreg_panels.run_notes(run)
-        PLAYER.show(training_view, TICK_S, PLAYER.controls(run, reset=restart))
-logreg_touch.touch_section(base, base_key, run, edit_error)  # full width, like the next two
+        PLAYER.controls(run, restart, play_steps, PLAY_HELP)
+        logreg_replay.replay_section(run)
+        training_view(run)
+logreg_touch.touch_section(base, base_key, run, edit_error)  # full width, like the next one
 if run is not None:  # a deep network is wide
-    logreg_network.network_section(run, PLAYER.playing)
-    logreg_replay.replay_section(run, PLAYER)
+    logreg_network.network_section(run)
 logreg_panels.sigmoid_and_cross_entropy(run)
 if run is not None:
     logreg_panels.code_section(run)

@@ -15,8 +15,9 @@ from core.linreg.compare import comparison
 from core.linreg.replay import build_replay
 from ui.components.autoplay import autoplay
 from ui.linreg_run import PINNED
+from ui.playback import take_autoplay
 from ui.presenter_mode import presenter, style
-from ui.replays import replay_box, take_autoplay, train_then_replay
+from ui.replays import replay_box
 
 KEY, CACHE = "lin_replay", "lin_replay_figure"
 
@@ -46,25 +47,11 @@ def _figure(run: LabRun, pinned: figures.Pinned | None):
     return cached[3], cached[4]
 
 
-def replay_section(run: LabRun, player) -> None:
-    def train() -> None:
-        if not run.stopped:
-            remaining = run.target_steps - run.step
-            train_then_replay(
-                player, remaining, f"Train to the end ({remaining:,} steps), then replay it"
-            )
-
-    box = replay_box(
-        "Replay the run in your browser: play it, or drag to any step",
-        KEY,
-        player.playing,
-        run.step,
-        train,
-    )
+def replay_section(run: LabRun) -> None:
+    box = replay_box("Replay the run in your browser: play it, or drag to any step", KEY, run.step)
     if box is None:
         return
     with box:
-        train()
         pinned = _pinned(run)
         fig, frames = _figure(run, pinned)
         drawn = pinned is not None and pinned.comparison != "other data"
@@ -75,5 +62,6 @@ def replay_section(run: LabRun, player) -> None:
             + (" Dotted purple, still: the pinned run as it ended." if drawn else "")
         )
         st.plotly_chart(fig, width="stretch", key="lin_replay_chart", config={"scrollZoom": False})
-        if take_autoplay("lin"):  # "train, then replay" was pressed: play it at once
-            autoplay("lin_replay_autoplay", ".st-key-lin_replay_chart", "Play", f"{run.step}")
+        pressed = take_autoplay("lin")
+        if pressed is not None:  # Play was pressed: play the whole run at once
+            autoplay("lin_replay_autoplay", ".st-key-lin_replay_chart", "Play", str(pressed[1]))

@@ -24,16 +24,16 @@ def settings_key(cfg: linreg.TorchConfig):
     return (cfg.lr, cfg.optimizer, cfg.batch_size)
 
 
-def current_run(problem, hand_cfg, torch_cfg, restart_key, on_new) -> linreg.LabRun:
-    """The session's run for these settings: kept, continued, or new (`on_new` is called)."""
+def current_run(problem, hand_cfg, torch_cfg, restart_key) -> linreg.LabRun:
+    """The session's run for these settings: kept, continued, or new."""
     run = st.session_state.get(RUN)
     if run is None or st.session_state.get(RESTART) != restart_key:
-        return _new(problem, hand_cfg, torch_cfg, restart_key, on_new)
+        return _new(problem, hand_cfg, torch_cfg, restart_key)
     if st.session_state.get(SETTINGS) != settings_key(torch_cfg):
         if run.step == 0:
-            return _new(problem, hand_cfg, torch_cfg, restart_key, on_new)
+            return _new(problem, hand_cfg, torch_cfg, restart_key)
         if not run.can_continue():
-            _new(problem, hand_cfg, torch_cfg, restart_key, on_new)
+            _new(problem, hand_cfg, torch_cfg, restart_key)
             st.session_state[NOTE] = ("restarted", run.step)
             return st.session_state[RUN]
         run.continue_with(hand_cfg, torch_cfg)
@@ -42,12 +42,11 @@ def current_run(problem, hand_cfg, torch_cfg, restart_key, on_new) -> linreg.Lab
     return run
 
 
-def _new(problem, hand_cfg, torch_cfg, restart_key, on_new) -> linreg.LabRun:
+def _new(problem, hand_cfg, torch_cfg, restart_key) -> linreg.LabRun:
     run = linreg.LabRun(problem, hand_cfg, torch_cfg)
     st.session_state.update(
         {RUN: run, RESTART: restart_key, SETTINGS: settings_key(torch_cfg), NOTE: None}
     )
-    on_new()
     return run
 
 

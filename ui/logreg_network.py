@@ -211,7 +211,7 @@ def _note(run: logreg.Run) -> None:
     st.warning(f"{words} Nothing changed.", icon=":material/block:")
 
 
-def network_section(run: logreg.Run, playing: bool) -> None:
+def network_section(run: logreg.Run) -> None:
     box = st.expander(
         "Inside the network: every unit's heat map, every weight (and set one by hand)",
         icon=":material/hub:",
@@ -229,7 +229,7 @@ def network_section(run: logreg.Run, playing: bool) -> None:
             "above): :orange[**orange**] positive, :blue[**blue**] negative, white zero. The "
             "output is the decision surface. A link's colour is its weight's sign, its width "
             "the weight's size. Hover a link or a unit for its weight or bias; click one to "
-            "pick it." + (f" While training plays this shows step {run.step:,}." if playing else "")
+            "pick it."
         )
         st.plotly_chart(
             _figure(run, st.session_state[PICK]),

@@ -7,17 +7,19 @@ reopening the section or any other click does not rebuild it.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import streamlit as st
 
 from core import logreg, theme
 from core.logreg.replay import build_replay, network_spec
 from ui.components.surface_replay import ReplayData, surface_replay
+from ui.playback import take_autoplay
 from ui.presenter_mode import presenter
-from ui.replays import replay_box, take_autoplay, train_then_replay
+from ui.replays import replay_box
 
 KEY, CACHE = "lr_replay", "lr_replay_data"
-TRAIN_STEPS = 150  # "train, then replay": five seconds of frames at 30 a second
 MAX_CURVE_POINTS = 400
 LABELS = {
     "first": "|◀",
@@ -76,10 +78,18 @@ def _replay_data(run: logreg.Run) -> ReplayData:
         labels=LABELS,
         big=presenter(),
         height=560 if presenter() else 460,
-        autoplay=take_autoplay("lr"),
         network=network_spec(run.model),
         params=replay.params_base64(),
     )
+
+
+def _with_autoplay(data: ReplayData) -> ReplayData:
+    """The recording, told to play from the step Play started at if Play was just pressed."""
+    pressed = take_autoplay("lr")
+    if pressed is None:
+        return data
+    start, press = pressed  # a new press number each time: the same run plays again too
+    return replace(data, autoplay=True, start_step=start, press=press)
 
 
 def _cached(run: logreg.Run) -> ReplayData:
@@ -91,22 +101,13 @@ def _cached(run: logreg.Run) -> ReplayData:
     return cached[2]
 
 
-def replay_section(run: logreg.Run, player) -> None:
-    def train() -> None:
-        if not run.stopped:
-            train_then_replay(player, TRAIN_STEPS, f"Train {TRAIN_STEPS} more steps, then replay")
-
+def replay_section(run: logreg.Run) -> None:
     box = replay_box(
-        "Replay the run in your browser: play it, step it, or drag to any step",
-        KEY,
-        player.playing,
-        run.step,
-        train,
+        "Replay the run in your browser: play it, step it, or drag to any step", KEY, run.step
     )
     if box is None:
         return
     with box:
-        train()
         data = _cached(run)
         st.caption(
             f"{len(data.steps)} frames of the run's {run.step:,} steps, sent once: playing, "
@@ -116,4 +117,4 @@ def replay_section(run: logreg.Run, player) -> None:
             "plane (orange positive, blue negative) and every link (orange positive, blue "
             "negative, wider: larger)."
         )
-        surface_replay("lr_replay_player", data)
+        surface_replay("lr_replay_player", _with_autoplay(data))

@@ -1,10 +1,14 @@
-"""The player both regression labs share: Play/Pause, step buttons, Reset, speed, the tick.
+"""The player both regression labs share: Play, step buttons, Reset.
 
-A lab run keeps the step contract (`step`, `stopped`, `advance(n, budget_s)`); its page keeps
-the run in the session under `Player.run_key`. The buttons sit outside the ticking fragment:
-a click reruns the whole page, which starts or stops the tick (a click inside a ticking
-fragment can be lost), and every callback acts once per click (`ui.clicks.once`) and runs
-before the page, so every widget below sees the new state.
+Play trains on the server once, in one click (the regression runs take a fraction of a
+second, bounded by `PLAY_BUDGET_S`), then opens the lab's replay, which plays what was
+recorded in the browser: playing sends nothing to the server and costs it no rerun per
+frame. A run that cannot train further is replayed as it is. The step buttons train a
+few updates each, for the student who wants to see one step's effect on every figure.
+
+A lab run keeps the step contract (`step`, `stopped`, `advance(n, budget_s)`); its page
+keeps the run in the session under `Player.run_key`. Every callback acts once per click
+(`ui.clicks.once`) and runs before the page, so every widget below sees the new state.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-import ui
 from ui import clicks
 from ui.training_slot import lab_chunk
 
-TICK_BUDGET_S = 0.12  # training time per tick, so a big data set cannot stall the page
+PLAY_BUDGET_S = 1.5  # the most one Play click trains for, so a big data set cannot stall it
+AUTOPLAY = "_replay_autoplay_"  # + a lab's prefix: (the step Play started from, press count)
+PRESSES = "_replay_presses"
 
 
 @dataclass(frozen=True)
@@ -32,39 +37,36 @@ class Step:
 
 @dataclass(frozen=True)
 class Player:
-    """One lab's player: widget keys start with `prefix`; the run lives at `run_key`."""
+    """One lab's player: widget keys start with `prefix`; the run lives at `run_key`;
+    Play opens the replay expander at `replay_key`."""
 
     prefix: str
     run_key: str
     steps: tuple[Step, ...]
-    speed_label: str
-    speeds: tuple[int, ...]
-    speed_default: int
-    widths: tuple[float, ...]  # columns: play, each step button, reset, speed
+    replay_key: str
+    widths: tuple[float, ...]  # columns: play, each step button, reset
 
-    @property
-    def playing_key(self) -> str:
-        return f"{self.prefix}_playing"
-
-    @property
-    def playing(self) -> bool:
-        return st.session_state.get(self.playing_key, False)
-
-    def stop_playing(self) -> None:
-        st.session_state[self.playing_key] = False
-
-    def controls(self, run, reset: Callable[[], None]) -> int:
-        """Draw the transport for `run`; returns the chosen speed. `reset` makes a fresh run."""
-        playing = self.playing
+    def controls(
+        self, run, reset: Callable[[], None], play_steps: int | Callable[[], int], play_help: str
+    ) -> None:
+        """Draw the transport for `run`. Play trains `play_steps` more (none: it replays the
+        run as it stands); a callable draws the widget that chooses them, in the last column.
+        `reset` makes a fresh run."""
         columns = st.columns(list(self.widths), vertical_alignment="bottom")
+        if callable(play_steps):
+            with columns[-1]:
+                play_steps = play_steps()
+        trains = play_steps > 0 and not run.stopped
         columns[0].button(
-            "Pause" if playing else "Play",
+            "Train & play" if trains or run.step == 0 else "Replay",
             key=f"{self.prefix}_play",
             type="primary",
             width="stretch",
-            icon=":material/pause:" if playing else ":material/play_arrow:",
-            disabled=run.stopped and not playing,
-            on_click=clicks.once(self._toggle),
+            icon=":material/play_arrow:" if trains or run.step == 0 else ":material/replay:",
+            help=play_help if trains else "Replay the run in your browser",
+            disabled=run.step == 0 and (run.stopped or play_steps == 0),
+            on_click=clicks.once(self._play),
+            args=(play_steps,),
         )
         for col, step in zip(columns[1:], self.steps, strict=False):
             col.button(
@@ -74,7 +76,7 @@ class Player:
                 icon=step.icon,
                 width="stretch",
                 disabled=run.stopped,
-                on_click=clicks.once(self._step),
+                on_click=clicks.once(self.train),
                 args=(step.steps,),
             )
         columns[len(self.steps) + 1].button(
@@ -82,36 +84,27 @@ class Player:
             key=f"{self.prefix}_reset",
             icon=":material/restart_alt:",
             width="stretch",
-            on_click=clicks.once(lambda: (reset(), self.stop_playing())),
+            on_click=clicks.once(reset),
         )
-        with columns[len(self.steps) + 2]:
-            return ui.select_slider(
-                self.speed_label, f"{self.prefix}_speed", list(self.speeds), self.speed_default
-            )
 
-    def _toggle(self) -> None:
-        st.session_state[self.playing_key] = not self.playing
-
-    def _step(self, k: int) -> None:
-        self.train(k)
+    def _play(self, steps: int) -> None:
+        run = st.session_state[self.run_key]
+        start = run.step
+        if steps > 0 and not run.stopped:
+            self.train(steps, budget_s=PLAY_BUDGET_S)
+        if run.step == start:  # nothing new: replay the whole run
+            start = 0
+        st.session_state[self.replay_key] = True  # open the replay: it plays from `start`
+        presses = st.session_state.get(PRESSES, 0) + 1  # each press plays, the same run too
+        st.session_state.update({PRESSES: presses, AUTOPLAY + self.prefix: (start, presses)})
 
     def train(self, k: int, budget_s: float | None = None) -> None:
         """Up to `k` updates now, through the scheduler (from a callback: it cannot draw)."""
         with lab_chunk(self.prefix, show_wait=False):  # a callback: it waits without words
             st.session_state[self.run_key].advance(k, budget_s=budget_s)
-        self.stop_playing()
 
-    def tick(self, steps: int) -> None:
-        """In the fragment, while playing: train a chunk; at the run's end, stop the tick."""
-        run = st.session_state[self.run_key]
-        if not self.playing:
-            return
-        with lab_chunk(self.prefix):  # one scheduler for every training on the server
-            run.advance(steps, budget_s=TICK_BUDGET_S)
-        if run.stopped:
-            self.stop_playing()
-            st.rerun()  # the whole page, so the Play button and the timer reset
 
-    def show(self, view: Callable, interval_s: float, *args) -> None:
-        """Run `view(*args)` as a fragment that reruns every `interval_s` while playing."""
-        st.fragment(view, run_every=interval_s if self.playing else None)(*args)
+def take_autoplay(prefix: str) -> tuple[int, int] | None:
+    """(the step the replay being built now should start playing from, a number that is
+    new for each press of Play), once, or None: Play was not just pressed."""
+    return st.session_state.pop(AUTOPLAY + prefix, None)

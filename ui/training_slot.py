@@ -1,7 +1,7 @@
 """Every training a page starts goes through `core.scheduler`: the words while it waits.
 
 The MNIST lab shows its place in line in its progress bar (`waiting_text`). The regression
-labs train in small chunks (a Step click, a tick while playing); `lab_chunk` holds a slot
+labs train in small chunks (a Step or a Play click); `lab_chunk` holds a slot
 for one chunk, on one torch thread, and while the chunk waits it says so where it stands.
 """
 

@@ -44,27 +44,35 @@ def test_default_page_steps_resets_and_shows_everything(app_test):
     assert m["Loss by hand"] == m["Loss, PyTorch"]  # plain SGD: the same numbers
     at.button(key="lin_step100").click().run()
     assert step_text(at) == "100 / 100"
-    assert at.button(key="lin_play").disabled  # finished: nothing left to play
+    assert not at.button(key="lin_play").disabled  # finished: Play replays the run
     assert float(metrics(at)["Distance to lstsq"]) < 1e-3
     at.button(key="lin_reset").click().run()
     ok(at)
     assert step_text(at) == "0 / 100"
 
 
-def test_play_trains_a_chunk_per_tick_until_done(app_test):
-    at = app_test(PAGE, query={"lin_epochs": "30", "lin_speed": "50"})
+def test_play_trains_to_the_end_once_and_opens_the_replay_playing(app_test):
+    """One click trains the whole run on the server (no tick: no rerun per frame), then the
+    replay opens and is told to play; at the end, Play replays without training."""
+    import json
+
+    at = app_test(PAGE, query={"lin_epochs": "30"})
+    assert not at.session_state["lin_replay"]  # closed: nothing built yet
     at.button(key="lin_play").click().run()
     ok(at)
-    assert at.session_state["lin_playing"] is True
-    first = at.session_state["lin_run"].step
-    assert 1 <= first <= 50 * 0.4 + 1  # one tick's chunk (speed x TICK_S), not the whole run
-    for _ in range(10):
-        if not at.session_state["lin_playing"]:
-            break
-        at.run()
-    ok(at)
-    assert at.session_state["lin_playing"] is False
     assert step_text(at) == "30 / 30"
+    assert at.session_state["lin_replay"] is True
+    (fig,) = [
+        json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"frames"' in c.proto.spec
+    ]
+    assert len(fig["frames"]) == 31  # steps 0..30
+    autoplay = at.get("bidi_component")
+    assert len(autoplay) == 1  # pressed the replay's own Play in the browser
+    at.run()  # any other rerun: the replay stays, the autoplay is not sent again
+    assert not at.get("bidi_component")
+    at.button(key="lin_play").click().run()  # finished: replayed, not trained
+    ok(at)
+    assert step_text(at) == "30 / 30" and len(at.get("bidi_component")) == 1
 
 
 def test_a_link_restores_the_whole_experiment(app_test):
@@ -255,15 +263,15 @@ def test_the_largest_allowed_upload_trains_and_one_more_row_is_refused(app_test)
 
 @pytest.mark.parametrize("action", ["step", "play"])
 def test_lab_training_waits_for_a_free_slot_like_every_training(app_test, action):
-    """A Step click or a tick while playing takes a slot of the one scheduler: with every slot
-    taken by other students it waits in line, then trains once they are done."""
+    """A Step or a Play click takes a slot of the one scheduler: with every slot taken by
+    other students it waits in line, then trains once they are done."""
     import threading
     import time
 
     from core.scheduler import Snapshot, trainings
 
     queue = trainings()
-    at = app_test(PAGE, query={"lin_epochs": "30", "lin_speed": "50"})
+    at = app_test(PAGE, query={"lin_epochs": "30"})
     holders = [queue.join("another student") for _ in range(queue.limit)]
     seen = []
 
@@ -286,7 +294,7 @@ def test_lab_training_waits_for_a_free_slot_like_every_training(app_test, action
             queue.leave(holder)
     ok(at)
     assert seen == [(Snapshot(queue.limit, 0, 1), 0)], "the chunk did not wait in line"
-    assert at.session_state["lin_run"].step >= (10 if action == "step" else 1)
+    assert at.session_state["lin_run"].step == (10 if action == "step" else 30)
     assert queue.snapshot() == Snapshot(0, 0, 0)
 
 
@@ -299,7 +307,7 @@ def test_the_replay_is_built_only_when_opened_and_carries_every_frame(app_test):
     assert len(replay) == 1 and charts == 4  # closed: nothing built
     at.session_state["lin_replay"] = True
     at.run()
-    assert any("Nothing recorded yet" in i.value for i in at.info)  # step 0: nothing to play
+    assert any("Nothing recorded yet: press Play" in i.value for i in at.info)  # step 0
     at.button(key="lin_step10").click().run()
     assert not at.exception
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
@@ -340,20 +348,3 @@ def test_the_replay_draws_the_pinned_run_and_follows_pinning(app_test):
     assert any("Dotted purple, still" in c.value for c in at.caption)
     next(b for b in at.button if b.label == "Unpin").click().run()
     assert not any(n and n.startswith("pinned") for n, _ in replay_traces(at))
-
-
-def test_train_then_replay_trains_to_the_end_and_shows_the_replay(app_test):
-    import json
-
-    at = app_test(PAGE, query={"lin_epochs": "40"})
-    at.session_state["lin_replay"] = True
-    at.run()
-    button = next(b for b in at.button if b.label.startswith("Train to the end (40 steps)"))
-    button.click().run()
-    assert not at.exception
-    assert at.session_state["lin_run"].step == 40 and not at.session_state["lin_playing"]
-    (fig,) = [
-        json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"frames"' in c.proto.spec
-    ]
-    assert len(fig["frames"]) == 41
-    assert not any(b.label.startswith("Train to the end") for b in at.button)  # finished

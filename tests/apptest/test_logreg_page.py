@@ -56,21 +56,29 @@ def test_default_page_shows_the_surface_and_steps(app_test):
     assert metrics(at)["Step"] == "0"
 
 
-def test_play_advances_a_chunk_per_tick_and_pause_stops(app_test):
-    at = app_test(PAGE, query={"lr_speed": "20"})
+def test_play_trains_the_chosen_steps_once_and_replays_them(app_test):
+    """One click trains the chosen number of steps (no tick: no rerun per frame), opens the
+    replay and tells it to play from where the click started."""
+    at = app_test(PAGE, query={"lr_play_steps": "50"})
+    at.button(key="lr_step").click().run()
     at.button(key="lr_play").click().run()
     ok(at)
-    assert at.session_state["lr_playing"] is True
-    first = at.session_state["lr_run"].step
-    assert 1 <= first <= 20
-    at.run()  # a tick
-    assert at.session_state["lr_run"].step > first
-    at.button(key="lr_play").click().run()  # pause
-    assert at.session_state["lr_playing"] is False
-    paused = at.session_state["lr_run"].step
-    at.run()
-    assert at.session_state["lr_run"].step == paused
-    assert metrics(at)["Step"] == f"{paused:,}"
+    assert at.session_state["lr_run"].step == 51
+    assert metrics(at)["Step"] == "51" and at.session_state["lr_replay"] is True
+    data = player_data(at)
+    assert data["autoplay"] is True and data["start_step"] == 1  # the 50 steps just trained
+    assert data["steps"] == list(range(52))
+    at.run()  # any other rerun: the same recording, not told to play again
+    again = player_data(at)
+    assert again["key"] == data["key"] and again["autoplay"] is False
+    at.button(key="lr_play").click().run()
+    assert at.session_state["lr_run"].step == 101
+    assert player_data(at)["press"] > data["press"]
+
+
+def player_data(at) -> dict:
+    (el,) = [e for e in at.main if getattr(e, "key", None) == "lr_replay_player"]
+    return json.loads(el.proto.json)
 
 
 def test_a_link_restores_the_experiment(app_test):
@@ -88,7 +96,7 @@ def test_a_link_restores_the_experiment(app_test):
         "lr_l2": "0.001",
         "lr_disc": "1",
         "lr_showtest": "0",
-        "lr_speed": "20",
+        "lr_play_steps": "20",
         "lr_z": "-2.0",
     }
     at = app_test(PAGE, query=query)
@@ -97,7 +105,7 @@ def test_a_link_restores_the_experiment(app_test):
     assert run.config == logreg.LogRegConfig(("x1*x2", "sin(x1)"), 4, "relu", 0.001, "adam", 0.3)
     assert run.data.spec == ld.DataSpec("xor", 300, 0.2, 0.0, 3, 0.2, 5)
     assert at.slider(key="lr_z").value == -2.0 and at.toggle(key="lr_disc").value is True
-    assert at.select_slider(key="lr_speed").value == 20
+    assert at.select_slider(key="lr_play_steps").value == 20
     heat = surface(at)
     assert heat["data"][0]["zsmooth"] is False  # discretised
     assert not any("(test)" in t["name"] for t in heat["data"])  # test points hidden
@@ -118,7 +126,7 @@ def test_hostile_links_fall_back_to_defaults(app_test):
         "lr_test": "0.9",
         "lr_noise": "nan",
         "lr_k": "99",
-        "lr_speed": "1e9",
+        "lr_play_steps": "1e9",
         "lr_z": "inf",
         "lr_disc": "maybe",
         "lr_opt": "lbfgs",
@@ -136,19 +144,19 @@ def test_hostile_links_fall_back_to_defaults(app_test):
 
 def test_a_huge_learning_rate_warns_then_diverges_and_stops(app_test):
     at = app_test(
-        PAGE, query={"lr_data": "xor", "lr_feat": "x1^2,x2^2", "lr_lr": "10", "lr_speed": "50"}
+        PAGE,
+        query={"lr_data": "xor", "lr_feat": "x1^2,x2^2", "lr_lr": "10", "lr_play_steps": "1000"},
     )
     ok(at)
     assert any("very large" in w.value for w in at.warning)
     at.button(key="lr_play").click().run()
-    for _ in range(12):
-        if not at.session_state["lr_playing"]:
-            break
-        at.run()
     ok(at)
-    assert at.session_state["lr_playing"] is False
+    stopped_at = at.session_state["lr_run"].step
+    assert 1 <= stopped_at < 1000  # stopped at the divergence, not at the end of the chunk
     assert any("diverged" in e.value and "learning rate 10" in e.value for e in at.error)
-    assert at.button(key="lr_play").disabled and at.button(key="lr_step").disabled
+    assert at.button(key="lr_step").disabled
+    at.button(key="lr_play").click().run()  # replays what was recorded, trains nothing
+    assert at.session_state["lr_run"].step == stopped_at
 
 
 def test_changing_a_setting_carries_on_or_restarts_training(app_test):

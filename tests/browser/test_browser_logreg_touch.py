@@ -143,26 +143,37 @@ def test_the_replay_plays_steps_and_scrubs_without_the_server(streamlit_server, 
     assert browser.exceptions(page) == []
 
 
-def test_train_then_replay_plays_the_new_run_by_itself(streamlit_server, page):
+def test_play_trains_then_the_browser_plays_the_new_steps_by_itself(streamlit_server, page):
+    """Play: one server run trains 100 steps, the replay opens and plays them; a second Play
+    plays from where the first ended. Nothing is sent to the server while it plays."""
     sent = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
     page.set_viewport_size({"width": 1400, "height": 2400})
-    open_lab(page, streamlit_server, "lr_data=moons&lr_layers=1&lr_units1=6&lr_lr=0.3")
-    page.get_by_text("Replay the run in your browser: play it, step it").click()
-    page.get_by_text("Nothing recorded yet").wait_for(timeout=30_000)
-    browser.wait_idle(page, 60)
+    query = "lr_data=moons&lr_layers=1&lr_units1=6&lr_lr=0.3&lr_play_steps=100"
+    open_lab(page, streamlit_server, query)
     page.evaluate("window.__replayPaints = []")
-    page.get_by_role("button", name="Train 150 more steps, then replay").click()
+    page.get_by_role("button", name="Train & play").click()
     root = page.locator(f"{PLAYER} .rp-root")
     root.wait_for(timeout=60_000)
-    browser.wait_until(lambda: root.evaluate("r => r.dataset.step") == "150", 30, "autoplay")
+    browser.wait_until(lambda: root.evaluate("r => r.dataset.step") == "100", 30, "autoplay")
+    browser.wait_idle(page, 30)
     before = len(sent)
-    assert len(page.evaluate("window.__replayPaints")) > 50  # it played: many frames painted
+    assert len(page.evaluate("window.__replayPaints")) > 40  # it played: many frames painted
     page.locator(f"{PLAYER} button[data-act=first]").click()
     page.locator(f"{PLAYER} button[data-act=play]").click()
-    browser.wait_until(lambda: root.evaluate("r => r.dataset.step") == "150", 30, "a replay")
+    browser.wait_until(lambda: root.evaluate("r => r.dataset.step") == "100", 30, "a replay")
     assert len(sent) == before
+    page.evaluate("window.__steps = []")
+    root.evaluate(
+        "r => new MutationObserver(() => window.__steps.push(+r.dataset.step))"
+        ".observe(r, {attributes: true, attributeFilter: ['data-step']})"
+    )
+    page.get_by_role("button", name="Train & play").click()  # 100 more
+    browser.wait_until(lambda: root.evaluate("r => r.dataset.step") == "200", 30, "the second")
+    shown = page.evaluate("window.__steps")
+    assert shown and min(shown) >= 99, shown[:10]  # it went on from step 100, not from 0
     assert browser.exceptions(page) == []
+    browser.screenshot(page, "logreg-played")
 
 
 # The browser's forward pass on every cell of a frame, encoded as the server encodes the
@@ -202,12 +213,9 @@ def test_the_network_run_in_the_browser_draws_what_the_server_trained(
     its output must be the surface the server computed with torch, frame after frame."""
     page.set_viewport_size({"width": 1400, "height": 2600})
     open_lab(page, streamlit_server, query)
-    page.get_by_text("Replay the run in your browser: play it, step it").click()
-    page.get_by_role("button", name="Train 150 more steps, then replay").wait_for()
-    browser.wait_idle(page, 60)  # the section's own rerun done: the click then acts on it
-    page.get_by_role("button", name="Train 150 more steps, then replay").click()
+    page.get_by_role("button", name="Train & play").click()  # 200 steps, then replayed
     root = page.locator(f"{PLAYER} .rp-root")
-    browser.wait_until(lambda: root.evaluate("r => r.dataset.step") == "150", 30, "autoplay")
+    browser.wait_until(lambda: root.evaluate("r => r.dataset.step") == "200", 30, "autoplay")
     frames = root.evaluate("r => r.__replay().frames")
     for f in (0, frames // 2, frames - 1):
         got = root.evaluate(COMPARE_JS, f)

@@ -425,8 +425,16 @@ export default function (component) {
     load(st, data);
     st.key = data.key;
     st.frame = 0;
-    show(st, 0);
-    if (data.autoplay) start(st);
+  }
+  if (data.autoplay && st.press !== data.press) {
+    // Play was pressed: play from the first frame of the steps it trained (or, when it
+    // trained none, from the start)
+    st.press = data.press;
+    stop(st);
+    const from = data.steps.findIndex((s) => s >= data.start_step);
+    st.frame = from < 0 || from >= data.steps.length - 1 ? 0 : from;
+    show(st, st.frame);
+    start(st);
     return () => {};
   }
   show(st, st.frame);

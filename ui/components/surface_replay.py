@@ -39,7 +39,9 @@ class ReplayData:
     labels: dict
     big: bool = False
     height: int = 460
-    autoplay: bool = False  # play as soon as this recording arrives
+    autoplay: bool = False  # play now (once per `press`),
+    start_step: int = 0  # from the first frame at or after this step
+    press: int = 0
     # The network, run in the browser on each frame's parameters to draw every unit's map
     # and every link (`core.logreg.replay.network_spec`), and those parameters: base64 of
     # (F, P) little-endian float32.
