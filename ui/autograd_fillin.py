@@ -147,7 +147,8 @@ def your_turn(comp: G.Computation, trace: G.BackwardTrace, step: int, key: tuple
 
 
 def _ask(question: F.Question) -> None:
-    node = f" for `{text(question.node, 80)}`" if question.node != question.kind else ""
+    # Inside a code span Markdown escapes would show: only a backtick could end the span.
+    node = f" for `{_code_span(question.node)}`" if question.node != question.kind else ""
     st.markdown(
         f"**Your turn: step {question.index}.** Autograd runs `{question.kind}`{node}. "
         + (
@@ -160,11 +161,18 @@ def _ask(question: F.Question) -> None:
         st.caption("Nothing to compute here: no input needs a gradient. Press Show me.")
 
 
+def _code_span(value: str, limit: int = 80) -> str:
+    shown = " ".join(value.replace("`", "'").split())
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
 def _text_field(index: int, blank: F.Blank) -> None:
     shape = "a single number" if not blank.shape else f"shape {blank.shape}"
     asked = f", its first {len(blank.expected)} values row by row" if blank.partial else ""
+    # The target is the student's own text: in a code span, not in the label (Markdown).
+    st.markdown(f"Input {blank.input_number} → `{_code_span(blank.target)}`")
     st.text_input(
-        f"Input {blank.input_number} → {blank.target} ({shape}{asked})",
+        f"Gradient sent along input {blank.input_number} ({shape}{asked})",
         key=_field(index, blank),
         max_chars=F.MAX_TEXT,
         placeholder="e.g. 0.5  or  1, 2; 3, 4  or  [[1, 2], [3, 4]]",
@@ -229,11 +237,15 @@ RULES = {
 def _hint(comp: G.Computation, trace: G.BackwardTrace, question: F.Question) -> None:
     h = F.hint(comp, trace, question.index)
     st.markdown(f":material/lightbulb: **Hint.** {RULES[h.rule]}")
-    st.code(f"upstream (shape {h.upstream_shape}) =\n{h.upstream}", language=None)
+    st.code(f"upstream (shape {h.upstream_shape}) =\n{h.upstream}", language=None, wrap_lines=True)
     st.latex(h.formula)
     for blank, local in zip(question.blanks, h.local, strict=False):
         if local is not None:
-            st.code(f"local derivative for input {blank.input_number} =\n{local}", language=None)
+            st.code(
+                f"local derivative for input {blank.input_number} =\n{local}",
+                language=None,
+                wrap_lines=True,
+            )
 
 
 def _said_last(how: str, step: int) -> None:

@@ -39,7 +39,8 @@ def test_turning_it_on_starts_at_the_first_step(turn):
     page = everything(turn)
     assert "Your turn: step 1." in page and "MeanBackward0" in page
     field = turn.text_input(key="ag_fill_1_1")
-    assert "z = y * y * 3" in field.label and "shape (2, 3)" in field.label
+    assert field.label == "Gradient sent along input 1 (shape (2, 3))"
+    assert "Input 1 → `z = y * y * 3`" in page
     assert "Hint" not in page  # no hint before a wrong try
     assert "0 of 5 steps computed" in page
     assert turn.query_params["ag_turn"] in ("1", ["1"])
@@ -57,6 +58,7 @@ def test_wrong_then_right_answer(turn):
     page = everything(turn)
     assert "Right: step 1 is what autograd computed" in page
     assert "Your turn: step 2." in page and "Step 1 of 5" in page
+    assert "`MulBackward0` for `z = y * y * 3`" in page  # code span: nothing escaped
     assert "1 of 5 steps computed (0 at the first try, 1 after a hint)" in page
 
 
