@@ -13,7 +13,7 @@ from core.linreg import data as linreg_data
 from core.linreg import export as linreg_export
 from core.linreg import figures
 from core.runtime import configure_torch
-from ui import clicks, csv_upload, explain, linreg_run, linreg_touch, playback
+from ui import clicks, csv_upload, exercises, explain, linreg_run, linreg_touch, playback
 from ui.linreg_replay import KEY, replay_section
 
 RUN = linreg_run.RUN
@@ -29,23 +29,19 @@ ui.lesson(
     "descent lowers that error a step at a time: compute the loss, let autograd find its gradient "
     "with `backward()`, move each parameter a little *against* its gradient. The **by hand** "
     "trainer writes that loop out; **the PyTorch way** packs the same steps into `nn.Linear`, "
-    "`nn.MSELoss` and `torch.optim`. With plain SGD from the same start they follow the same "
-    "path. The dashed black line is the exact least-squares answer (`torch.linalg.lstsq`), for "
-    "comparison.",
+    "`nn.MSELoss` and `torch.optim`. The dashed black line is the exact least-squares answer "
+    "(`torch.linalg.lstsq`), for comparison.",
     formulas=[
         r"L(w, b) = \frac{1}{N}\sum_{i=1}^{N} (w x_i + b - y_i)^2",
         r"w \leftarrow w - \eta\,\frac{\partial L}{\partial w}, \qquad b \leftarrow b - "
         r"\eta\,\frac{\partial L}{\partial b}",
     ],
     try_this=[
-        "Before pressing Play: with plain SGD, will the green and the red line ever part? Then "
-        "switch the optimizer to Adam and predict again.",
-        "Turn standardisation off (learning rate 0.1). Predict what the loss and the landscape "
-        "do, then press Play.",
         "Pick the curved data: what does a straight line miss? Raise the degree to 3, then 5, and "
         "watch the test loss.",
     ],
 )
+exercises.exercise_section("linear_regression")
 
 
 def regenerate():

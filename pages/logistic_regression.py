@@ -15,6 +15,7 @@ from core.logreg import figures as lf
 from core.metrics import confusion_matrix
 from core.runtime import configure_torch
 from ui import clicks, explain, logreg_network, logreg_panels, logreg_replay, logreg_touch, playback
+from ui.exercises import exercise_section
 
 PLAY_HELP = "Train the chosen number of steps, then replay them in your browser"
 configure_torch()
@@ -42,15 +43,11 @@ ui.lesson(
         r"w_1x_1+w_2x_2+b=0\iff x_2=-\frac{w_1x_1+b}{w_2}",
     ],
     try_this=[
-        "Choose **XOR** and predict the best accuracy a straight line can reach. Press Play. Then "
-        "add the feature **x1·x2** and predict again.",
-        "On **Circles**, which two extra features turn the circle into a straight line?",
-        "On **XOR** with the features x1² and x2², set the learning rate to **10**. What will the "
-        "loss do when you press Play?",
         "Train **XOR** with two hidden layers, then open **Inside the network**: which unit's map "
         "looks most like x1·x2? Set the widest link to 0 and predict what the surface will do.",
     ],
 )
+exercise_section("logistic_regression")
 
 
 def data_controls():
