@@ -14,6 +14,7 @@ from core.linreg import LabRun, figures
 from core.linreg.compare import comparison
 from core.linreg.replay import build_replay
 from ui.components.autoplay import autoplay
+from ui.components.plotly_steps import plotly_steps
 from ui.linreg_run import PINNED
 from ui.playback import take_autoplay
 from ui.presenter_mode import presenter, style
@@ -56,12 +57,13 @@ def replay_section(run: LabRun) -> None:
         fig, frames = _figure(run, pinned)
         drawn = pinned is not None and pinned.comparison != "other data"
         st.caption(
-            f"{frames} frames of the run's {run.step:,} steps, sent once: playing and dragging "
-            "the slider happen in your browser, without the server. The fit, the path on the "
-            "landscape and the loss follow the slider."
+            f"{frames} frames of the run's {run.step:,} steps, sent once: playing, the step "
+            "buttons and dragging the slider happen in your browser, without the server. The "
+            "fit, the path on the landscape and the loss follow the slider."
             + (" Dotted purple, still: the pinned run as it ended." if drawn else "")
         )
         st.plotly_chart(fig, width="stretch", key="lin_replay_chart", config={"scrollZoom": False})
+        plotly_steps("lin_replay_steps", ".st-key-lin_replay_chart", big=presenter())
         pressed = take_autoplay("lin")
         if pressed is not None:  # Play was pressed: play the whole run at once
             autoplay("lin_replay_autoplay", ".st-key-lin_replay_chart", "Play", str(pressed[1]))

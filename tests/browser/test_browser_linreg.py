@@ -156,8 +156,18 @@ def test_the_replay_plays_and_scrubs_in_the_browser_without_the_server(streamlit
     )
     assert len(fits) == 1 and len(fits[0]) == 100
     browser.screenshot(page, "linreg-replay-scrubbed")
+    scrubbed = replay_step(page)
+    steps = ".st-key-lin_replay_steps button"
+    for act, expected in (("next", scrubbed + 1), ("prev", scrubbed), ("first", 0), ("prev", 0)):
+        page.locator(f"{steps}[data-act={act}]").click()  # the step buttons, and one past 0
+        browser.wait_until(lambda e=expected: replay_step(page) == e, 10, f"{act} to {expected}")
+    page.locator(f"{steps}[data-act=last]").click()
+    browser.wait_until(lambda: replay_step(page) == 60, 10, "the last step")
+    page.locator(f"{steps}[data-act=next]").click()  # past the end: it holds
+    time.sleep(0.3)
+    assert replay_step(page) == 60
     time.sleep(0.5)
-    assert len(sent) == before, "playing or scrubbing the replay sent messages to the server"
+    assert len(sent) == before, "playing, scrubbing or stepping the replay sent messages"
     assert browser.exceptions(page) == []
 
 
