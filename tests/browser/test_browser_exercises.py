@@ -91,3 +91,50 @@ def test_presenter_mode_asks_large_and_reveals_on_show_me(streamlit_server, page
     assert "Right!" in verdict and "Yes, a 7" in verdict
     assert browser.exceptions(page) == []
     section.screenshot(path=str(browser.SCREENSHOTS / "exercises-presenter-revealed.png"))
+
+
+def test_linear_lab_exercise_is_graded_on_its_own_settings(streamlit_server, page):
+    """Predict what the loss does without standardisation; the page is set differently
+    (standardised, the default), says so, and grades against the exercise's own run."""
+    browser.open_page(page, streamlit_server, "linear_regression", timeout=180)
+    page.get_by_role("button", name="Train & play").wait_for(timeout=180_000)
+    browser.wait_idle(page, timeout=120)
+    section, panel = open_exercises(page, "Exercise 3")
+    assert "standardisation" in panel.inner_text()
+    panel.get_by_text("Explodes").click()
+    browser.wait_idle(page)
+    assert "set differently (standardise)" in panel.inner_text()  # the page is standardised
+    panel.get_by_role("button", name="Check").click()
+    verdict = grade_text(panel)
+    browser.wait_idle(page, timeout=60)
+    assert "Right!" in verdict and "explodes" in verdict.lower(), verdict
+    assert "1 of 3 answered, 1 right" in section.inner_text()
+    assert browser.exceptions(page) == []
+    section.scroll_into_view_if_needed()
+    section.screenshot(path=str(browser.SCREENSHOTS / "exercises-linear.png"))
+
+
+def test_logistic_lab_exercise_refuses_nonsense_then_grades_a_wrong_answer(streamlit_server, page):
+    browser.open_page(page, streamlit_server, "logistic_regression", timeout=180)
+    page.get_by_role("button", name="Train & play").wait_for(timeout=180_000)
+    browser.wait_idle(page, timeout=120)
+    section, panel = open_exercises(page, "Exercise 1")
+    field = panel.get_by_label("Your prediction (%)")
+    field.fill("about half")
+    field.press("Enter")
+    browser.wait_idle(page)
+    panel.get_by_role("button", name="Check").click()
+    browser.wait_idle(page)
+    assert "That is not a number" in panel.inner_text()
+    assert "0 of 4 answered" in section.inner_text()
+    field.fill("100")  # a straight line cannot separate XOR
+    field.press("Enter")
+    browser.wait_idle(page)
+    panel.get_by_role("button", name="Check").click()
+    verdict = grade_text(panel)
+    browser.wait_idle(page, timeout=60)
+    assert "Not quite." in verdict and "You predicted 100%" in verdict, verdict
+    assert "1 of 4 answered, 0 right" in section.inner_text()
+    assert browser.exceptions(page) == []
+    section.scroll_into_view_if_needed()
+    section.screenshot(path=str(browser.SCREENSHOTS / "exercises-logistic.png"))
