@@ -32,7 +32,7 @@ from ui import clicks, training_slot
 from ui.presenter_mode import presenter
 from ui.shared import mnist, pretrained
 from ui.text import text
-from ui.url_state import SHADOW
+from ui.url_state import upcoming
 
 KEPT = "exercises_kept"
 RUN_FAILS = (ValueError, KeyError, TypeError, RuntimeError, IndexError)  # a reader's refusals
@@ -165,8 +165,8 @@ def verdict_text(ex: Exercise, result: Result) -> str:
 
 
 def _current(key: str):
-    """What the page's widget `key` holds now (its kept copy when it was not drawn)."""
-    return st.session_state.get(key, st.session_state.get(SHADOW + key))
+    """What the page's widget `key` holds now, or will hold when the page draws it below."""
+    return upcoming(key)
 
 
 def _same(have, want) -> bool:

@@ -21,6 +21,10 @@ from ui.text import text
 SHADOW = "_keep_"  # session-state prefix of the copy that survives page switches
 PUBLISHED = "_url_keys"  # session-state set of the keys this session's widgets publish
 REFUSED = (ValueError, TypeError, OverflowError)  # what a parser raises for a value it refuses
+# key -> (default, parser) of every URL widget any session has drawn: a widget's default and
+# its parser are the same for everyone, so code above a widget (an exercise asking whether
+# the page is set as it wants) can tell what the widget will hold before it is drawn
+DECLARED: dict[str, tuple[Any, Callable[[str], Any]]] = {}
 
 
 def _notice(key: str, raw: str, why: str) -> None:
@@ -33,6 +37,7 @@ def _notice(key: str, raw: str, why: str) -> None:
 
 def _seed(key: str, default: Any, parse: Callable[[str], Any]) -> None:
     """Give widget `key` its starting value: the URL's (if valid), the kept one, or `default`."""
+    DECLARED[key] = (default, parse)
     if key in st.session_state:
         # Re-store it: Streamlit drops a widget's value after a run that skipped the widget
         # (say, a page stopped early on bad input), and the value must survive that.
@@ -46,6 +51,23 @@ def _seed(key: str, default: Any, parse: Callable[[str], Any]) -> None:
         except REFUSED as err:
             _notice(key, raw, str(err) or "not a valid value")
     st.session_state[key] = st.session_state.get(SHADOW + key, default)
+
+
+def upcoming(key: str) -> Any:
+    """What URL widget `key` holds, or will hold once drawn in this run: its value, else the
+    link's valid value, else its kept copy, else its default (None: no session drew it yet)."""
+    if key in st.session_state:
+        return st.session_state[key]
+    if key not in DECLARED:
+        return st.session_state.get(SHADOW + key)
+    default, parse = DECLARED[key]
+    raw = st.query_params.get(key)
+    if raw is not None:
+        try:
+            return parse(raw)
+        except REFUSED:
+            pass
+    return st.session_state.get(SHADOW + key, default)
 
 
 def _fit(key: str, valid: Callable[[Any], bool], fallback: Any) -> None:
