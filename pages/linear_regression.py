@@ -18,7 +18,7 @@ from ui.linreg_replay import KEY, replay_section
 
 RUN = linreg_run.RUN
 PLAYER = playback.Player(
-    "lin", RUN, tuple(playback.Step(f"+{k}", k) for k in (1, 10, 100)), KEY, (1.3, 1, 1, 1, 1.3)
+    "lin", RUN, tuple(playback.Step(f"+{k}", k) for k in (1, 10, 100)), KEY, (1.8, 1, 1, 1, 1.3)
 )
 
 configure_torch()

@@ -25,7 +25,7 @@ L2_VALUES = (0, 0.0001, 0.001, 0.01, 0.1, 1)
 PLAY_STEPS = (20, 50, 100, 200, 500, 1000)  # what one press of Play trains
 RUN, RUN_KEY = "lr_run", "lr_run_key"
 PLAYER = playback.Player(
-    "lr", RUN, (playback.Step("Step", 1, ":material/skip_next:"),), logreg_replay.KEY, (1, 1, 1, 2)
+    "lr", RUN, (playback.Step("Step", 1, ":material/skip_next:"),), logreg_replay.KEY, (1.8, 1, 1.2)
 )
 
 st.title("Logistic regression: watch a decision boundary form")

@@ -50,12 +50,11 @@ class Player:
         self, run, reset: Callable[[], None], play_steps: int | Callable[[], int], play_help: str
     ) -> None:
         """Draw the transport for `run`. Play trains `play_steps` more (none: it replays the
-        run as it stands); a callable draws the widget that chooses them, in the last column.
-        `reset` makes a fresh run."""
-        columns = st.columns(list(self.widths), vertical_alignment="bottom")
+        run as it stands); a callable draws the widget that chooses them, above the buttons
+        (beside them, a narrow column would cut the buttons' words). `reset` makes a fresh run."""
         if callable(play_steps):
-            with columns[-1]:
-                play_steps = play_steps()
+            play_steps = play_steps()
+        columns = st.columns(list(self.widths), vertical_alignment="bottom")
         trains = play_steps > 0 and not run.stopped
         columns[0].button(
             "Train & play" if trains or run.step == 0 else "Replay",

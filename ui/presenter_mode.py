@@ -48,5 +48,22 @@ PRESENTER_CSS = """
   line-height: 1.15;
 }
 [data-testid="stMetricLabel"] p { font-size: 1.4rem !important; }
+/* A button's words wrap onto a second line rather than end in "…" in a narrow column (the
+   labs' players on a tablet), a little smaller than the text around them. */
+[data-testid="stMain"] button [data-testid="stMarkdownContainer"] p {
+  font-size: 1.2rem !important;
+  white-space: normal !important;
+  overflow: visible !important;
+  text-overflow: clip !important;
+  word-break: normal !important;
+  overflow-wrap: normal !important;
+  line-height: 1.2;
+}
+/* On a tablet, the words matter more than a button's icon. */
+@media (max-width: 1100px) {
+  [data-testid="stMain"] button [data-testid="stIconMaterial"] { display: none; }
+  [data-testid="stMain"] button { padding: 0.25rem 0.3rem !important; }
+  [data-testid="stMain"] button * { overflow: visible !important; text-overflow: clip !important; }
+}
 </style>
 """
