@@ -22,6 +22,7 @@ of a busy 2-core machine (0.7 s for 2,000; the MLP 0.12 s, the linear model 0.01
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,12 +91,24 @@ def _trace(model: nn.Module) -> tuple[list[tuple[Call, tuple[int, ...]]], torch.
     return calls, output
 
 
+# model -> its groups: they depend on its layers' shapes only, and finding them runs the
+# model once (a drawing's every stroke asked twice, with "Inside the model" open)
+_GROUPS: weakref.WeakKeyDictionary[nn.Module, tuple[Group, ...]] = weakref.WeakKeyDictionary()
+
+
 def unit_groups(model: nn.Module) -> list[Group]:
     """The layers whose units can be explored, in call order.
 
     For the linear model: its ten class scores. For other models: every layer that
-    `layer_activations` shows, the output layer's units called classes.
+    `layer_activations` shows, the output layer's units called classes. Found once per model.
     """
+    groups = _GROUPS.get(model)
+    if groups is None:
+        groups = _GROUPS[model] = tuple(_find_groups(model))
+    return list(groups)
+
+
+def _find_groups(model: nn.Module) -> list[Group]:
     if linear_weights(model) is not None:
         return [Group(LINEAR_SCORES, 10, "class", False)]
     calls, output = _trace(model)

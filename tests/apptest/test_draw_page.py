@@ -150,10 +150,10 @@ def test_students_models_are_offered_and_a_misfit_gets_a_message(app_test):
     )  # linear: w*x map shown
 
 
-def open_sections(at):
+def open_sections(at, keys=(draw_panels.WHY_KEY, draw_panels.ALL_MODELS_KEY)):
     """Open the deeper sections, as a student's click does (AppTest cannot click an expander:
     it sets the widget's state, and the on_change callback's record of it)."""
-    for key in (draw_panels.WHY_KEY, draw_panels.ALL_MODELS_KEY):
+    for key in keys:
         at.session_state[key] = True
         at.session_state[draw_panels.OPENED + key] = True
     return at.run()
