@@ -206,3 +206,16 @@ def test_the_code_shown_does_what_the_trainer_did(problem, tmp_path):
         assert shown["w"] == pytest.approx(after.weights, rel=1e-4, abs=1e-5), bug
         assert shown["b"] == pytest.approx(after.bias, rel=1e-4, abs=1e-5), bug
         assert shown["graphs"] == (steps if bug is B.Bug.NO_DETACH else 0), bug
+
+
+def test_the_loss_figure_is_valid_plotly(problem):
+    """Built without validation (core.theme.figure): plotly's full validation checks it here."""
+    import plotly.graph_objects as go
+
+    buggy, right = run(problem, B.Bug.LR_TOO_LARGE, steps=B.MAX_STEPS), run(problem, None)
+    fig = B.loss_figure(buggy, right)
+    go.Figure(fig.to_dict())  # raises on a misspelt property
+    drawn = {t.name: t for t in fig.data}
+    assert len(drawn["with the bug"].x) == len(buggy) - 1  # the non-finite last step is left out
+    assert len(drawn["right loop"].y) == len(right) and fig.layout.yaxis.type == "log"
+    assert B.loss_figure(buggy, right, log_y=False).layout.yaxis.type == "linear"
