@@ -22,7 +22,9 @@ from ui.url_state import toggle
 
 STEP = "ag_step"  # the page's step slider: how many steps are shown
 PROGRESS = "_ag_fillin"  # session state: {(computation key, step): Progress}
+SEEN = "_ag_fillin_seen"  # session state: the computation the last question was about
 LAST = "_ag_fillin_last"  # session state: (computation key, step, how it was revealed)
+RESTART = "_ag_fillin_restart"  # session state: go back to step 0 at the start of the next run
 MAX_KEPT = 400  # questions remembered per session at most (oldest dropped)
 
 
@@ -37,7 +39,12 @@ class Progress:
 
 
 def turn_toggle() -> bool:
-    """The 'Your turn' switch (URL state); turning it on starts from the forward pass."""
+    """The 'Your turn' switch (URL state); turning it on starts from the forward pass.
+
+    Drawn before the step slider, so it is where a restart asked for by `your_turn` happens.
+    """
+    if st.session_state.pop(RESTART, False):
+        st.session_state[STEP] = 0
     return toggle(
         "Your turn: compute each step",
         "ag_turn",
@@ -99,7 +106,15 @@ def _again(key: tuple) -> None:
 
 
 def your_turn(comp: G.Computation, trace: G.BackwardTrace, step: int, key: tuple) -> None:
-    """The question for step `step + 1` of `trace` (or the end), with feedback and hint."""
+    """The question for step `step + 1` of `trace` (or the end), with feedback and hint.
+
+    A new computation (another example, an edited expression) starts at its first step: a
+    new example would otherwise open with every step shown, nothing left to compute.
+    """
+    before, st.session_state[SEEN] = st.session_state.get(SEEN), key
+    if before is not None and before != key and step:
+        st.session_state[RESTART] = True  # the slider is drawn already: the next run moves it
+        st.rerun()
     last = st.session_state.get(LAST)
     if last and last[0] == key and last[1] == step and step:
         _said_last(last[2], step)

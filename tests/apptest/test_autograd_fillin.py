@@ -126,3 +126,20 @@ def test_a_model_with_a_big_gradient_asks_for_its_first_values(app_test):
     assert labels, everything(at)
     at.button(key="ag_fill_show").click().run()
     assert not at.exception and at.slider(key="ag_step").value == 1
+
+
+def test_a_new_example_starts_at_its_first_step(turn):
+    turn.button(key="ag_fill_show").click().run()
+    assert turn.slider(key="ag_step").value == 1
+    turn.selectbox(key="ag_example").set_value("One value used twice: gradients add up").run()
+    assert not turn.exception
+    assert turn.slider(key="ag_step").value == 0
+    assert "Your turn: step 1." in everything(turn) and "AddBackward0" in everything(turn)
+    turn.button(key="ag_fill_show").click().run()  # and it goes on from there
+    assert turn.slider(key="ag_step").value == 1
+
+
+def test_a_shared_link_opens_at_its_step(app_test):
+    at = app_test(PAGE, timeout=180, query={"ag_turn": "1", "ag_step": "2"})
+    assert not at.exception
+    assert at.slider(key="ag_step").value == 2 and "Your turn: step 3." in everything(at)
