@@ -14,7 +14,7 @@ from core.autograd.code import scenario_code
 from core.autograd.source import ExpressionError
 from core.mnist.data import missing_mnist_files
 from core.runtime import configure_torch
-from ui import autograd_fillin, clicks
+from ui import autograd_fillin, clicks, exercises
 from ui import autograd_panels as panels
 
 configure_torch()
@@ -41,7 +41,8 @@ for key in KEYS:
         st.session_state[key] = st.session_state[key]
 
 st.title("Autograd & computational graphs")
-ui.lesson("How PyTorch computes gradients", P.LESSON, formulas=P.FORMULAS, try_this=P.TRY_THIS)
+ui.lesson("How PyTorch computes gradients", P.LESSON, formulas=P.FORMULAS)
+exercises.exercise_section("autograd")
 
 
 def load_example() -> None:

@@ -14,6 +14,7 @@ from core.linreg import export as linreg_export
 from core.linreg import figures
 from core.runtime import configure_torch
 from ui import clicks, csv_upload, exercises, explain, linreg_run, linreg_touch, playback
+from ui.linreg_bughunt import bug_hunt_section
 from ui.linreg_replay import KEY, replay_section
 
 RUN = linreg_run.RUN
@@ -183,6 +184,7 @@ hand_col.markdown("**By hand** (autograd does the calculus, we do the update)")
 hand_col.code(linreg_export.hand_code(), language="python")
 torch_col.markdown("**The PyTorch way** (`nn.Linear`, `nn.MSELoss`, `torch.optim`)")
 torch_col.code(linreg_export.pytorch_code(run.torch_cfg), language="python")
+bug_hunt_section(problem, hand_cfg)
 
 st.subheader("Take the run with you")
 DOWNLOADS = (  # label, what it holds, file name, MIME type, icon

@@ -26,6 +26,7 @@ from ui.url_state import selectbox, slider
 
 MYSTERY = "mystery"
 PICK, STEPS, GUESS = "lin_bug", "lin_bug_steps", "lin_bug_guess"
+BOX = "lin_bughunt"  # the section's expander
 SEED = "_lin_bug_seed"  # session state: the mystery's seed
 SOLVED = "_lin_bug_solved"  # session state: {seed: "right" | "shown"}, mysteries named or shown
 WRONG = "_lin_bug_wrong"  # session state: {seed: [wrong guesses]}
@@ -116,8 +117,21 @@ def _runs(problem: Problem, cfg: B.BugHuntConfig) -> tuple[list[B.BugStep], list
 
 
 def bug_hunt_section(problem: Problem, hand_cfg: HandConfig) -> None:
-    """Pick a mistake (or a mystery), watch its real symptoms, then see the line at fault."""
-    st.subheader("Bug hunt: classic mistakes in the by-hand loop", anchor=False)
+    """Pick a mistake (or a mystery), watch its real symptoms, then see the line at fault.
+
+    Built only while its expander is open (a closed one costs a rerun nothing)."""
+    box = st.expander(
+        "Bug hunt: classic mistakes in the by-hand loop, run for real",
+        icon=":material/bug_report:",
+        key=BOX,
+        on_change="rerun",
+    )
+    if box.open:
+        with box:
+            _section(problem, hand_cfg)
+
+
+def _section(problem: Problem, hand_cfg: HandConfig) -> None:
     st.caption(
         "The by-hand trainer below, with one line written wrong, run for real in PyTorch on "
         "this page's data, from its start, at its learning rate unless the mistake is the rate "

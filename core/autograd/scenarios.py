@@ -53,12 +53,6 @@ FORMULAS = (
     r"out=\tfrac{1}{6}\sum 3(x+2)^2\;\Rightarrow\;\frac{\partial\,out}{\partial x}"
     r"=\tfrac{6(x+2)}{6}=x+2",
 )
-TRY_THIS = (
-    "Set the backward step to 2 and predict the gradient that reaches `y * y` before you "
-    "press Next (d out/dz is 1/6 everywhere and z = 3·(y·y)).",
-    "Change `z.mean()` to `z.sum()`: how much bigger do the gradients get? Then set "
-    "`requires_grad=False` on x and predict what happens to the graph.",
-)
 SYNTAX_HELP = (
     "Leaves: `torch.tensor`, `randn`, `rand`, `randint`, `zeros`, `ones`, with "
     "`requires_grad=`, `dtype=` and `seed=` (this page's shorthand for `torch.manual_seed`). "

@@ -234,3 +234,25 @@ def test_draw_page_grades_a_sign_and_a_choice(app_test, data_loaded_once):
     answer(at, "draw_naive_seven", "yes")
     assert any("Not quite." in e.value and "No, another digit" in e.value for e in at.error)
     assert "2 of 3 answered, 1 right" in progress(at)
+
+
+@pytest.mark.parametrize(
+    "page, exercise, typed, verdict",
+    [
+        ("pages/autograd.py", "ag_sum_vs_mean", "6", "Right!"),
+        ("pages/linear_regression.py", "lin_sgd_paths", "apart", "Not quite."),
+        ("pages/logistic_regression.py", "lr_rate_ten", "explodes", "Right!"),
+    ],
+)
+def test_the_other_pages_carry_their_exercises_and_grade_them(
+    app_test, page, exercise, typed, verdict
+):
+    """The three lab pages wired to their exercises: the section is there, under the lesson,
+    and an answer is graded on the page itself."""
+    at = app_test(page)
+    assert not at.exception
+    assert "0 of" in progress(at) and "answered" in progress(at)
+    answer(at, exercise, typed)
+    graded = [*at.success, *at.error]
+    assert any(verdict in e.value for e in graded), [e.value for e in graded]
+    assert "1 of" in progress(at)

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.linreg import bugs as B
-from ui.linreg_bughunt import LABELS
+from ui.linreg_bughunt import BOX, LABELS, RUNS
 
 
 def script():
@@ -36,6 +36,7 @@ def table(at):
 
 def start(seed: int | None = None, query: dict | None = None) -> AppTest:
     at = AppTest.from_function(script, default_timeout=60)
+    at.session_state[BOX] = True  # the section's expander, opened (built only while open)
     if seed is not None:
         at.session_state["_lin_bug_seed"] = seed
     for k, v in (query or {}).items():
@@ -49,6 +50,14 @@ def pick(at, bug: B.Bug) -> AppTest:
     at.selectbox(key="lin_bug").set_value(bug.value).run()
     assert not at.exception
     return at
+
+
+def test_closed_it_costs_nothing():
+    at = AppTest.from_function(script, default_timeout=60)
+    at.run()
+    assert not at.exception and not at.selectbox and RUNS not in at.session_state
+    (box,) = at.expander
+    assert box.label.startswith("Bug hunt")
 
 
 def test_the_widgets_and_a_chosen_bug():

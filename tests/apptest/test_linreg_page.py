@@ -351,3 +351,18 @@ def test_the_replay_draws_the_pinned_run_and_follows_pinning(app_test):
     assert any("Dotted purple, still" in c.value for c in at.caption)
     next(b for b in at.button if b.label == "Unpin").click().run()
     assert not any(n and n.startswith("pinned") for n, _ in replay_traces(at))
+
+
+def test_the_bug_hunt_opens_on_the_page_with_its_data_and_learning_rate(app_test):
+    """Closed it costs nothing; opened, it runs the page's problem at the page's rate."""
+    at = app_test(PAGE, query={"lin_lr": "0.2"})
+    assert not any(s.key == "lin_bug" for s in at.selectbox)
+    at.session_state["lin_bughunt"] = True
+    at.run()
+    ok(at)
+    at.selectbox(key="lin_bug").set_value("sign_flipped").run()
+    ok(at)
+    codes = [c.value for c in at.code]
+    assert any(c.startswith("LR = 0.2") for c in codes)  # the page's learning rate
+    assert any(c.startswith("w += LR * w.grad") for c in codes)  # the wrong line
+    assert any(c.startswith("w -= LR * w.grad") for c in codes)  # beside the right one
