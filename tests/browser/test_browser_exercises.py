@@ -140,3 +140,53 @@ def test_logistic_lab_exercise_refuses_nonsense_then_grades_a_wrong_answer(strea
     assert browser.exceptions(page) == []
     section.scroll_into_view_if_needed()
     section.screenshot(path=str(browser.SCREENSHOTS / "exercises-logistic.png"))
+
+
+def test_autograd_exercise_is_answered_and_graded(streamlit_server, page):
+    browser.open_page(page, streamlit_server, "autograd", timeout=180)
+    page.locator('[data-testid="stGraphVizChart"]').first.wait_for(timeout=180_000)
+    browser.wait_idle(page, timeout=120)
+    section, panel = open_exercises(page, "Exercise 2")
+    assert "z.sum()" in panel.inner_text()
+    field = panel.get_by_label("Your prediction")
+    field.fill("6")
+    field.press("Enter")
+    browser.wait_idle(page)
+    panel.get_by_role("button", name="Check").click()
+    verdict = grade_text(panel)
+    browser.wait_idle(page, timeout=60)
+    assert "Right!" in verdict and "You predicted 6" in verdict, verdict
+    assert "1 of 3 answered, 1 right" in section.inner_text()
+    assert browser.exceptions(page) == []
+    section.scroll_into_view_if_needed()
+    section.screenshot(path=str(browser.SCREENSHOTS / "exercises-autograd.png"))
+
+
+def test_the_bug_hunt_mystery_is_named_after_wrong_guesses(streamlit_server, page):
+    """A mystery bug run for real; the student guesses until right (each wrong guess points
+    at a symptom), then sees the wrong line beside the right one."""
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    browser.open_page(page, streamlit_server, "linear_regression", timeout=180)
+    page.get_by_role("button", name="Train & play").wait_for(timeout=180_000)
+    browser.wait_idle(page, timeout=120)
+    hunt = page.locator('[data-testid="stExpander"]').filter(has_text="Bug hunt")
+    hunt.locator("summary").click()
+    question = hunt.get_by_role("radiogroup", name="Which bug is it?")
+    question.wait_for(timeout=60_000)
+    browser.wait_idle(page)
+    assert hunt.locator(".js-plotly-plot").count() == 1  # the loss beside the right loop's
+    options = question.get_by_role("radio").count()
+    assert options == 7
+    for i in range(options):
+        hunt.get_by_role("radiogroup", name="Which bug is it?").locator("label").nth(i).click()
+        browser.wait_idle(page)
+        hunt.get_by_role("button", name="Check my guess").click()
+        browser.wait_idle(page)
+        if hunt.get_by_text("The wrong line").count():
+            break
+        assert "wrong guess" in hunt.inner_text() and "Look at" in hunt.inner_text()
+    text = hunt.inner_text()
+    assert "Right: it is" in text and "The right line" in text, text[-600:]
+    assert browser.exceptions(page) == []
+    hunt.scroll_into_view_if_needed()
+    hunt.screenshot(path=str(browser.SCREENSHOTS / "bughunt-named.png"))
