@@ -11,6 +11,8 @@ A page reads widgets (`ui.slider`, `ui.selectbox`, ... whose values live in the 
 - `registry`: the navigation as data; `shell`: the app around every page;
 - `clicks`, `csv_upload`, `mnist_panels`, `draw_panels`, `linreg_replay`: widgets and sections
   larger than one call;
+- `exercises`: each page's predict-then-check exercises; `autograd_fillin`: the backward step
+  typed by the student; `linreg_bughunt`: the bug hunt;
 - `playback`, `training_slot`: the labs' player, and every training through `core.scheduler`.
 
 Importing `ui` loads no torch: the home page must appear fast.

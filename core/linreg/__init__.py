@@ -15,8 +15,8 @@ rate and the loss landscape over (w, b) are computed here too.
 One idea a module: `data` (synthetic data and CSV uploads), `problem` (features and the
 exact answers), `train` (the two trainers), `landscape`, `divergence` (why a run blew up, as
 codes), `run` (`LabRun`, both trainers in lockstep), `replay` (a run as frames the browser
-plays), `figures`, `export` (the script that
-reproduces a run). This package re-exports the lab's API: `from core import linreg`.
+plays), `bugs` (the by-hand loop with a classic mistake, run for real), `figures`,
+`export` (the script that reproduces a run). This package re-exports the lab's API: `from core import linreg`.
 
 Functions marked "exported verbatim" are copied into the reproduction script
 by `core.linreg.export`, so they use nothing but `torch` and their arguments.
