@@ -16,7 +16,8 @@ One idea a module: `data` (synthetic data and CSV uploads), `problem` (features 
 exact answers), `train` (the two trainers), `landscape`, `divergence` (why a run blew up, as
 codes), `run` (`LabRun`, both trainers in lockstep), `replay` (a run as frames the browser
 plays), `bugs` (the by-hand loop with a classic mistake, run for real), `figures`,
-`export` (the script that reproduces a run). This package re-exports the lab's API: `from core import linreg`.
+`export` (the script that reproduces a run). This package re-exports the lab's API:
+`from core import linreg`.
 
 Functions marked "exported verbatim" are copied into the reproduction script
 by `core.linreg.export`, so they use nothing but `torch` and their arguments.

@@ -125,13 +125,16 @@ def test_a_layer_figure_puts_one_click_square_on_each_unit_and_reads_the_click_b
 
     from PIL import Image
 
-    from core.digits.figures import layer_figure, picked_unit
+    from core.digits.figures import _activation_canvas, layer_figure, picked_unit
 
     maps = np.random.default_rng(0).normal(size=(10, 12, 12))
     fig = layer_figure(maps, "conv1", "feature map", picked=9)
     image, squares = fig.data
     png = Image.open(io.BytesIO(base64.b64decode(image.source.split(",", 1)[1])))
-    assert png.size[::-1] == activation_tile(maps).shape[:2]  # the same picture as before
+    canvas = _activation_canvas(maps)[0]  # what activation_tile enlarges
+    assert png.size[::-1] == canvas.shape[:2] and image.zsmooth is False  # enlarged sharp
+    sent = np.asarray(png.convert("RGB"), dtype=np.float64) / 255
+    assert np.abs(sent - canvas).max() < 0.1  # on a palette of 64 colours: close
     # 8 maps to a row of 13 pixels (12 and a gap): map 9 is the second of the second row
     assert list(squares.customdata) == list(range(10))
     assert (squares.x[9], squares.y[9]) == (13 + 5.5, 13 + 5.5)
