@@ -75,7 +75,7 @@ if mode == MODES[0]:
         program_text = ui.text_area(
             "Operations: one per line, the last is the output", "ag_prog", ex.program, height=110
         )
-    st.caption(f"{ex.note}  \n{P.SYNTAX_HELP}")
+    st.caption(f"{'' if your_turn else ex.note + '  '}\n{P.SYNTAX_HELP}")  # a note says x.grad
     key = ("expr", leaves_text, program_text)
     try:
         scenario = P.expression_scenario(leaves_text, program_text)
@@ -186,6 +186,9 @@ with graph_col:
 st.subheader("Every value and every gradient", anchor=False)
 st.dataframe(G.value_rows(target, trace, step), hide_index=True, width="stretch")
 
-panels.gradient_check_section(scenario, comp, target, problem, (*key, how), how)
-panels.lessons_section(scenario, how)
+if your_turn:  # both show the leaves' gradients: the answers of the last steps
+    st.info(autograd_fillin.TURN_HIDES, icon=":material/visibility_off:")
+else:
+    panels.gradient_check_section(scenario, comp, target, problem, (*key, how), how)
+    panels.lessons_section(scenario, how)
 clicks.page_complete()  # last: lets the next click act (see clicks.once)

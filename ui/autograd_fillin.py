@@ -20,6 +20,11 @@ from ui import clicks
 from ui.text import text
 from ui.url_state import toggle
 
+TURN_HIDES = (  # shown in place of the sections that would give the answers away
+    "The gradient check and the chapter's lessons show every leaf's gradient, the answers of "
+    "the last steps: they are back once you turn Your turn off."
+)
+
 STEP = "ag_step"  # the page's step slider: how many steps are shown
 PROGRESS = "_ag_fillin"  # session state: {(computation key, step): Progress}
 SEEN = "_ag_fillin_seen"  # session state: the computation the last question was about

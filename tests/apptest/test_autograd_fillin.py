@@ -143,3 +143,18 @@ def test_a_shared_link_opens_at_its_step(app_test):
     at = app_test(PAGE, timeout=180, query={"ag_turn": "1", "ag_step": "2"})
     assert not at.exception
     assert at.slider(key="ag_step").value == 2 and "Your turn: step 3." in everything(at)
+
+
+def test_the_sections_that_give_the_answers_away_wait_for_the_turn_to_end(app_test):
+    """The example's worked note (it says x.grad), the gradient check and the lessons show
+    the leaves' gradients: hidden while it is the student's turn, back when it is off."""
+    at = app_test(PAGE, timeout=180)
+    shown = everything(at)
+    assert "By hand:" in shown and "Gradient check" in [s.value for s in at.subheader]
+    at.toggle(key="ag_turn").set_value(True).run()
+    assert not at.exception
+    hidden = everything(at)
+    assert "By hand:" not in hidden and "they are back once you turn Your turn off" in hidden
+    assert "Gradient check" not in [s.value for s in at.subheader]
+    at.toggle(key="ag_turn").set_value(False).run()
+    assert "By hand:" in everything(at)
