@@ -346,8 +346,9 @@ def exercise_section(page: str) -> None:
             with tab:
                 one_exercise(ex, page, state)
         tally = state.progress.tally(ex.id for ex in exercises)
+        locked = any(ex.id in state.results and ex.id not in state.shown for ex in exercises)
+        right = "" if presenter() and locked else f", {tally.right} right"  # the room would see
         progress.markdown(
-            f":material/checklist: **{tally.answered} of {tally.total} answered, "
-            f"{tally.right} right.** Commit to a prediction, then Check: the experiment runs "
-            "and grades it."
+            f":material/checklist: **{tally.answered} of {tally.total} answered{right}.** "
+            "Commit to a prediction, then Check: the experiment runs and grades it."
         )

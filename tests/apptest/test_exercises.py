@@ -183,10 +183,12 @@ def test_presenter_mode_shows_the_question_large_and_hides_the_answer_until_show
     answer(at, "lr_rate_ten", "explodes")
     assert "Press **Show me** to reveal" in shown(at)
     assert not at.success and "blows up" not in shown(at)
-    assert "1 of 4 answered, 1 right" in progress(at)  # counted, just not shown
+    assert "1 of 4 answered." in progress(at)  # counted; whether right, not yet said
+    assert "right" not in progress(at)
     at.button(key="ex_show_lr_rate_ten").click()
     at.run()
     assert any("Right!" in s.value for s in at.success) and "blows up" in shown(at)
+    assert "1 of 4 answered, 1 right" in progress(at)  # revealed: the room may know now
 
 
 # ---- pairs and signs on the real pages (MNIST lab, Draw a digit) --------------------------
