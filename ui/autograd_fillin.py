@@ -145,22 +145,7 @@ def your_turn(comp: G.Computation, trace: G.BackwardTrace, step: int, key: tuple
             _text_field(question.index, blank)
             if grade is not None:
                 _said(blank, grade)
-        with st.container(horizontal=True):
-            st.button(
-                "Check",
-                icon=":material/check:",
-                key="ag_fill_check",
-                type="primary",
-                on_click=clicks.once(_check),
-                args=(qid, question),
-            )
-            st.button(
-                "Show me",
-                icon=":material/visibility:",
-                key="ag_fill_show",
-                on_click=clicks.once(_show),
-                args=(qid, question),
-            )
+        clicks.check_and_show("ag_fill", _check, _show, (qid, question), (qid, question))
         if progress.tries:
             _hint(comp, trace, question)
     _summary(key, len(trace.steps))

@@ -34,3 +34,24 @@ def once(action):
 def page_complete() -> None:
     """Call as the page's last line: a full page run is done, so the next click may act."""
     st.session_state[RENDERS] = st.session_state.get(RENDERS, 0) + 1
+
+
+def check_and_show(key: str, check, show, check_args=(), show_args=(), check_label="Check"):
+    """A row of two buttons, `check` (primary) and Show me, each acting once per click; their
+    keys are `key` + "_check" and "_show"."""
+    with st.container(horizontal=True):
+        st.button(
+            check_label,
+            icon=":material/check:",
+            key=f"{key}_check",
+            type="primary",
+            on_click=once(check),
+            args=check_args,
+        )
+        st.button(
+            "Show me",
+            icon=":material/visibility:",
+            key=f"{key}_show",
+            on_click=once(show),
+            args=show_args,
+        )

@@ -247,22 +247,9 @@ def _guessing(seed: int, bug: B.Bug) -> bool:
             f"{LOOK_AT[B.SYMPTOM[bug]]}.",
             icon=":material/search:",
         )
-    with st.container(horizontal=True):
-        st.button(
-            "Check my guess",
-            icon=":material/check:",
-            key="lin_bug_check",
-            type="primary",
-            on_click=clicks.once(_check_guess),
-            args=(seed, bug),
-        )
-        st.button(
-            "Show me",
-            icon=":material/visibility:",
-            key="lin_bug_show",
-            on_click=clicks.once(_show_mystery),
-            args=(seed,),
-        )
+    clicks.check_and_show(
+        "lin_bug", _check_guess, _show_mystery, (seed, bug), (seed,), "Check my guess"
+    )
     return False
 
 
