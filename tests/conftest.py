@@ -124,3 +124,26 @@ def pytest_collection_modifyitems(items):
         kind = Path(str(item.fspath)).parent.name
         if kind in ("unit", "apptest", "browser"):
             item.add_marker(kind)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the session (`tests/support/postgres.py`).
+
+    Skipped with an install hint where PostgreSQL is missing, but failed when
+    EXPLORER_REQUIRE_POSTGRES=1 (set by .ci/run, which installs it).
+    """
+    from tests.support import postgres
+
+    if postgres.bin_dir() is None:
+        if os.environ.get("EXPLORER_REQUIRE_POSTGRES") == "1":
+            pytest.fail(postgres.INSTALL_HINT)
+        pytest.skip(postgres.INSTALL_HINT)
+    with postgres.running_server() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """The URL of a fresh, empty database on the session's PostgreSQL server."""
+    return postgres_server.new_database()
